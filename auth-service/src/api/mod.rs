@@ -1,0 +1,56 @@
+//! The HTTP surface: thin poem-openapi handlers over the domain modules.
+
+pub mod accounts;
+pub mod admin;
+pub mod error;
+pub mod health;
+pub mod tokens;
+pub mod well_known;
+
+use std::sync::Arc;
+
+use poem::middleware::Cors;
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::OpenApiService;
+use shared::error::render_error;
+use shared::limits::BodyLimit;
+use shared::telemetry::RequestLog;
+
+use crate::startup::AppState;
+
+pub fn openapi(public_url: &str) -> OpenApiService<
+    (accounts::AccountsApi, tokens::TokensApi, admin::AdminApi, well_known::WellKnownApi, health::HealthApi),
+    (),
+> {
+    OpenApiService::new(
+        (accounts::AccountsApi, tokens::TokensApi, admin::AdminApi, well_known::WellKnownApi, health::HealthApi),
+        "Account manager",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Users, credentials, sessions and signing keys. Errors answer `{msg, humanMsg, resolve?}`.")
+    .server(public_url)
+}
+
+/// The whole app: routes, docs, limits, CORS, error bodies, request logs.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = openapi(&state.public_url);
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let cors = state.settings.cors_origins.iter().fold(Cors::new(), |cors, origin| cors.allow_origin(origin.as_str()));
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .with(BodyLimit::new(state.settings.max_body_bytes))
+        .data(state.authenticator.clone())
+        .data(state)
+        .catch_all_error(render_error)
+        .with(cors)
+        .with(RequestLog)
+}
+
+/// `Tue, 15 Nov 1994 08:12:31 GMT` for a unix time.
+pub fn http_date(unix_seconds: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds.max(0) as u64);
+    httpdate::fmt_http_date(at)
+}

@@ -1,0 +1,122 @@
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use shared::AccessTokenAuth;
+
+use super::accounts::{ApiTags, TokenResponse};
+use super::error::{ErrorResponse, missing};
+use crate::error::AppError;
+use crate::startup::AppState;
+
+#[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Object, Debug)]
+pub struct ValidateRequest {
+    pub token: Option<String>,
+}
+
+/// The claims of a valid access token.
+#[derive(Object, Debug)]
+pub struct TokenClaims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub sid: String,
+    pub role: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
+pub struct ValidateResponse {
+    pub is_valid: bool,
+    /// Present when the token is valid.
+    #[oai(skip_serializing_if_is_none)]
+    pub claims: Option<TokenClaims>,
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// The session is over.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct TokensApi;
+
+#[OpenApi(tag = "ApiTags::Tokens")]
+impl TokensApi {
+    /// Exchange a refresh token for a new token pair
+    ///
+    /// The presented refresh token is rotated. Presenting a rotated token
+    /// again ends the whole session, except within a short grace window
+    /// where a concurrent retry gets the same pair.
+    #[oai(path = "/api/v1/auth/token/refresh", method = "post")]
+    async fn refresh(&self, state: Data<&Arc<AppState>>, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, ErrorResponse> {
+        let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
+            return Err(missing("Refresh token", "Please log in again."));
+        };
+        let grant = state.sessions.refresh(&token).await?;
+        Ok(Json(grant.into()))
+    }
+
+    /// Check an access token
+    ///
+    /// Answers `isValid: false` for a bad, expired or revoked token, and 503
+    /// when revocation cannot be checked.
+    #[oai(path = "/api/v1/auth/token/validate", method = "post")]
+    async fn validate(&self, state: Data<&Arc<AppState>>, body: Json<ValidateRequest>) -> Result<Json<ValidateResponse>, ErrorResponse> {
+        let Some(token) = body.0.token.filter(|t| !t.is_empty()) else {
+            return Err(missing("Token", "Please log in again."));
+        };
+        match state.authenticator.authenticate(&token).await {
+            Ok(user) => {
+                let claims = user.claims;
+                Ok(Json(ValidateResponse {
+                    is_valid: true,
+                    claims: Some(TokenClaims {
+                        sub: claims.sub,
+                        iss: claims.iss,
+                        aud: claims.aud,
+                        exp: claims.exp,
+                        iat: claims.iat,
+                        jti: claims.jti,
+                        sid: claims.sid,
+                        role: claims.role.as_str().to_owned(),
+                        email: claims.email,
+                        name: claims.name,
+                    }),
+                }))
+            }
+            Err(failure) if failure.is_unavailable() => Err(AppError::Unavailable.into()),
+            Err(_) => Ok(Json(ValidateResponse { is_valid: false, claims: None })),
+        }
+    }
+
+    /// Log out: end this session
+    ///
+    /// The access token and every token of its session stop working.
+    #[oai(path = "/api/v1/auth/logout", method = "post")]
+    async fn logout(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<LoggedOut, ErrorResponse> {
+        state.sessions.logout(&auth.0.claims).await?;
+        Ok(LoggedOut::Done)
+    }
+
+    /// Log out everywhere: end every session of the user
+    #[oai(path = "/api/v1/auth/logout/all", method = "post")]
+    async fn logout_all(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<LoggedOut, ErrorResponse> {
+        let user_id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
+        state.sessions.logout_all(user_id).await?;
+        Ok(LoggedOut::Done)
+    }
+}

@@ -1,0 +1,60 @@
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde_json::Value;
+
+use super::accounts::ApiTags;
+use crate::startup::AppState;
+use crate::tokens::keys::ALGORITHM;
+
+/// The OpenID Provider metadata this service can honestly claim.
+#[derive(Object, Debug)]
+pub struct OpenIdConfiguration {
+    pub issuer: String,
+    pub jwks_uri: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub revocation_endpoint: String,
+    pub grant_types_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+}
+
+pub struct WellKnownApi;
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+#[OpenApi(tag = "ApiTags::WellKnown")]
+impl WellKnownApi {
+    /// The public keys that verify access tokens (JWKS)
+    #[oai(path = "/.well-known/jwks.json", method = "get")]
+    async fn jwks(&self, state: Data<&Arc<AppState>>) -> Json<Value> {
+        Json(state.keys.jwks())
+    }
+
+    /// OpenID Connect discovery document
+    #[oai(path = "/.well-known/openid-configuration", method = "get")]
+    async fn openid_configuration(&self, state: Data<&Arc<AppState>>) -> Json<OpenIdConfiguration> {
+        let base = &state.public_url;
+        Json(OpenIdConfiguration {
+            issuer: base.clone(),
+            jwks_uri: format!("{base}/.well-known/jwks.json"),
+            token_endpoint: format!("{base}/api/v1/auth/token/refresh"),
+            userinfo_endpoint: format!("{base}/api/v1/auth/me"),
+            revocation_endpoint: format!("{base}/api/v1/auth/logout"),
+            grant_types_supported: strings(&["password", "refresh_token"]),
+            response_types_supported: strings(&["token"]),
+            subject_types_supported: strings(&["public"]),
+            id_token_signing_alg_values_supported: strings(&[ALGORITHM]),
+            token_endpoint_auth_methods_supported: strings(&["none"]),
+            claims_supported: strings(&["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role", "email", "name", "typ"]),
+        })
+    }
+}

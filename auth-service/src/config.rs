@@ -1,0 +1,110 @@
+//! Settings from `AUTH_*` environment variables, with defaults that run the
+//! service on a laptop with nothing else installed (SQLite, no Redis).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use shared::config::{ConfigError, EnvSource};
+
+pub const ENV_PREFIX: &str = "AUTH";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `AUTH_BIND`: where to listen (port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// `AUTH_PUBLIC_URL`: the URL clients reach the service at; the token
+    /// issuer (`iss`). Defaults to `http://<bind address>`.
+    pub public_url: Option<String>,
+    /// `AUTH_TOKEN_AUDIENCE`: the `aud` of access tokens.
+    pub audience: String,
+    /// `AUTH_DATABASE_URL`: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `AUTH_DATABASE_MAX_CONNECTIONS` (PostgreSQL; SQLite uses one).
+    pub database_max_connections: u32,
+    /// `AUTH_REDIS_URL`: when set, revocation state lives in Redis.
+    pub redis_url: Option<String>,
+    /// `AUTH_REDIS_PREFIX`: key prefix of the revocation state in Redis.
+    pub redis_prefix: String,
+    pub tokens: TokenSettings,
+    pub passwords: PasswordSettings,
+    /// `AUTH_CORS_ORIGINS`: comma-separated allowed origins; unset allows any.
+    pub cors_origins: Vec<String>,
+    /// `AUTH_MAX_BODY_BYTES`: larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+    /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
+    pub log_json: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `AUTH_ACCESS_TOKEN_TTL` (seconds, default 900).
+    pub access_ttl: Duration,
+    /// `AUTH_REFRESH_TOKEN_TTL` (seconds, default 30 days).
+    pub refresh_ttl: Duration,
+    /// `AUTH_REFRESH_REUSE_GRACE` (seconds, default 10): a rotated refresh
+    /// token presented again within this window gets the same answer.
+    pub refresh_grace: Duration,
+    /// `AUTH_SIGNING_KEY_FILE`: a mounted Ed25519 PKCS#8 PEM key; when unset
+    /// keys are created and kept in the database.
+    pub signing_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordSettings {
+    /// `AUTH_ARGON2_MEMORY_KIB` (default 19456).
+    pub memory_kib: u32,
+    /// `AUTH_ARGON2_ITERATIONS` (default 2).
+    pub iterations: u32,
+    /// `AUTH_ARGON2_PARALLELISM` (default 1).
+    pub parallelism: u32,
+    /// `AUTH_HASHING_CONCURRENCY`: hashes computed at once (default: cores).
+    pub max_concurrent: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&EnvSource::from_env(ENV_PREFIX))
+    }
+
+    pub fn from_source(env: &EnvSource<'_>) -> Result<Self, ConfigError> {
+        let password_defaults = PasswordSettings::default();
+        Ok(Self {
+            bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            public_url: env.get("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            audience: env.string("TOKEN_AUDIENCE", "api"),
+            database_url: env.string("DATABASE_URL", "sqlite://data/auth.db?mode=rwc"),
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
+            redis_url: env.get("REDIS_URL"),
+            redis_prefix: env.string("REDIS_PREFIX", "auth:revoked:"),
+            tokens: TokenSettings {
+                access_ttl: env.seconds("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+                refresh_ttl: env.seconds("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
+                refresh_grace: env.seconds("REFRESH_REUSE_GRACE", Duration::from_secs(10))?,
+                signing_key_file: env.get("SIGNING_KEY_FILE").map(PathBuf::from),
+            },
+            passwords: PasswordSettings {
+                memory_kib: env.parse("ARGON2_MEMORY_KIB", password_defaults.memory_kib)?,
+                iterations: env.parse("ARGON2_ITERATIONS", password_defaults.iterations)?,
+                parallelism: env.parse("ARGON2_PARALLELISM", password_defaults.parallelism)?,
+                max_concurrent: env
+                    .parse("HASHING_CONCURRENCY", password_defaults.max_concurrent)?
+                    .max(1),
+            },
+            cors_origins: env.list("CORS_ORIGINS"),
+            max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
+            log_json: env.string("LOG_FORMAT", "json") != "text",
+        })
+    }
+}

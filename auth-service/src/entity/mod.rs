@@ -1,0 +1,9 @@
+//! sea-orm entities of the account manager's tables.
+
+pub mod admin_claim;
+pub mod refresh_token;
+pub mod revoked_token;
+pub mod server_secret;
+pub mod session;
+pub mod signing_key;
+pub mod user;

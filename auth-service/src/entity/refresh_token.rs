@@ -1,0 +1,19 @@
+//! One refresh token of a session, stored as a SHA-256 hash only.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refresh_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub token_hash: String,
+    pub session_id: String,
+    pub issued_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    /// Set when the token was exchanged for its successor.
+    pub rotated_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,57 @@
+//! The service's one error type. Domain outcomes are variants; anything
+//! unexpected is `Internal`, logged and answered as an opaque 500.
+
+use shared::RevocationError;
+
+use crate::accounts::{LoginError, RegistrationError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("registration refused: {0:?}")]
+    Registration(RegistrationError),
+    #[error("login refused: {0:?}")]
+    Login(LoginError),
+    /// Unknown, expired, revoked or reused refresh token.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// The access token names no live user.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The caller is authenticated but may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A dependency that must be consulted (Redis) is down.
+    #[error("revocation state unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<RegistrationError> for AppError {
+    fn from(err: RegistrationError) -> Self {
+        AppError::Registration(err)
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(err: LoginError) -> Self {
+        AppError::Login(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<RevocationError> for AppError {
+    fn from(err: RevocationError) -> Self {
+        match err {
+            RevocationError::Revoked => AppError::InvalidRefreshToken,
+            RevocationError::Unavailable => AppError::Unavailable,
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,15 @@
+//! The account manager: registers users, issues and rotates tokens, tracks
+//! account state and revocation, publishes its signing keys.
+
+pub mod accounts;
+pub mod api;
+pub mod config;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod startup;
+pub mod store;
+pub mod tokens;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,209 @@
+//! Wiring: builds every part from the settings, binds the listener, serves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{EndpointExt, Server};
+use sea_orm::DatabaseConnection;
+use shared::{Authenticator, KeySource, RedisRevocations, RevocationCheck, TokenVerifier};
+
+use crate::accounts::passwords::PasswordHasher;
+use crate::accounts::service::Accounts;
+use crate::api;
+use crate::config::Settings;
+use crate::store;
+use crate::tokens::keys::KeyRing;
+use crate::tokens::refresh::RotationSecret;
+use crate::tokens::revocation::RevocationStore;
+use crate::tokens::sessions::Sessions;
+use crate::tokens::{TokenIssuer, random_bytes};
+
+/// Everything a request handler may need; one per process.
+pub struct AppState {
+    pub settings: Settings,
+    pub public_url: String,
+    pub db: DatabaseConnection,
+    pub passwords: PasswordHasher,
+    pub keys: Arc<KeyRing>,
+    pub issuer: Arc<TokenIssuer>,
+    pub sessions: Sessions,
+    pub revocations: Arc<RevocationStore>,
+    pub authenticator: Arc<Authenticator>,
+}
+
+impl AppState {
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { db: &self.db, passwords: &self.passwords, sessions: &self.sessions }
+    }
+}
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    address: SocketAddr,
+    state: Arc<AppState>,
+}
+
+/// How often each replica re-reads the signing keys (rotations made elsewhere).
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
+
+fn default_public_url(address: SocketAddr) -> String {
+    let host = if address.ip().is_unspecified() { "127.0.0.1".to_owned() } else { address.ip().to_string() };
+    format!("http://{host}:{}", address.port())
+}
+
+/// The secret behind refresh-token successors, shared by every replica.
+async fn rotation_secret(db: &DatabaseConnection) -> anyhow::Result<RotationSecret> {
+    let fresh = STANDARD.encode(random_bytes::<32>()?);
+    let stored = store::keys::secret_or_insert(db, "refresh-rotation", fresh, chrono::Utc::now()).await?;
+    Ok(RotationSecret::new(STANDARD.decode(stored).context("stored rotation secret is not base64")?))
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one), opens and migrates the
+    /// database, loads the signing keys and wires the app.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(settings.bind.to_string()).into_acceptor().await.context("cannot bind")?;
+        let address = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .context("the listener has no socket address")?;
+        let public_url = settings.public_url.clone().unwrap_or_else(|| default_public_url(address));
+
+        let db = store::connect(&settings.database_url, settings.database_max_connections)
+            .await
+            .context("cannot open the database")?;
+        let tokens = &settings.tokens;
+        let keys = Arc::new(match &tokens.signing_key_file {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                KeyRing::from_pem(&pem)?
+            }
+            None => KeyRing::from_database(db.clone(), tokens.access_ttl + Duration::from_secs(60)).await?,
+        });
+        let revocations = Arc::new(match &settings.redis_url {
+            Some(url) => RevocationStore::Redis {
+                redis: RedisRevocations::connect(url, &settings.redis_prefix).context("invalid AUTH_REDIS_URL")?,
+                access_ttl: tokens.access_ttl,
+            },
+            None => RevocationStore::Sql(db.clone()),
+        });
+        let issuer = Arc::new(TokenIssuer::new(
+            keys.clone(),
+            public_url.clone(),
+            settings.audience.clone(),
+            tokens.access_ttl,
+        ));
+        let verifier = TokenVerifier::new(keys.clone() as Arc<dyn KeySource>, &public_url, &settings.audience);
+        let authenticator = Arc::new(Authenticator::new(
+            verifier,
+            revocations.clone() as Arc<dyn RevocationCheck>,
+            api::error::unauthorized_body().to_value(),
+            api::error::unavailable_body().to_value(),
+        ));
+        let sessions = Sessions::new(
+            db.clone(),
+            issuer.clone(),
+            rotation_secret(&db).await?,
+            revocations.clone(),
+            tokens.clone(),
+        );
+        let passwords = PasswordHasher::new(&settings.passwords).await?;
+        let state = Arc::new(AppState {
+            settings,
+            public_url,
+            db,
+            passwords,
+            keys,
+            issuer,
+            sessions,
+            revocations,
+            authenticator,
+        });
+        Ok(Self { acceptor, address, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains in-flight requests.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let background = tokio::spawn(maintain(self.state.clone()));
+        if self.state.settings.redis_url.is_none() {
+            tracing::warn!(
+                "AUTH_REDIS_URL is not set: revocation state is kept in the database, where other services cannot read it"
+            );
+        }
+        tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "auth-service listening");
+        let app = api::app(self.state.clone()).boxed();
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
+            .await;
+        background.abort();
+        result
+    }
+}
+
+/// Periodic upkeep: pick up keys rotated elsewhere, forget expired revocations.
+async fn maintain(state: Arc<AppState>) {
+    let mut ticks = tokio::time::interval(KEY_RELOAD_INTERVAL);
+    ticks.tick().await;
+    let mut count: u64 = 0;
+    loop {
+        ticks.tick().await;
+        count += 1;
+        if let Err(err) = state.keys.reload().await {
+            tracing::warn!(error = %err, "signing key reload failed");
+        }
+        if count % 240 == 0 {
+            if let Err(err) = store::sessions::purge_expired(&state.db, chrono::Utc::now()).await {
+                tracing::warn!(error = %err, "purging expired revocations failed");
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,133 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use crate::entity::{refresh_token, revoked_token, session};
+
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    session::ActiveModel {
+        id: Set(id.to_owned()),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find_by_id(id.to_owned()).one(conn).await
+}
+
+pub async fn extend(conn: &impl ConnectionTrait, id: &str, expires_at: DateTime<Utc>) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(session::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke(conn: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The ids of the user's sessions that are neither revoked nor expired.
+pub async fn live_ids(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<Vec<String>, DbErr> {
+    session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .into_tuple::<String>()
+        .all(conn)
+        .await
+}
+
+pub async fn revoke_all(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_refresh_token(
+    conn: &impl ConnectionTrait,
+    token_hash: String,
+    session_id: &str,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    refresh_token::ActiveModel {
+        token_hash: Set(token_hash),
+        session_id: Set(session_id.to_owned()),
+        issued_at: Set(issued_at),
+        expires_at: Set(expires_at),
+        rotated_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_token(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<refresh_token::Model>, DbErr> {
+    refresh_token::Entity::find_by_id(token_hash.to_owned()).one(conn).await
+}
+
+/// Marks the token rotated unless it already was; true when this call did.
+pub async fn mark_rotated(conn: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn revoke_access_token(
+    conn: &impl ConnectionTrait,
+    jti: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = revoked_token::ActiveModel { jti: Set(jti.to_owned()), expires_at: Set(expires_at) };
+    revoked_token::Entity::insert(row)
+        .on_conflict(sea_orm::sea_query::OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_access_token_revoked(conn: &impl ConnectionTrait, jti: &str) -> Result<bool, DbErr> {
+    Ok(revoked_token::Entity::find_by_id(jti.to_owned()).one(conn).await?.is_some())
+}
+
+/// Forgets revocations of tokens that have expired anyway.
+pub async fn purge_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = revoked_token::Entity::delete_many()
+        .filter(revoked_token::Column::ExpiresAt.lt(now))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}

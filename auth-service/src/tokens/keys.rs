@@ -1,0 +1,246 @@
+//! The signing key ring. Keys are Ed25519, created on first start and kept
+//! in the database so that every replica and every restart signs with, and
+//! publishes, the same set; or a single key mounted from a PEM file.
+//! Rotation: a new key signs from then on; retired keys stay published
+//! until the last token they signed has expired.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use shared::{KeySource, VerifyError};
+
+use super::random_bytes;
+use crate::entity::signing_key;
+use crate::store;
+
+/// The PKCS#8 v1 DER prefix of an Ed25519 private key; the 32-byte seed follows.
+const PKCS8_ED25519_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+pub const ALGORITHM: &str = "EdDSA";
+
+/// The key that signs new tokens.
+pub struct Signer {
+    pub kid: String,
+    pub key: EncodingKey,
+}
+
+struct KeySet {
+    signer: Arc<Signer>,
+    verifying: HashMap<String, Arc<DecodingKey>>,
+    jwks: Value,
+}
+
+enum Origin {
+    Database(DatabaseConnection),
+    File,
+}
+
+pub struct KeyRing {
+    origin: Origin,
+    /// How long a retired key stays published.
+    publish_after_retirement: Duration,
+    set: RwLock<Arc<KeySet>>,
+}
+
+/// An Ed25519 key pair.
+struct KeyPair {
+    seed: [u8; 32],
+    public: [u8; 32],
+}
+
+impl KeyPair {
+    fn generate() -> anyhow::Result<Self> {
+        Ok(Self::from_seed(random_bytes::<32>()?))
+    }
+
+    fn from_seed(seed: [u8; 32]) -> Self {
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+        Self { seed, public }
+    }
+
+    fn pkcs8_der(&self) -> Vec<u8> {
+        let mut der = PKCS8_ED25519_PREFIX.to_vec();
+        der.extend_from_slice(&self.seed);
+        der
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> anyhow::Result<Self> {
+        let Some(seed) = der.strip_prefix(&PKCS8_ED25519_PREFIX[..]) else {
+            bail!("not an Ed25519 PKCS#8 private key");
+        };
+        let seed: [u8; 32] = seed.try_into().context("Ed25519 private key of the wrong length")?;
+        Ok(Self::from_seed(seed))
+    }
+
+    fn x(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.public)
+    }
+
+    /// The RFC 7638 JWK thumbprint, used as the `kid`.
+    fn thumbprint(&self) -> String {
+        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, self.x());
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+}
+
+fn jwk(kid: &str, x: &str) -> Value {
+    json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": ALGORITHM})
+}
+
+fn pem_body(pem: &str) -> anyhow::Result<Vec<u8>> {
+    let body: String = pem.lines().map(str::trim).filter(|line| !line.starts_with("-----")).collect();
+    STANDARD.decode(body).context("the PEM file is not base64")
+}
+
+impl KeyRing {
+    /// Loads the keys from the database, creating the first one if there is none.
+    pub async fn from_database(db: DatabaseConnection, publish_after_retirement: Duration) -> anyhow::Result<Self> {
+        let set = Self::load(&db, publish_after_retirement).await?;
+        Ok(Self { origin: Origin::Database(db), publish_after_retirement, set: RwLock::new(Arc::new(set)) })
+    }
+
+    /// Uses one mounted Ed25519 PKCS#8 PEM key.
+    pub fn from_pem(pem: &str) -> anyhow::Result<Self> {
+        let pair = KeyPair::from_pkcs8_der(&pem_body(pem)?)?;
+        let kid = pair.thumbprint();
+        let signer = Arc::new(Signer { kid: kid.clone(), key: EncodingKey::from_ed_der(&pair.pkcs8_der()) });
+        let verifying = HashMap::from([(kid.clone(), Arc::new(DecodingKey::from_ed_der(&pair.public)))]);
+        let jwks = json!({"keys": [jwk(&kid, &pair.x())]});
+        let set = KeySet { signer, verifying, jwks };
+        Ok(Self { origin: Origin::File, publish_after_retirement: Duration::ZERO, set: RwLock::new(Arc::new(set)) })
+    }
+
+    async fn load(db: &DatabaseConnection, publish_after_retirement: Duration) -> anyhow::Result<KeySet> {
+        let mut rows = store::keys::all(db).await?;
+        if !rows.iter().any(|row| row.retired_at.is_none()) {
+            store::keys::insert(db, new_key_row(Utc::now())?).await?;
+            rows = store::keys::all(db).await?;
+        }
+        Self::build(rows, publish_after_retirement, Utc::now())
+    }
+
+    fn build(rows: Vec<signing_key::Model>, publish_after_retirement: Duration, now: DateTime<Utc>) -> anyhow::Result<KeySet> {
+        let keep = chrono::Duration::from_std(publish_after_retirement).unwrap_or(chrono::Duration::MAX);
+        let active = rows
+            .iter()
+            .filter(|row| row.retired_at.is_none())
+            .max_by_key(|row| row.created_at)
+            .context("no active signing key")?;
+        let der = STANDARD.decode(&active.private_key).context("stored signing key is not base64")?;
+        let signer = Arc::new(Signer { kid: active.kid.clone(), key: EncodingKey::from_ed_der(&der) });
+        let published: Vec<&signing_key::Model> = rows
+            .iter()
+            .filter(|row| row.retired_at.is_none_or(|retired| retired + keep > now))
+            .collect();
+        let mut verifying = HashMap::new();
+        let mut jwks = Vec::new();
+        for row in published {
+            let public = URL_SAFE_NO_PAD.decode(&row.public_key).context("stored public key is not base64url")?;
+            verifying.insert(row.kid.clone(), Arc::new(DecodingKey::from_ed_der(&public)));
+            jwks.push(jwk(&row.kid, &row.public_key));
+        }
+        Ok(KeySet { signer, verifying, jwks: json!({ "keys": jwks }) })
+    }
+
+    /// Reads the key set again (keys rotated by another replica or the CLI).
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        if let Origin::Database(db) = &self.origin {
+            let set = Self::load(db, self.publish_after_retirement).await?;
+            *self.set.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(set);
+        }
+        Ok(())
+    }
+
+    /// Creates a new signing key and retires the others; returns the new `kid`.
+    pub async fn rotate(&self) -> anyhow::Result<String> {
+        let Origin::Database(db) = &self.origin else {
+            bail!("the signing key is mounted from a file; rotate it by mounting a new one");
+        };
+        let kid = rotate_in(db).await?;
+        self.reload().await?;
+        Ok(kid)
+    }
+
+    fn current(&self) -> Arc<KeySet> {
+        self.set.read().unwrap_or_else(|poison| poison.into_inner()).clone()
+    }
+
+    pub fn signer(&self) -> Arc<Signer> {
+        self.current().signer.clone()
+    }
+
+    /// The published JWKS document.
+    pub fn jwks(&self) -> Value {
+        self.current().jwks.clone()
+    }
+}
+
+fn new_key_row(now: DateTime<Utc>) -> anyhow::Result<signing_key::Model> {
+    let pair = KeyPair::generate()?;
+    Ok(signing_key::Model {
+        kid: pair.thumbprint(),
+        algorithm: ALGORITHM.to_owned(),
+        private_key: STANDARD.encode(pair.pkcs8_der()),
+        public_key: pair.x(),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+/// Rotation as a database operation, for the CLI and the admin route.
+pub async fn rotate_in(db: &DatabaseConnection) -> anyhow::Result<String> {
+    let now = Utc::now();
+    let row = new_key_row(now)?;
+    let kid = row.kid.clone();
+    store::keys::insert(db, row).await?;
+    store::keys::retire_others(db, &kid, now).await?;
+    Ok(kid)
+}
+
+#[async_trait]
+impl KeySource for KeyRing {
+    async fn key(&self, kid: &str) -> Result<Option<Arc<DecodingKey>>, VerifyError> {
+        Ok(self.current().verifying.get(kid).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs8_round_trip_and_thumbprint() {
+        let pair = KeyPair::generate().unwrap();
+        let again = KeyPair::from_pkcs8_der(&pair.pkcs8_der()).unwrap();
+        assert_eq!(pair.public, again.public);
+        assert_eq!(pair.thumbprint(), again.thumbprint());
+        assert_eq!(pair.thumbprint().len(), 43);
+        assert!(KeyPair::from_pkcs8_der(&[0u8; 48]).is_err());
+    }
+
+    #[test]
+    fn retired_keys_stay_published_for_a_while() {
+        let now = Utc::now();
+        let mut old = new_key_row(now - chrono::Duration::hours(2)).unwrap();
+        old.retired_at = Some(now - chrono::Duration::minutes(5));
+        let mut ancient = new_key_row(now - chrono::Duration::hours(3)).unwrap();
+        ancient.retired_at = Some(now - chrono::Duration::hours(2));
+        let current = new_key_row(now).unwrap();
+        let set = KeyRing::build(vec![ancient.clone(), old.clone(), current.clone()], Duration::from_secs(900), now).unwrap();
+        assert_eq!(set.signer.kid, current.kid);
+        assert!(set.verifying.contains_key(&old.kid));
+        assert!(!set.verifying.contains_key(&ancient.kid));
+        assert_eq!(set.jwks["keys"].as_array().unwrap().len(), 2);
+    }
+}

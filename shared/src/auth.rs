@@ -1,0 +1,135 @@
+//! The poem-openapi security scheme every service puts on its protected
+//! routes: a bearer access token, verified locally and checked against the
+//! revocation store.
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::http::header::WWW_AUTHENTICATE;
+use poem::{Request, Response};
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+use serde_json::Value;
+
+use crate::claims::AccessClaims;
+use crate::revocation::{RevocationCheck, RevocationError};
+use crate::verifier::{TokenVerifier, VerifyError};
+
+/// Why a request was not authenticated.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthFailure {
+    #[error(transparent)]
+    Invalid(#[from] VerifyError),
+    #[error(transparent)]
+    Revocation(#[from] RevocationError),
+}
+
+impl AuthFailure {
+    /// True when the token could not be checked (a dependency is down).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            AuthFailure::Invalid(VerifyError::KeysUnavailable)
+                | AuthFailure::Revocation(RevocationError::Unavailable)
+        )
+    }
+}
+
+/// A caller whose access token was verified and is not revoked.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser {
+    pub claims: AccessClaims,
+    /// The raw token, for routes that act on it (logout revokes its `jti`).
+    pub token: String,
+}
+
+/// Verifies and revocation-checks access tokens; put it in the app's data
+/// (`.data(Arc<Authenticator>)`) for [`AccessTokenAuth`] to find.
+pub struct Authenticator {
+    verifier: TokenVerifier,
+    revocations: Arc<dyn RevocationCheck>,
+    unauthorized_body: Value,
+    unavailable_body: Value,
+}
+
+impl Authenticator {
+    /// `unauthorized_body` is the JSON answered with 401, in the service's
+    /// own error shape; `unavailable_body` the one answered with 503.
+    pub fn new(
+        verifier: TokenVerifier,
+        revocations: Arc<dyn RevocationCheck>,
+        unauthorized_body: Value,
+        unavailable_body: Value,
+    ) -> Self {
+        Self { verifier, revocations, unauthorized_body, unavailable_body }
+    }
+
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
+    pub fn revocations(&self) -> &Arc<dyn RevocationCheck> {
+        &self.revocations
+    }
+
+    /// Verifies the token and checks it is not revoked.
+    pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedUser, AuthFailure> {
+        let claims = self.verifier.verify_access(token).await?;
+        self.revocations.check(&claims).await?;
+        Ok(AuthenticatedUser { claims, token: token.to_owned() })
+    }
+
+    /// The answer for a failed authentication: 401 with
+    /// `WWW-Authenticate: Bearer`, or 503 when the token could not be checked.
+    pub fn rejection(&self, failure: &AuthFailure) -> poem::Error {
+        let response = if failure.is_unavailable() {
+            json_response(StatusCode::SERVICE_UNAVAILABLE, &self.unavailable_body)
+        } else {
+            let mut response = json_response(StatusCode::UNAUTHORIZED, &self.unauthorized_body);
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                poem::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            response
+        };
+        poem::Error::from_response(response)
+    }
+
+    /// The 401 answer for a request that carries no token at all.
+    pub fn missing_token(&self) -> Response {
+        let mut response = json_response(StatusCode::UNAUTHORIZED, &self.unauthorized_body);
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, poem::http::HeaderValue::from_static("Bearer"));
+        response
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+/// `Authorization: Bearer <access token>`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "AccessToken",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "check_access_token"
+)]
+pub struct AccessTokenAuth(pub AuthenticatedUser);
+
+async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<AuthenticatedUser> {
+    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
+        tracing::error!("no Authenticator in the app data");
+        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    authenticator.authenticate(&bearer.token).await.map_err(|failure| {
+        tracing::debug!(reason = %failure, "access token refused");
+        authenticator.rejection(&failure)
+    })
+}

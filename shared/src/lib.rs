@@ -1,0 +1,18 @@
+//! What every service of the account-manager system shares: the token model,
+//! local token verification against a JWKS, the revocation check, the poem
+//! security scheme built on them, error bodies, configuration and telemetry
+//! helpers. This crate depends on no service.
+
+pub mod auth;
+pub mod claims;
+pub mod config;
+pub mod error;
+pub mod limits;
+pub mod revocation;
+pub mod telemetry;
+pub mod verifier;
+
+pub use auth::{AccessTokenAuth, Authenticator, AuthenticatedUser};
+pub use claims::{AccessClaims, Role, TokenType};
+pub use revocation::{RedisRevocations, RevocationCheck, RevocationError};
+pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};
