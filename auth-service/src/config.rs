@@ -68,7 +68,9 @@ impl Default for PasswordSettings {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
-            max_concurrent: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            max_concurrent: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
         }
     }
 }
@@ -82,7 +84,9 @@ impl Settings {
         let password_defaults = PasswordSettings::default();
         Ok(Self {
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            public_url: env.get("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            public_url: env
+                .get("PUBLIC_URL")
+                .map(|url| url.trim_end_matches('/').to_owned()),
             audience: env.string("TOKEN_AUDIENCE", "api"),
             database_url: env.string("DATABASE_URL", "sqlite://data/auth.db?mode=rwc"),
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
@@ -90,7 +94,8 @@ impl Settings {
             redis_prefix: env.string("REDIS_PREFIX", "auth:revoked:"),
             tokens: TokenSettings {
                 access_ttl: env.seconds("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
-                refresh_ttl: env.seconds("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
+                refresh_ttl: env
+                    .seconds("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
                 refresh_grace: env.seconds("REFRESH_REUSE_GRACE", Duration::from_secs(10))?,
                 signing_key_file: env.get("SIGNING_KEY_FILE").map(PathBuf::from),
             },

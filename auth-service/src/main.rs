@@ -13,7 +13,9 @@ Settings come from AUTH_* environment variables; see the README.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
     let settings = Settings::from_env()?;
     shared::telemetry::init(settings.log_json);
     match command.as_str() {

@@ -38,7 +38,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn accounts(&self) -> Accounts<'_> {
-        Accounts { db: &self.db, passwords: &self.passwords, sessions: &self.sessions }
+        Accounts {
+            db: &self.db,
+            passwords: &self.passwords,
+            sessions: &self.sessions,
+        }
     }
 }
 
@@ -50,30 +54,47 @@ pub struct Application {
 
 /// How often each replica re-reads the signing keys (rotations made elsewhere).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
+/// How often revocations of tokens that have expired anyway are forgotten.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 fn default_public_url(address: SocketAddr) -> String {
-    let host = if address.ip().is_unspecified() { "127.0.0.1".to_owned() } else { address.ip().to_string() };
+    let host = if address.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        address.ip().to_string()
+    };
     format!("http://{host}:{}", address.port())
 }
 
 /// The secret behind refresh-token successors, shared by every replica.
 async fn rotation_secret(db: &DatabaseConnection) -> anyhow::Result<RotationSecret> {
     let fresh = STANDARD.encode(random_bytes::<32>()?);
-    let stored = store::keys::secret_or_insert(db, "refresh-rotation", fresh, chrono::Utc::now()).await?;
-    Ok(RotationSecret::new(STANDARD.decode(stored).context("stored rotation secret is not base64")?))
+    let stored =
+        store::keys::secret_or_insert(db, "refresh-rotation", fresh, chrono::Utc::now()).await?;
+    Ok(RotationSecret::new(
+        STANDARD
+            .decode(stored)
+            .context("stored rotation secret is not base64")?,
+    ))
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database, loads the signing keys and wires the app.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let acceptor = TcpListener::bind(settings.bind.to_string()).into_acceptor().await.context("cannot bind")?;
+        let acceptor = TcpListener::bind(settings.bind.to_string())
+            .into_acceptor()
+            .await
+            .context("cannot bind")?;
         let address = acceptor
             .local_addr()
             .first()
             .and_then(|addr| addr.as_socket_addr().copied())
             .context("the listener has no socket address")?;
-        let public_url = settings.public_url.clone().unwrap_or_else(|| default_public_url(address));
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(address));
 
         let db = store::connect(&settings.database_url, settings.database_max_connections)
             .await
@@ -81,14 +102,19 @@ impl Application {
         let tokens = &settings.tokens;
         let keys = Arc::new(match &tokens.signing_key_file {
             Some(path) => {
-                let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let pem = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
                 KeyRing::from_pem(&pem)?
             }
-            None => KeyRing::from_database(db.clone(), tokens.access_ttl + Duration::from_secs(60)).await?,
+            None => {
+                KeyRing::from_database(db.clone(), tokens.access_ttl + Duration::from_secs(60))
+                    .await?
+            }
         });
         let revocations = Arc::new(match &settings.redis_url {
             Some(url) => RevocationStore::Redis {
-                redis: RedisRevocations::connect(url, &settings.redis_prefix).context("invalid AUTH_REDIS_URL")?,
+                redis: RedisRevocations::connect(url, &settings.redis_prefix)
+                    .context("invalid AUTH_REDIS_URL")?,
                 access_ttl: tokens.access_ttl,
             },
             None => RevocationStore::Sql(db.clone()),
@@ -99,7 +125,11 @@ impl Application {
             settings.audience.clone(),
             tokens.access_ttl,
         ));
-        let verifier = TokenVerifier::new(keys.clone() as Arc<dyn KeySource>, &public_url, &settings.audience);
+        let verifier = TokenVerifier::new(
+            keys.clone() as Arc<dyn KeySource>,
+            &public_url,
+            &settings.audience,
+        );
         let authenticator = Arc::new(Authenticator::new(
             verifier,
             revocations.clone() as Arc<dyn RevocationCheck>,
@@ -125,7 +155,11 @@ impl Application {
             revocations,
             authenticator,
         });
-        Ok(Self { acceptor, address, state })
+        Ok(Self {
+            acceptor,
+            address,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -150,7 +184,10 @@ impl Application {
     }
 
     /// Serves until `stop` completes, then drains in-flight requests.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let background = tokio::spawn(maintain(self.state.clone()));
         if self.state.settings.redis_url.is_none() {
             tracing::warn!(
@@ -169,18 +206,21 @@ impl Application {
 
 /// Periodic upkeep: pick up keys rotated elsewhere, forget expired revocations.
 async fn maintain(state: Arc<AppState>) {
-    let mut ticks = tokio::time::interval(KEY_RELOAD_INTERVAL);
-    ticks.tick().await;
-    let mut count: u64 = 0;
+    let mut reload = tokio::time::interval(KEY_RELOAD_INTERVAL);
+    let mut purge = tokio::time::interval(PURGE_INTERVAL);
+    reload.tick().await;
+    purge.tick().await;
     loop {
-        ticks.tick().await;
-        count += 1;
-        if let Err(err) = state.keys.reload().await {
-            tracing::warn!(error = %err, "signing key reload failed");
-        }
-        if count % 240 == 0 {
-            if let Err(err) = store::sessions::purge_expired(&state.db, chrono::Utc::now()).await {
-                tracing::warn!(error = %err, "purging expired revocations failed");
+        tokio::select! {
+            _ = reload.tick() => {
+                if let Err(err) = state.keys.reload().await {
+                    tracing::warn!(error = %err, "signing key reload failed");
+                }
+            }
+            _ = purge.tick() => {
+                if let Err(err) = store::sessions::purge_expired(&state.db, chrono::Utc::now()).await {
+                    tracing::warn!(error = %err, "purging expired revocations failed");
+                }
             }
         }
     }

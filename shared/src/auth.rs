@@ -61,7 +61,12 @@ impl Authenticator {
         unauthorized_body: Value,
         unavailable_body: Value,
     ) -> Self {
-        Self { verifier, revocations, unauthorized_body, unavailable_body }
+        Self {
+            verifier,
+            revocations,
+            unauthorized_body,
+            unavailable_body,
+        }
     }
 
     pub fn verifier(&self) -> &TokenVerifier {
@@ -76,7 +81,10 @@ impl Authenticator {
     pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedUser, AuthFailure> {
         let claims = self.verifier.verify_access(token).await?;
         self.revocations.check(&claims).await?;
-        Ok(AuthenticatedUser { claims, token: token.to_owned() })
+        Ok(AuthenticatedUser {
+            claims,
+            token: token.to_owned(),
+        })
     }
 
     /// The answer for a failed authentication: 401 with
@@ -98,9 +106,10 @@ impl Authenticator {
     /// The 401 answer for a request that carries no token at all.
     pub fn missing_token(&self) -> Response {
         let mut response = json_response(StatusCode::UNAUTHORIZED, &self.unauthorized_body);
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, poem::http::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
         response
     }
 }
@@ -128,8 +137,11 @@ async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Authe
         tracing::error!("no Authenticator in the app data");
         return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
     };
-    authenticator.authenticate(&bearer.token).await.map_err(|failure| {
-        tracing::debug!(reason = %failure, "access token refused");
-        authenticator.rejection(&failure)
-    })
+    authenticator
+        .authenticate(&bearer.token)
+        .await
+        .map_err(|failure| {
+            tracing::debug!(reason = %failure, "access token refused");
+            authenticator.rejection(&failure)
+        })
 }

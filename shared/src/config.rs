@@ -3,10 +3,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Looks a variable up by its full name.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// Reads `PREFIX_NAME` settings from the environment (or any lookup, for tests).
 pub struct EnvSource<'a> {
     prefix: &'a str,
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Lookup<'a>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -19,12 +22,18 @@ pub struct ConfigError {
 impl<'a> EnvSource<'a> {
     /// Reads the process environment.
     pub fn from_env(prefix: &'a str) -> Self {
-        Self { prefix, lookup: Box::new(|key| std::env::var(key).ok()) }
+        Self {
+            prefix,
+            lookup: Box::new(|key| std::env::var(key).ok()),
+        }
     }
 
     /// Reads from a custom lookup, e.g. a map in tests.
     pub fn from_fn(prefix: &'a str, lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
-        Self { prefix, lookup: Box::new(lookup) }
+        Self {
+            prefix,
+            lookup: Box::new(lookup),
+        }
     }
 
     pub fn key(&self, name: &str) -> String {
@@ -79,13 +88,20 @@ mod tests {
 
     #[test]
     fn reads_prefixed_values_and_defaults() {
-        let vars: HashMap<&str, &str> =
-            [("APP_PORT", "9000"), ("APP_EMPTY", " "), ("APP_LIST", "a, b,,c")].into();
+        let vars: HashMap<&str, &str> = [
+            ("APP_PORT", "9000"),
+            ("APP_EMPTY", " "),
+            ("APP_LIST", "a, b,,c"),
+        ]
+        .into();
         let env = EnvSource::from_fn("APP", |key| vars.get(key).map(|v| v.to_string()));
         assert_eq!(env.parse("PORT", 1u16).unwrap(), 9000);
         assert_eq!(env.string("EMPTY", "default"), "default");
         assert_eq!(env.list("LIST"), vec!["a", "b", "c"]);
-        assert_eq!(env.seconds("TTL", Duration::from_secs(5)).unwrap(), Duration::from_secs(5));
+        assert_eq!(
+            env.seconds("TTL", Duration::from_secs(5)).unwrap(),
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -26,11 +26,19 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(msg: impl Into<String>, human_msg: impl Into<String>) -> Self {
-        Self { msg: msg.into(), human_msg: Some(human_msg.into()), resolve: None }
+        Self {
+            msg: msg.into(),
+            human_msg: Some(human_msg.into()),
+            resolve: None,
+        }
     }
 
     pub fn msg_only(msg: impl Into<String>) -> Self {
-        Self { msg: msg.into(), human_msg: None, resolve: None }
+        Self {
+            msg: msg.into(),
+            human_msg: None,
+            resolve: None,
+        }
     }
 
     pub fn with_resolve(mut self, resolve: impl Into<String>) -> Self {
@@ -63,7 +71,9 @@ pub fn body_for_status(status: StatusCode) -> ErrorBody {
             "Unauthorized: Missing or invalid access token.",
             "Please log in again.",
         ),
-        StatusCode::NOT_FOUND => ErrorBody::new("Not Found: No such route.", "That page does not exist."),
+        StatusCode::NOT_FOUND => {
+            ErrorBody::new("Not Found: No such route.", "That page does not exist.")
+        }
         StatusCode::METHOD_NOT_ALLOWED => {
             ErrorBody::new("Method Not Allowed.", "That action is not supported here.")
         }
@@ -92,7 +102,14 @@ pub async fn render_error(err: poem::Error) -> Response {
     } else {
         tracing::debug!(error = %err, %status, "request refused");
     }
-    body_for_status(status).into_response(status)
+    let mut response = body_for_status(status).into_response(status);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            poem::http::header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }
 
 impl IntoResponse for ErrorBody {

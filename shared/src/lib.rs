@@ -12,7 +12,7 @@ pub mod revocation;
 pub mod telemetry;
 pub mod verifier;
 
-pub use auth::{AccessTokenAuth, Authenticator, AuthenticatedUser};
+pub use auth::{AccessTokenAuth, AuthenticatedUser, Authenticator};
 pub use claims::{AccessClaims, Role, TokenType};
 pub use revocation::{RedisRevocations, RevocationCheck, RevocationError};
 pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};

@@ -65,7 +65,10 @@ impl RedisRevocations {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Self { connection, prefix: prefix.to_owned() })
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+        })
     }
 
     fn jti_key(&self, jti: &str) -> String {
@@ -97,13 +100,17 @@ impl RedisRevocations {
         instant: i64,
         ttl: Duration,
     ) -> Result<(), RevocationError> {
-        self.set(self.not_before_key(user_id), instant.to_string(), ttl).await
+        self.set(self.not_before_key(user_id), instant.to_string(), ttl)
+            .await
     }
 
     async fn set(&self, key: String, value: String, ttl: Duration) -> Result<(), RevocationError> {
         let mut connection = self.connection.clone();
         let seconds = ttl.as_secs().max(1);
-        connection.set_ex::<_, _, ()>(key, value, seconds).await.map_err(unavailable)
+        connection
+            .set_ex::<_, _, ()>(key, value, seconds)
+            .await
+            .map_err(unavailable)
     }
 }
 
@@ -116,13 +123,20 @@ fn unavailable(err: redis::RedisError) -> RevocationError {
 impl RevocationCheck for RedisRevocations {
     async fn check(&self, claims: &AccessClaims) -> Result<(), RevocationError> {
         let mut connection = self.connection.clone();
-        let keys = [self.jti_key(&claims.jti), self.sid_key(&claims.sid), self.not_before_key(&claims.sub)];
+        let keys = [
+            self.jti_key(&claims.jti),
+            self.sid_key(&claims.sid),
+            self.not_before_key(&claims.sub),
+        ];
         let values: Vec<Option<String>> = connection.mget(&keys).await.map_err(unavailable)?;
         let revoked = |index: usize| values.get(index).is_some_and(Option::is_some);
         if revoked(0) || revoked(1) {
             return Err(RevocationError::Revoked);
         }
-        let not_before = values.get(2).and_then(|v| v.as_deref()).and_then(|v| v.parse::<i64>().ok());
+        let not_before = values
+            .get(2)
+            .and_then(|v| v.as_deref())
+            .and_then(|v| v.parse::<i64>().ok());
         if not_before.is_some_and(|instant| claims.iat < instant) {
             return Err(RevocationError::Revoked);
         }
@@ -131,6 +145,9 @@ impl RevocationCheck for RedisRevocations {
 
     async fn ping(&self) -> bool {
         let mut connection = self.connection.clone();
-        redis::cmd("PING").query_async::<String>(&mut connection).await.is_ok()
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .is_ok()
     }
 }

@@ -130,7 +130,13 @@ impl JwksKeySource {
     async fn fetch_locked(&self, last_fetch: &mut Option<Instant>) -> Result<usize, VerifyError> {
         *last_fetch = Some(Instant::now());
         let set: JwkSet = async {
-            self.http.get(&self.url).send().await?.error_for_status()?.json().await
+            self.http
+                .get(&self.url)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await
         }
         .await
         .map_err(|err| {
@@ -155,7 +161,9 @@ pub fn ed25519_keys(set: &JwkSet) -> HashMap<String, Arc<DecodingKey>> {
                 AlgorithmParameters::OctetKeyPair(params)
                     if params.curve == EllipticCurve::Ed25519 =>
                 {
-                    DecodingKey::from_ed_components(&params.x).ok().map(|key| (kid, Arc::new(key)))
+                    DecodingKey::from_ed_components(&params.x)
+                        .ok()
+                        .map(|key| (kid, Arc::new(key)))
                 }
                 _ => None,
             }

@@ -37,7 +37,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
@@ -100,7 +102,8 @@ impl Registration {
         let email = present(&form.email).filter(|e| !e.trim().is_empty());
         let email = email.ok_or(RegistrationError::EmailMissing)?;
         let password = present(&form.password).ok_or(RegistrationError::PasswordMissing)?;
-        let confirmation = present(&form.password2).ok_or(RegistrationError::ConfirmationMissing)?;
+        let confirmation =
+            present(&form.password2).ok_or(RegistrationError::ConfirmationMissing)?;
         let email = Email::parse(email).map_err(|err| match err {
             EmailError::TooLong => RegistrationError::EmailTooLong,
             EmailError::Invalid => RegistrationError::EmailInvalid,
@@ -172,7 +175,9 @@ pub fn ensure_may_log_in(status: AccountStatus) -> Result<(), LoginError> {
 
 /// The display name put in tokens: "First Last", or nothing.
 pub fn display_name(first: &str, last: &str) -> Option<String> {
-    let name = format!("{} {}", first.trim(), last.trim()).trim().to_owned();
+    let name = format!("{} {}", first.trim(), last.trim())
+        .trim()
+        .to_owned();
     (!name.is_empty()).then_some(name)
 }
 
@@ -195,8 +200,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        for bad in ["", "plain", "@example.com", "a@b", "a@.com", "a@b..com", "a b@c.com", "a@exa mple.com"] {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@.com",
+            "a@b..com",
+            "a b@c.com",
+            "a@exa mple.com",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Invalid), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
@@ -205,26 +222,62 @@ mod tests {
 
     #[test]
     fn registration_checks_run_in_the_documented_order() {
-        assert_eq!(Registration::parse(RegistrationForm::default()).unwrap_err(), RegistrationError::EmailMissing);
-        let no_password = RegistrationForm { email: Some("a@b.co".into()), ..Default::default() };
-        assert_eq!(Registration::parse(no_password).unwrap_err(), RegistrationError::PasswordMissing);
-        let no_confirmation =
-            RegistrationForm { email: Some("a@b.co".into()), password: Some("secret1".into()), ..Default::default() };
-        assert_eq!(Registration::parse(no_confirmation).unwrap_err(), RegistrationError::ConfirmationMissing);
-        assert_eq!(Registration::parse(form("a@b.co", "12345", "12345")).unwrap_err(), RegistrationError::PasswordTooShort);
-        assert_eq!(Registration::parse(form("a@b.co", "123456", "1234567")).unwrap_err(), RegistrationError::PasswordsDiffer);
-        assert_eq!(Registration::parse(form("nope", "123456", "123456")).unwrap_err(), RegistrationError::EmailInvalid);
+        assert_eq!(
+            Registration::parse(RegistrationForm::default()).unwrap_err(),
+            RegistrationError::EmailMissing
+        );
+        let no_password = RegistrationForm {
+            email: Some("a@b.co".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Registration::parse(no_password).unwrap_err(),
+            RegistrationError::PasswordMissing
+        );
+        let no_confirmation = RegistrationForm {
+            email: Some("a@b.co".into()),
+            password: Some("secret1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Registration::parse(no_confirmation).unwrap_err(),
+            RegistrationError::ConfirmationMissing
+        );
+        assert_eq!(
+            Registration::parse(form("a@b.co", "12345", "12345")).unwrap_err(),
+            RegistrationError::PasswordTooShort
+        );
+        assert_eq!(
+            Registration::parse(form("a@b.co", "123456", "1234567")).unwrap_err(),
+            RegistrationError::PasswordsDiffer
+        );
+        assert_eq!(
+            Registration::parse(form("nope", "123456", "123456")).unwrap_err(),
+            RegistrationError::EmailInvalid
+        );
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-        assert_eq!(Registration::parse(form("a@b.co", &long, &long)).unwrap_err(), RegistrationError::PasswordTooLong);
+        assert_eq!(
+            Registration::parse(form("a@b.co", &long, &long)).unwrap_err(),
+            RegistrationError::PasswordTooLong
+        );
         assert!(Registration::parse(form("a@b.co", "123456", "123456")).is_ok());
     }
 
     #[test]
     fn only_active_accounts_log_in() {
         assert_eq!(ensure_may_log_in(AccountStatus::parse("active")), Ok(()));
-        assert_eq!(ensure_may_log_in(AccountStatus::parse("disabled")), Err(LoginError::Disabled));
-        assert_eq!(ensure_may_log_in(AccountStatus::parse("banned")), Err(LoginError::Banned));
-        assert_eq!(ensure_may_log_in(AccountStatus::parse("???")), Err(LoginError::Banned));
+        assert_eq!(
+            ensure_may_log_in(AccountStatus::parse("disabled")),
+            Err(LoginError::Disabled)
+        );
+        assert_eq!(
+            ensure_may_log_in(AccountStatus::parse("banned")),
+            Err(LoginError::Banned)
+        );
+        assert_eq!(
+            ensure_may_log_in(AccountStatus::parse("???")),
+            Err(LoginError::Banned)
+        );
     }
 
     #[test]

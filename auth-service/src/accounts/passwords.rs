@@ -30,14 +30,21 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub async fn new(settings: &PasswordSettings) -> anyhow::Result<Self> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|err| anyhow::anyhow!("invalid argon2 parameters: {err}"))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|err| anyhow::anyhow!("invalid argon2 parameters: {err}"))?;
         let mut hasher = Self {
             params,
             permits: Arc::new(Semaphore::new(settings.max_concurrent)),
             dummy_hash: Arc::new(String::new()),
         };
-        let dummy = hasher.hash("not a real password, only a timing decoy".to_owned()).await?;
+        let dummy = hasher
+            .hash("not a real password, only a timing decoy".to_owned())
+            .await?;
         hasher.dummy_hash = Arc::new(dummy);
         Ok(hasher)
     }
@@ -47,9 +54,14 @@ impl PasswordHasher {
     }
 
     /// Runs `work` on the blocking pool once a hashing permit is free.
-    async fn offload<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    async fn offload<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
         let _permit = self.permits.acquire().await.context("hasher closed")?;
-        tokio::task::spawn_blocking(work).await.context("hashing task failed")
+        tokio::task::spawn_blocking(work)
+            .await
+            .context("hashing task failed")
     }
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
@@ -65,22 +77,34 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`, or against a decoy when there is
     /// no stored hash (unknown account), which never matches.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<Verification> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> anyhow::Result<Verification> {
         let real = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let params = self.params.clone();
         self.offload(move || {
             let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Verification { matches: false, needs_rehash: false };
+                return Verification {
+                    matches: false,
+                    needs_rehash: false,
+                };
             };
-            let matches = Self::argon2(params.clone()).verify_password(password.as_bytes(), &parsed).is_ok();
+            let matches = Self::argon2(params.clone())
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
             let current = Params::try_from(&parsed).ok();
             let needs_rehash = current.is_none_or(|current| {
                 current.m_cost() != params.m_cost()
                     || current.t_cost() != params.t_cost()
                     || current.p_cost() != params.p_cost()
             }) || parsed.algorithm.as_str() != "argon2id";
-            Verification { matches: matches && real, needs_rehash }
+            Verification {
+                matches: matches && real,
+                needs_rehash,
+            }
         })
         .await
     }
@@ -91,7 +115,12 @@ mod tests {
     use super::*;
 
     fn settings(memory_kib: u32) -> PasswordSettings {
-        PasswordSettings { memory_kib, iterations: 1, parallelism: 1, max_concurrent: 2 }
+        PasswordSettings {
+            memory_kib,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 2,
+        }
     }
 
     #[tokio::test]
@@ -99,14 +128,35 @@ mod tests {
         let hasher = PasswordHasher::new(&settings(1024)).await.unwrap();
         let hash = hasher.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
-        let ok = hasher.verify("correct horse".into(), Some(hash.clone())).await.unwrap();
-        assert_eq!(ok, Verification { matches: true, needs_rehash: false });
-        let wrong = hasher.verify("wrong".into(), Some(hash.clone())).await.unwrap();
+        let ok = hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        let wrong = hasher
+            .verify("wrong".into(), Some(hash.clone()))
+            .await
+            .unwrap();
         assert!(!wrong.matches);
 
         let stronger = PasswordHasher::new(&settings(2048)).await.unwrap();
-        let old = stronger.verify("correct horse".into(), Some(hash)).await.unwrap();
-        assert_eq!(old, Verification { matches: true, needs_rehash: true });
+        let old = stronger
+            .verify("correct horse".into(), Some(hash))
+            .await
+            .unwrap();
+        assert_eq!(
+            old,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
     }
 
     #[tokio::test]
@@ -114,6 +164,12 @@ mod tests {
         let hasher = PasswordHasher::new(&settings(1024)).await.unwrap();
         let decoy = "not a real password, only a timing decoy";
         assert!(!hasher.verify(decoy.into(), None).await.unwrap().matches);
-        assert!(!hasher.verify("x".into(), Some("garbage".into())).await.unwrap().matches);
+        assert!(
+            !hasher
+                .verify("x".into(), Some("garbage".into()))
+                .await
+                .unwrap()
+                .matches
+        );
     }
 }

@@ -5,8 +5,8 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::passwords::PasswordHasher;
 use super::{
-    AccountStatus, Email, LoginError, MAX_PASSWORD_CHARS, Registration, RegistrationError, RegistrationForm,
-    ensure_may_log_in,
+    AccountStatus, Email, LoginError, MAX_PASSWORD_CHARS, Registration, RegistrationError,
+    RegistrationForm, ensure_may_log_in,
 };
 use crate::entity::user;
 use crate::error::{AppError, AppResult};
@@ -26,7 +26,10 @@ impl Accounts<'_> {
         let registration = Registration::parse(form)?;
         // Spare the hashing work for an email that is plainly taken; the
         // unique constraint below still decides races.
-        if store::users::by_email(self.db, registration.email.as_str()).await?.is_some() {
+        if store::users::by_email(self.db, registration.email.as_str())
+            .await?
+            .is_some()
+        {
             return Err(RegistrationError::EmailTaken.into());
         }
         let password_hash = self.passwords.hash(registration.password).await?;
@@ -41,7 +44,9 @@ impl Accounts<'_> {
         let txn = self.db.begin().await?;
         let mut user = match store::users::insert(&txn, new_user, now).await {
             Ok(user) => user,
-            Err(err) if store::is_unique_violation(&err) => return Err(RegistrationError::EmailTaken.into()),
+            Err(err) if store::is_unique_violation(&err) => {
+                return Err(RegistrationError::EmailTaken.into());
+            }
             Err(err) => return Err(err.into()),
         };
         if store::users::claim_first_admin(&txn, user.id, now).await? {
@@ -55,7 +60,11 @@ impl Accounts<'_> {
 
     /// Checks the credentials and opens a session. Unknown emails cost the
     /// same hashing work as wrong passwords, and get the same answer.
-    pub async fn login(&self, email: Option<String>, password: Option<String>) -> AppResult<TokenGrant> {
+    pub async fn login(
+        &self,
+        email: Option<String>,
+        password: Option<String>,
+    ) -> AppResult<TokenGrant> {
         let email = email.filter(|e| !e.trim().is_empty());
         let password = password.filter(|p| !p.is_empty());
         let (Some(email), Some(password)) = (email, password) else {
@@ -70,7 +79,9 @@ impl Accounts<'_> {
         };
         let stored = user.as_ref().and_then(|user| user.password_hash.clone());
         let verification = self.passwords.verify(password.clone(), stored).await?;
-        let user = user.filter(|_| verification.matches).ok_or(LoginError::BadCredentials)?;
+        let user = user
+            .filter(|_| verification.matches)
+            .ok_or(LoginError::BadCredentials)?;
         ensure_may_log_in(AccountStatus::parse(&user.status))?;
         if verification.needs_rehash {
             self.rehash(&user, password).await;

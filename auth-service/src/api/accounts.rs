@@ -101,7 +101,10 @@ pub struct UserResponse {
 pub struct AccountsApi;
 
 impl AccountsApi {
-    async fn register(state: &AppState, body: RegisterRequest) -> Result<RegisterResponse, ErrorResponse> {
+    async fn register(
+        state: &AppState,
+        body: RegisterRequest,
+    ) -> Result<RegisterResponse, ErrorResponse> {
         let form = RegistrationForm {
             email: body.email,
             password: body.password,
@@ -113,7 +116,10 @@ impl AccountsApi {
         Ok(RegisterResponse::Created(Json(grant.into())))
     }
 
-    async fn login(state: &AppState, body: LoginRequest) -> Result<Json<TokenResponse>, ErrorResponse> {
+    async fn login(
+        state: &AppState,
+        body: LoginRequest,
+    ) -> Result<Json<TokenResponse>, ErrorResponse> {
         let grant = state.accounts().login(body.email, body.password).await?;
         Ok(Json(grant.into()))
     }
@@ -125,33 +131,57 @@ impl AccountsApi {
     ///
     /// The first account ever registered becomes admin.
     #[oai(path = "/api/v1/auth/register/email", method = "post")]
-    async fn register_email(&self, state: Data<&Arc<AppState>>, body: Json<RegisterRequest>) -> Result<RegisterResponse, ErrorResponse> {
+    async fn register_email(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<RegisterRequest>,
+    ) -> Result<RegisterResponse, ErrorResponse> {
         Self::register(&state, body.0).await
     }
 
     /// Register with email and password (seed 004 path)
     #[oai(path = "/api/v1/register/email", method = "post")]
-    async fn register_email_v1(&self, state: Data<&Arc<AppState>>, body: Json<RegisterRequest>) -> Result<RegisterResponse, ErrorResponse> {
+    async fn register_email_v1(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<RegisterRequest>,
+    ) -> Result<RegisterResponse, ErrorResponse> {
         Self::register(&state, body.0).await
     }
 
     /// Log in with email and password
     #[oai(path = "/api/v1/auth/login/email", method = "post")]
-    async fn login_email(&self, state: Data<&Arc<AppState>>, body: Json<LoginRequest>) -> Result<Json<TokenResponse>, ErrorResponse> {
+    async fn login_email(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<LoginRequest>,
+    ) -> Result<Json<TokenResponse>, ErrorResponse> {
         Self::login(&state, body.0).await
     }
 
     /// Log in with email and password (seed 004 path)
     #[oai(path = "/api/v1/login/email", method = "post")]
-    async fn login_email_v1(&self, state: Data<&Arc<AppState>>, body: Json<LoginRequest>) -> Result<Json<TokenResponse>, ErrorResponse> {
+    async fn login_email_v1(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<LoginRequest>,
+    ) -> Result<Json<TokenResponse>, ErrorResponse> {
         Self::login(&state, body.0).await
     }
 
     /// The current user
     #[oai(path = "/api/v1/auth/me", method = "get")]
-    async fn me(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<Json<UserResponse>, ErrorResponse> {
+    async fn me(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+    ) -> Result<Json<UserResponse>, ErrorResponse> {
         let id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
-        let user = state.accounts().user(id).await?.ok_or(AppError::Unauthenticated)?;
+        let user = state
+            .accounts()
+            .user(id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         Ok(Json(UserResponse {
             id: user.id,
             email: user.email,

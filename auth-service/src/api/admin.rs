@@ -25,7 +25,11 @@ impl AdminApi {
     /// A new key signs from now on; the old one stays in the JWKS until the
     /// last token it signed has expired. Admins only.
     #[oai(path = "/api/v1/admin/signing-keys/rotate", method = "post")]
-    async fn rotate_signing_key(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<Json<RotatedKey>, ErrorResponse> {
+    async fn rotate_signing_key(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+    ) -> Result<Json<RotatedKey>, ErrorResponse> {
         if auth.0.claims.role != Role::Admin {
             return Err(AppError::Forbidden.into());
         }

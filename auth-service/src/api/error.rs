@@ -4,7 +4,10 @@ use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use shared::error::ErrorBody;
 
-use crate::accounts::{LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, RegistrationError};
+use crate::accounts::{
+    LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    RegistrationError,
+};
 use crate::error::AppError;
 
 /// Where a disabled account is sent to reactivate itself.
@@ -39,14 +42,26 @@ fn bad(msg: String, human: &str) -> ErrorResponse {
 fn registration(err: RegistrationError) -> ErrorResponse {
     use RegistrationError::*;
     match err {
-        EmailMissing => bad("Bad Request: Email is missing.".into(), "Please enter an email for your account"),
-        PasswordMissing => bad("Bad Request: Password is missing.".into(), "Please enter a password for your account"),
-        ConfirmationMissing => bad("Bad Request: Password2 is missing.".into(), "Please confirm your password"),
+        EmailMissing => bad(
+            "Bad Request: Email is missing.".into(),
+            "Please enter an email for your account",
+        ),
+        PasswordMissing => bad(
+            "Bad Request: Password is missing.".into(),
+            "Please enter a password for your account",
+        ),
+        ConfirmationMissing => bad(
+            "Bad Request: Password2 is missing.".into(),
+            "Please confirm your password",
+        ),
         EmailTooLong => bad(
             format!("Bad Request: Email is longer than {MAX_EMAIL_CHARS} characters."),
             "Your email address is too long",
         ),
-        EmailInvalid => bad("Bad Request: Email is invalid.".into(), "Please enter a valid email address"),
+        EmailInvalid => bad(
+            "Bad Request: Email is invalid.".into(),
+            "Please enter a valid email address",
+        ),
         PasswordTooShort => bad(
             format!("Bad Request: Password must be {MIN_PASSWORD_CHARS} or more characters."),
             "Your password must be at least 6 characters long",
@@ -55,8 +70,14 @@ fn registration(err: RegistrationError) -> ErrorResponse {
             format!("Bad Request: Password must be at most {MAX_PASSWORD_CHARS} characters."),
             "Your password is too long",
         ),
-        PasswordsDiffer => bad("Bad Request: Passwords do not match.".into(), "The two passwords you entered do not match"),
-        NameTooLong => bad(format!("Bad Request: Name is longer than {MAX_NAME_CHARS} characters."), "Your name is too long"),
+        PasswordsDiffer => bad(
+            "Bad Request: Passwords do not match.".into(),
+            "The two passwords you entered do not match",
+        ),
+        NameTooLong => bad(
+            format!("Bad Request: Name is longer than {MAX_NAME_CHARS} characters."),
+            "Your name is too long",
+        ),
         EmailTaken => ErrorResponse::Conflict(Json(ErrorBody::new(
             "Conflict: User email already has existing email",
             "This email has already been register.",
@@ -66,16 +87,20 @@ fn registration(err: RegistrationError) -> ErrorResponse {
 
 fn login(err: LoginError) -> ErrorResponse {
     match err {
-        LoginError::CredentialsMissing => {
-            bad("Bad Request: Email and password required.".into(), "Please enter your account information")
-        }
+        LoginError::CredentialsMissing => bad(
+            "Bad Request: Email and password required.".into(),
+            "Please enter your account information",
+        ),
         LoginError::BadCredentials => bad(
             "Bad Request: Invalid email or password.".into(),
             "The email or password you entered is incorrect",
         ),
         LoginError::Disabled => ErrorResponse::Unauthorized(Json(
-            ErrorBody::new("Unauthorized: User account is disabled.", "This account is disabled.")
-                .with_resolve(REACTIVATE_PATH),
+            ErrorBody::new(
+                "Unauthorized: User account is disabled.",
+                "This account is disabled.",
+            )
+            .with_resolve(REACTIVATE_PATH),
         )),
         LoginError::Banned => ErrorResponse::Forbidden(Json(ErrorBody::new(
             "Forbidden: User has been banned.",
@@ -85,7 +110,10 @@ fn login(err: LoginError) -> ErrorResponse {
 }
 
 pub fn unauthorized_body() -> ErrorBody {
-    ErrorBody::new("Unauthorized: Missing or invalid access token.", "Please log in again.")
+    ErrorBody::new(
+        "Unauthorized: Missing or invalid access token.",
+        "Please log in again.",
+    )
 }
 
 pub fn unavailable_body() -> ErrorBody {

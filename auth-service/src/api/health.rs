@@ -10,6 +10,7 @@ use crate::startup::AppState;
 use crate::store;
 
 #[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
 pub struct Health {
     /// `ok`, or `unavailable`.
     pub status: String,
@@ -40,18 +41,27 @@ impl HealthApi {
     /// Liveness: the process serves HTTP
     #[oai(path = "/healthz", method = "get")]
     async fn healthz(&self) -> Json<Health> {
-        Json(Health { status: "ok".into(), database: None, revocation_store: None })
+        Json(Health {
+            status: "ok".into(),
+            database: None,
+            revocation_store: None,
+        })
     }
 
     /// Readiness: the database and the revocation store answer
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
-        let (database, revocations) = tokio::join!(store::ping(&state.db), state.revocations.ping());
+        let (database, revocations) =
+            tokio::join!(store::ping(&state.db), state.revocations.ping());
         let health = Health {
             status: word(database && revocations),
             database: Some(word(database)),
             revocation_store: Some(word(revocations)),
         };
-        if database && revocations { Readiness::Ready(Json(health)) } else { Readiness::NotReady(Json(health)) }
+        if database && revocations {
+            Readiness::Ready(Json(health))
+        } else {
+            Readiness::NotReady(Json(health))
+        }
     }
 }

@@ -18,16 +18,32 @@ use shared::telemetry::RequestLog;
 
 use crate::startup::AppState;
 
-pub fn openapi(public_url: &str) -> OpenApiService<
-    (accounts::AccountsApi, tokens::TokensApi, admin::AdminApi, well_known::WellKnownApi, health::HealthApi),
+pub fn openapi(
+    public_url: &str,
+) -> OpenApiService<
+    (
+        accounts::AccountsApi,
+        tokens::TokensApi,
+        admin::AdminApi,
+        well_known::WellKnownApi,
+        health::HealthApi,
+    ),
     (),
 > {
     OpenApiService::new(
-        (accounts::AccountsApi, tokens::TokensApi, admin::AdminApi, well_known::WellKnownApi, health::HealthApi),
+        (
+            accounts::AccountsApi,
+            tokens::TokensApi,
+            admin::AdminApi,
+            well_known::WellKnownApi,
+            health::HealthApi,
+        ),
         "Account manager",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Users, credentials, sessions and signing keys. Errors answer `{msg, humanMsg, resolve?}`.")
+    .description(
+        "Users, credentials, sessions and signing keys. Errors answer `{msg, humanMsg, resolve?}`.",
+    )
     .server(public_url)
 }
 
@@ -36,7 +52,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = openapi(&state.public_url);
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let cors = state.settings.cors_origins.iter().fold(Cors::new(), |cors, origin| cors.allow_origin(origin.as_str()));
+    let cors = state
+        .settings
+        .cors_origins
+        .iter()
+        .fold(Cors::new(), |cors, origin| {
+            cors.allow_origin(origin.as_str())
+        });
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)

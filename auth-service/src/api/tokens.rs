@@ -62,7 +62,11 @@ impl TokensApi {
     /// again ends the whole session, except within a short grace window
     /// where a concurrent retry gets the same pair.
     #[oai(path = "/api/v1/auth/token/refresh", method = "post")]
-    async fn refresh(&self, state: Data<&Arc<AppState>>, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, ErrorResponse> {
+    async fn refresh(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<RefreshRequest>,
+    ) -> Result<Json<TokenResponse>, ErrorResponse> {
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
             return Err(missing("Refresh token", "Please log in again."));
         };
@@ -75,7 +79,11 @@ impl TokensApi {
     /// Answers `isValid: false` for a bad, expired or revoked token, and 503
     /// when revocation cannot be checked.
     #[oai(path = "/api/v1/auth/token/validate", method = "post")]
-    async fn validate(&self, state: Data<&Arc<AppState>>, body: Json<ValidateRequest>) -> Result<Json<ValidateResponse>, ErrorResponse> {
+    async fn validate(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<ValidateRequest>,
+    ) -> Result<Json<ValidateResponse>, ErrorResponse> {
         let Some(token) = body.0.token.filter(|t| !t.is_empty()) else {
             return Err(missing("Token", "Please log in again."));
         };
@@ -99,7 +107,10 @@ impl TokensApi {
                 }))
             }
             Err(failure) if failure.is_unavailable() => Err(AppError::Unavailable.into()),
-            Err(_) => Ok(Json(ValidateResponse { is_valid: false, claims: None })),
+            Err(_) => Ok(Json(ValidateResponse {
+                is_valid: false,
+                claims: None,
+            })),
         }
     }
 
@@ -107,14 +118,22 @@ impl TokensApi {
     ///
     /// The access token and every token of its session stop working.
     #[oai(path = "/api/v1/auth/logout", method = "post")]
-    async fn logout(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<LoggedOut, ErrorResponse> {
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+    ) -> Result<LoggedOut, ErrorResponse> {
         state.sessions.logout(&auth.0.claims).await?;
         Ok(LoggedOut::Done)
     }
 
     /// Log out everywhere: end every session of the user
     #[oai(path = "/api/v1/auth/logout/all", method = "post")]
-    async fn logout_all(&self, state: Data<&Arc<AppState>>, auth: AccessTokenAuth) -> Result<LoggedOut, ErrorResponse> {
+    async fn logout_all(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+    ) -> Result<LoggedOut, ErrorResponse> {
         let user_id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
         state.sessions.logout_all(user_id).await?;
         Ok(LoggedOut::Done)

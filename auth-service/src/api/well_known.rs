@@ -54,7 +54,9 @@ impl WellKnownApi {
             subject_types_supported: strings(&["public"]),
             id_token_signing_alg_values_supported: strings(&[ALGORITHM]),
             token_endpoint_auth_methods_supported: strings(&["none"]),
-            claims_supported: strings(&["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role", "email", "name", "typ"]),
+            claims_supported: strings(&[
+                "iss", "aud", "sub", "exp", "iat", "jti", "sid", "role", "email", "name", "typ",
+            ]),
         })
     }
 }

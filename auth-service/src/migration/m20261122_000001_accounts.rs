@@ -75,11 +75,17 @@ enum ServerSecrets {
 }
 
 fn timestamp(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn optional_timestamp(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 fn text(name: impl IntoIden) -> ColumnDef {
@@ -94,7 +100,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(Users::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(Users::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Users::Email).string().null().unique_key())
                     .col(ColumnDef::new(Users::Username).string().null().unique_key())
                     .col(text(Users::FirstName))
@@ -114,7 +126,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AdminClaim::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(AdminClaim::Id).integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(AdminClaim::Id)
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(AdminClaim::UserId).big_integer().not_null())
                     .col(timestamp(AdminClaim::ClaimedAt))
                     .foreign_key(
@@ -131,7 +148,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Sessions::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(Sessions::Id).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Sessions::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Sessions::UserId).big_integer().not_null())
                     .col(timestamp(Sessions::CreatedAt))
                     .col(timestamp(Sessions::ExpiresAt))
@@ -160,7 +182,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(RefreshTokens::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(RefreshTokens::TokenHash).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(RefreshTokens::TokenHash)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(text(RefreshTokens::SessionId))
                     .col(timestamp(RefreshTokens::IssuedAt))
                     .col(timestamp(RefreshTokens::ExpiresAt))
@@ -189,7 +216,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(RevokedTokens::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(RevokedTokens::Jti).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(RevokedTokens::Jti)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(timestamp(RevokedTokens::ExpiresAt))
                     .to_owned(),
             )
@@ -199,7 +231,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(SigningKeys::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(SigningKeys::Kid).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(SigningKeys::Kid)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(text(SigningKeys::Algorithm))
                     .col(text(SigningKeys::PrivateKey))
                     .col(text(SigningKeys::PublicKey))
@@ -213,7 +250,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(ServerSecrets::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(ServerSecrets::Name).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(ServerSecrets::Name)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(text(ServerSecrets::Value))
                     .col(timestamp(ServerSecrets::CreatedAt))
                     .to_owned(),
@@ -232,7 +274,9 @@ impl MigrationTrait for Migration {
             AdminClaim::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

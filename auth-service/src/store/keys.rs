@@ -1,11 +1,17 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use crate::entity::{server_secret, signing_key};
 
 pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<signing_key::Model>, DbErr> {
-    signing_key::Entity::find().order_by_asc(signing_key::Column::CreatedAt).all(conn).await
+    signing_key::Entity::find()
+        .order_by_asc(signing_key::Column::CreatedAt)
+        .all(conn)
+        .await
 }
 
 pub async fn insert(conn: &impl ConnectionTrait, key: signing_key::Model) -> Result<(), DbErr> {
@@ -23,7 +29,11 @@ pub async fn insert(conn: &impl ConnectionTrait, key: signing_key::Model) -> Res
 }
 
 /// Retires every signing key but `keep`.
-pub async fn retire_others(conn: &impl ConnectionTrait, keep: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn retire_others(
+    conn: &impl ConnectionTrait,
+    keep: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
         .filter(signing_key::Column::Kid.ne(keep))
@@ -41,9 +51,17 @@ pub async fn secret_or_insert(
     fresh: String,
     now: DateTime<Utc>,
 ) -> Result<String, DbErr> {
-    let row = server_secret::ActiveModel { name: Set(name.to_owned()), value: Set(fresh), created_at: Set(now) };
+    let row = server_secret::ActiveModel {
+        name: Set(name.to_owned()),
+        value: Set(fresh),
+        created_at: Set(now),
+    };
     server_secret::Entity::insert(row)
-        .on_conflict(OnConflict::column(server_secret::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(server_secret::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     server_secret::Entity::find_by_id(name.to_owned())

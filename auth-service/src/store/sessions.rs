@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set,
+};
 
 use crate::entity::{refresh_token, revoked_token, session};
 
@@ -27,7 +30,11 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<Option<session
     session::Entity::find_by_id(id.to_owned()).one(conn).await
 }
 
-pub async fn extend(conn: &impl ConnectionTrait, id: &str, expires_at: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn extend(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
         .filter(session::Column::Id.eq(id))
@@ -36,7 +43,11 @@ pub async fn extend(conn: &impl ConnectionTrait, id: &str, expires_at: DateTime<
     Ok(())
 }
 
-pub async fn revoke(conn: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn revoke(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(id))
@@ -47,7 +58,11 @@ pub async fn revoke(conn: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -
 }
 
 /// The ids of the user's sessions that are neither revoked nor expired.
-pub async fn live_ids(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<Vec<String>, DbErr> {
+pub async fn live_ids(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
     session::Entity::find()
         .select_only()
         .column(session::Column::Id)
@@ -59,7 +74,11 @@ pub async fn live_ids(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<U
         .await
 }
 
-pub async fn revoke_all(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn revoke_all(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::UserId.eq(user_id))
@@ -92,11 +111,17 @@ pub async fn refresh_token(
     conn: &impl ConnectionTrait,
     token_hash: &str,
 ) -> Result<Option<refresh_token::Model>, DbErr> {
-    refresh_token::Entity::find_by_id(token_hash.to_owned()).one(conn).await
+    refresh_token::Entity::find_by_id(token_hash.to_owned())
+        .one(conn)
+        .await
 }
 
 /// Marks the token rotated unless it already was; true when this call did.
-pub async fn mark_rotated(conn: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn mark_rotated(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
         .filter(refresh_token::Column::TokenHash.eq(token_hash))
@@ -111,16 +136,29 @@ pub async fn revoke_access_token(
     jti: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let row = revoked_token::ActiveModel { jti: Set(jti.to_owned()), expires_at: Set(expires_at) };
+    let row = revoked_token::ActiveModel {
+        jti: Set(jti.to_owned()),
+        expires_at: Set(expires_at),
+    };
     revoked_token::Entity::insert(row)
-        .on_conflict(sea_orm::sea_query::OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(revoked_token::Column::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     Ok(())
 }
 
-pub async fn is_access_token_revoked(conn: &impl ConnectionTrait, jti: &str) -> Result<bool, DbErr> {
-    Ok(revoked_token::Entity::find_by_id(jti.to_owned()).one(conn).await?.is_some())
+pub async fn is_access_token_revoked(
+    conn: &impl ConnectionTrait,
+    jti: &str,
+) -> Result<bool, DbErr> {
+    Ok(revoked_token::Entity::find_by_id(jti.to_owned())
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// Forgets revocations of tokens that have expired anyway.

@@ -45,9 +45,17 @@ pub async fn claim_first_admin(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let claim = admin_claim::ActiveModel { id: Set(1), user_id: Set(user_id), claimed_at: Set(now) };
+    let claim = admin_claim::ActiveModel {
+        id: Set(1),
+        user_id: Set(user_id),
+        claimed_at: Set(now),
+    };
     let inserted = admin_claim::Entity::insert(claim)
-        .on_conflict(OnConflict::column(admin_claim::Column::Id).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(admin_claim::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     if inserted != 1 {
@@ -61,8 +69,14 @@ pub async fn claim_first_admin(
     Ok(true)
 }
 
-pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find().filter(user::Column::Email.eq(email)).one(conn).await
+pub async fn by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(conn)
+        .await
 }
 
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
@@ -76,8 +90,14 @@ pub async fn set_password_hash(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
-        .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            user::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(user::Column::Id.eq(id))
         .exec(conn)
         .await?;
@@ -85,9 +105,16 @@ pub async fn set_password_hash(
 }
 
 /// Tokens of the user issued before `instant` (unix seconds) are dead.
-pub async fn set_not_before(conn: &impl ConnectionTrait, id: i64, instant: i64) -> Result<(), DbErr> {
+pub async fn set_not_before(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    instant: i64,
+) -> Result<(), DbErr> {
     user::Entity::update_many()
-        .col_expr(user::Column::NotBefore, sea_orm::sea_query::Expr::value(instant))
+        .col_expr(
+            user::Column::NotBefore,
+            sea_orm::sea_query::Expr::value(instant),
+        )
         .filter(user::Column::Id.eq(id))
         .exec(conn)
         .await?;

@@ -24,8 +24,9 @@ use crate::entity::signing_key;
 use crate::store;
 
 /// The PKCS#8 v1 DER prefix of an Ed25519 private key; the 32-byte seed follows.
-const PKCS8_ED25519_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const PKCS8_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 pub const ALGORITHM: &str = "EdDSA";
 
@@ -65,7 +66,9 @@ impl KeyPair {
     }
 
     fn from_seed(seed: [u8; 32]) -> Self {
-        let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
         Self { seed, public }
     }
 
@@ -79,7 +82,9 @@ impl KeyPair {
         let Some(seed) = der.strip_prefix(&PKCS8_ED25519_PREFIX[..]) else {
             bail!("not an Ed25519 PKCS#8 private key");
         };
-        let seed: [u8; 32] = seed.try_into().context("Ed25519 private key of the wrong length")?;
+        let seed: [u8; 32] = seed
+            .try_into()
+            .context("Ed25519 private key of the wrong length")?;
         Ok(Self::from_seed(seed))
     }
 
@@ -99,29 +104,57 @@ fn jwk(kid: &str, x: &str) -> Value {
 }
 
 fn pem_body(pem: &str) -> anyhow::Result<Vec<u8>> {
-    let body: String = pem.lines().map(str::trim).filter(|line| !line.starts_with("-----")).collect();
+    let body: String = pem
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
     STANDARD.decode(body).context("the PEM file is not base64")
 }
 
 impl KeyRing {
     /// Loads the keys from the database, creating the first one if there is none.
-    pub async fn from_database(db: DatabaseConnection, publish_after_retirement: Duration) -> anyhow::Result<Self> {
+    pub async fn from_database(
+        db: DatabaseConnection,
+        publish_after_retirement: Duration,
+    ) -> anyhow::Result<Self> {
         let set = Self::load(&db, publish_after_retirement).await?;
-        Ok(Self { origin: Origin::Database(db), publish_after_retirement, set: RwLock::new(Arc::new(set)) })
+        Ok(Self {
+            origin: Origin::Database(db),
+            publish_after_retirement,
+            set: RwLock::new(Arc::new(set)),
+        })
     }
 
     /// Uses one mounted Ed25519 PKCS#8 PEM key.
     pub fn from_pem(pem: &str) -> anyhow::Result<Self> {
         let pair = KeyPair::from_pkcs8_der(&pem_body(pem)?)?;
         let kid = pair.thumbprint();
-        let signer = Arc::new(Signer { kid: kid.clone(), key: EncodingKey::from_ed_der(&pair.pkcs8_der()) });
-        let verifying = HashMap::from([(kid.clone(), Arc::new(DecodingKey::from_ed_der(&pair.public)))]);
+        let signer = Arc::new(Signer {
+            kid: kid.clone(),
+            key: EncodingKey::from_ed_der(&pair.pkcs8_der()),
+        });
+        let verifying = HashMap::from([(
+            kid.clone(),
+            Arc::new(DecodingKey::from_ed_der(&pair.public)),
+        )]);
         let jwks = json!({"keys": [jwk(&kid, &pair.x())]});
-        let set = KeySet { signer, verifying, jwks };
-        Ok(Self { origin: Origin::File, publish_after_retirement: Duration::ZERO, set: RwLock::new(Arc::new(set)) })
+        let set = KeySet {
+            signer,
+            verifying,
+            jwks,
+        };
+        Ok(Self {
+            origin: Origin::File,
+            publish_after_retirement: Duration::ZERO,
+            set: RwLock::new(Arc::new(set)),
+        })
     }
 
-    async fn load(db: &DatabaseConnection, publish_after_retirement: Duration) -> anyhow::Result<KeySet> {
+    async fn load(
+        db: &DatabaseConnection,
+        publish_after_retirement: Duration,
+    ) -> anyhow::Result<KeySet> {
         let mut rows = store::keys::all(db).await?;
         if !rows.iter().any(|row| row.retired_at.is_none()) {
             store::keys::insert(db, new_key_row(Utc::now())?).await?;
@@ -130,15 +163,25 @@ impl KeyRing {
         Self::build(rows, publish_after_retirement, Utc::now())
     }
 
-    fn build(rows: Vec<signing_key::Model>, publish_after_retirement: Duration, now: DateTime<Utc>) -> anyhow::Result<KeySet> {
-        let keep = chrono::Duration::from_std(publish_after_retirement).unwrap_or(chrono::Duration::MAX);
+    fn build(
+        rows: Vec<signing_key::Model>,
+        publish_after_retirement: Duration,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<KeySet> {
+        let keep =
+            chrono::Duration::from_std(publish_after_retirement).unwrap_or(chrono::Duration::MAX);
         let active = rows
             .iter()
             .filter(|row| row.retired_at.is_none())
             .max_by_key(|row| row.created_at)
             .context("no active signing key")?;
-        let der = STANDARD.decode(&active.private_key).context("stored signing key is not base64")?;
-        let signer = Arc::new(Signer { kid: active.kid.clone(), key: EncodingKey::from_ed_der(&der) });
+        let der = STANDARD
+            .decode(&active.private_key)
+            .context("stored signing key is not base64")?;
+        let signer = Arc::new(Signer {
+            kid: active.kid.clone(),
+            key: EncodingKey::from_ed_der(&der),
+        });
         let published: Vec<&signing_key::Model> = rows
             .iter()
             .filter(|row| row.retired_at.is_none_or(|retired| retired + keep > now))
@@ -146,18 +189,27 @@ impl KeyRing {
         let mut verifying = HashMap::new();
         let mut jwks = Vec::new();
         for row in published {
-            let public = URL_SAFE_NO_PAD.decode(&row.public_key).context("stored public key is not base64url")?;
+            let public = URL_SAFE_NO_PAD
+                .decode(&row.public_key)
+                .context("stored public key is not base64url")?;
             verifying.insert(row.kid.clone(), Arc::new(DecodingKey::from_ed_der(&public)));
             jwks.push(jwk(&row.kid, &row.public_key));
         }
-        Ok(KeySet { signer, verifying, jwks: json!({ "keys": jwks }) })
+        Ok(KeySet {
+            signer,
+            verifying,
+            jwks: json!({ "keys": jwks }),
+        })
     }
 
     /// Reads the key set again (keys rotated by another replica or the CLI).
     pub async fn reload(&self) -> anyhow::Result<()> {
         if let Origin::Database(db) = &self.origin {
             let set = Self::load(db, self.publish_after_retirement).await?;
-            *self.set.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(set);
+            *self
+                .set
+                .write()
+                .unwrap_or_else(|poison| poison.into_inner()) = Arc::new(set);
         }
         Ok(())
     }
@@ -173,7 +225,10 @@ impl KeyRing {
     }
 
     fn current(&self) -> Arc<KeySet> {
-        self.set.read().unwrap_or_else(|poison| poison.into_inner()).clone()
+        self.set
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 
     pub fn signer(&self) -> Arc<Signer> {
@@ -237,7 +292,12 @@ mod tests {
         let mut ancient = new_key_row(now - chrono::Duration::hours(3)).unwrap();
         ancient.retired_at = Some(now - chrono::Duration::hours(2));
         let current = new_key_row(now).unwrap();
-        let set = KeyRing::build(vec![ancient.clone(), old.clone(), current.clone()], Duration::from_secs(900), now).unwrap();
+        let set = KeyRing::build(
+            vec![ancient.clone(), old.clone(), current.clone()],
+            Duration::from_secs(900),
+            now,
+        )
+        .unwrap();
         assert_eq!(set.signer.kid, current.kid);
         assert!(set.verifying.contains_key(&old.kid));
         assert!(!set.verifying.contains_key(&ancient.kid));

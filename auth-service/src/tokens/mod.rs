@@ -40,7 +40,12 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     pub fn new(keys: Arc<KeyRing>, issuer: String, audience: String, access_ttl: Duration) -> Self {
-        Self { keys, issuer, audience, access_ttl }
+        Self {
+            keys,
+            issuer,
+            audience,
+            access_ttl,
+        }
     }
 
     pub fn issuer(&self) -> &str {
@@ -83,7 +88,11 @@ impl TokenIssuer {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(signer.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &signer.key)?;
-        Ok(IssuedAccessToken { token, issued_at, expires_at })
+        Ok(IssuedAccessToken {
+            token,
+            issued_at,
+            expires_at,
+        })
     }
 }
 

@@ -36,7 +36,8 @@ impl RotationSecret {
 
     fn mac(&self, purpose: &[u8], token: &str) -> [u8; 32] {
         // HMAC accepts keys of any length; this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
         mac.update(purpose);
         mac.update(token.as_bytes());
         mac.finalize().into_bytes().into()
@@ -65,8 +66,14 @@ mod tests {
         assert_eq!(token.len(), 43);
         assert_eq!(secret.successor(&token), secret.successor(&token));
         assert_ne!(secret.successor(&token), token);
-        assert_ne!(RotationSecret::new(b"other".to_vec()).successor(&token), secret.successor(&token));
-        assert_ne!(secret.successor(&generate().unwrap()), secret.successor(&token));
+        assert_ne!(
+            RotationSecret::new(b"other".to_vec()).successor(&token),
+            secret.successor(&token)
+        );
+        assert_ne!(
+            secret.successor(&generate().unwrap()),
+            secret.successor(&token)
+        );
         assert_eq!(secret.access_token_id(&token).len(), 32);
         assert_eq!(hash("abc").len(), 64);
     }

@@ -12,7 +12,10 @@ use shared::{AccessClaims, RedisRevocations, RevocationCheck, RevocationError};
 use crate::store;
 
 pub enum RevocationStore {
-    Redis { redis: RedisRevocations, access_ttl: Duration },
+    Redis {
+        redis: RedisRevocations,
+        access_ttl: Duration,
+    },
     Sql(DatabaseConnection),
 }
 
@@ -30,11 +33,15 @@ impl RevocationStore {
         match self {
             Self::Redis { redis, .. } => {
                 let left = (expires_at - Utc::now().timestamp()).max(0) as u64;
-                redis.revoke_token(jti, Duration::from_secs(left) + MARGIN).await
+                redis
+                    .revoke_token(jti, Duration::from_secs(left) + MARGIN)
+                    .await
             }
             Self::Sql(db) => {
                 let expires = DateTime::from_timestamp(expires_at, 0).unwrap_or_else(Utc::now);
-                store::sessions::revoke_access_token(db, jti, expires).await.map_err(db_unavailable)
+                store::sessions::revoke_access_token(db, jti, expires)
+                    .await
+                    .map_err(db_unavailable)
             }
         }
     }
@@ -43,7 +50,9 @@ impl RevocationStore {
     /// revoked by the caller; it is what refresh and the SQL check read.)
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
         match self {
-            Self::Redis { redis, access_ttl } => redis.revoke_session(sid, *access_ttl + MARGIN).await,
+            Self::Redis { redis, access_ttl } => {
+                redis.revoke_session(sid, *access_ttl + MARGIN).await
+            }
             Self::Sql(_) => Ok(()),
         }
     }
@@ -53,7 +62,9 @@ impl RevocationStore {
     pub async fn set_not_before(&self, user_id: i64, instant: i64) -> Result<(), RevocationError> {
         match self {
             Self::Redis { redis, access_ttl } => {
-                redis.set_not_before(&user_id.to_string(), instant, *access_ttl + MARGIN).await
+                redis
+                    .set_not_before(&user_id.to_string(), instant, *access_ttl + MARGIN)
+                    .await
             }
             Self::Sql(_) => Ok(()),
         }
@@ -62,7 +73,11 @@ impl RevocationStore {
     /// Fails when the state every verifier reads cannot be reached, so a
     /// refresh never hands out a token while revocation is blind.
     pub async fn ensure_available(&self) -> Result<(), RevocationError> {
-        if self.ping().await { Ok(()) } else { Err(RevocationError::Unavailable) }
+        if self.ping().await {
+            Ok(())
+        } else {
+            Err(RevocationError::Unavailable)
+        }
     }
 }
 
@@ -72,15 +87,22 @@ impl RevocationCheck for RevocationStore {
         match self {
             Self::Redis { redis, .. } => redis.check(claims).await,
             Self::Sql(db) => {
-                if store::sessions::is_access_token_revoked(db, &claims.jti).await.map_err(db_unavailable)? {
+                if store::sessions::is_access_token_revoked(db, &claims.jti)
+                    .await
+                    .map_err(db_unavailable)?
+                {
                     return Err(RevocationError::Revoked);
                 }
-                let session = store::sessions::get(db, &claims.sid).await.map_err(db_unavailable)?;
+                let session = store::sessions::get(db, &claims.sid)
+                    .await
+                    .map_err(db_unavailable)?;
                 if session.is_none_or(|session| session.revoked_at.is_some()) {
                     return Err(RevocationError::Revoked);
                 }
                 let user_id = claims.user_id().ok_or(RevocationError::Revoked)?;
-                let not_before = store::users::not_before(db, user_id).await.map_err(db_unavailable)?;
+                let not_before = store::users::not_before(db, user_id)
+                    .await
+                    .map_err(db_unavailable)?;
                 if not_before.is_some_and(|instant| claims.iat < instant) {
                     return Err(RevocationError::Revoked);
                 }

@@ -59,38 +59,71 @@ impl Sessions {
         revocations: Arc<RevocationStore>,
         settings: TokenSettings,
     ) -> Self {
-        Self { db, issuer, rotation, revocations, settings }
+        Self {
+            db,
+            issuer,
+            rotation,
+            revocations,
+            settings,
+        }
     }
 
     /// Opens a session for `user` (inside the caller's transaction).
-    pub async fn start(&self, conn: &impl ConnectionTrait, user: &user::Model, now: DateTime<Utc>) -> AppResult<TokenGrant> {
+    pub async fn start(
+        &self,
+        conn: &impl ConnectionTrait,
+        user: &user::Model,
+        now: DateTime<Utc>,
+    ) -> AppResult<TokenGrant> {
         let session_id = uuid::Uuid::new_v4().to_string();
         let refresh_token = refresh::generate()?;
         let refresh_expires_at = now + ttl(self.settings.refresh_ttl);
         store::sessions::create(conn, &session_id, user.id, now, refresh_expires_at).await?;
-        store::sessions::insert_refresh_token(conn, refresh::hash(&refresh_token), &session_id, now, refresh_expires_at)
-            .await?;
+        store::sessions::insert_refresh_token(
+            conn,
+            refresh::hash(&refresh_token),
+            &session_id,
+            now,
+            refresh_expires_at,
+        )
+        .await?;
         let jti = uuid::Uuid::new_v4().simple().to_string();
-        let access = self.issuer.access_token(&subject_of(user), &session_id, jti, now.timestamp())?;
-        Ok(TokenGrant { user_id: user.id, access, refresh_token, refresh_expires_at })
+        let access =
+            self.issuer
+                .access_token(&subject_of(user), &session_id, jti, now.timestamp())?;
+        Ok(TokenGrant {
+            user_id: user.id,
+            access,
+            refresh_token,
+            refresh_expires_at,
+        })
     }
 
     /// Exchanges a refresh token for a new pair.
     pub async fn refresh(&self, presented: &str) -> AppResult<TokenGrant> {
         let now = Utc::now();
         let token_hash = refresh::hash(presented);
-        let row = store::sessions::refresh_token(&self.db, &token_hash).await?.ok_or(AppError::InvalidRefreshToken)?;
-        let session = store::sessions::get(&self.db, &row.session_id).await?.ok_or(AppError::InvalidRefreshToken)?;
+        let row = store::sessions::refresh_token(&self.db, &token_hash)
+            .await?
+            .ok_or(AppError::InvalidRefreshToken)?;
+        let session = store::sessions::get(&self.db, &row.session_id)
+            .await?
+            .ok_or(AppError::InvalidRefreshToken)?;
         if session.revoked_at.is_some() || row.expires_at <= now {
             return Err(AppError::InvalidRefreshToken);
         }
-        let user = store::users::by_id(&self.db, session.user_id).await?.ok_or(AppError::InvalidRefreshToken)?;
+        let user = store::users::by_id(&self.db, session.user_id)
+            .await?
+            .ok_or(AppError::InvalidRefreshToken)?;
         ensure_may_log_in(AccountStatus::parse(&user.status))?;
         self.revocations.ensure_available().await?;
 
         let rotated_at = match row.rotated_at {
             Some(at) => at,
-            None => self.rotate(presented, &token_hash, &session.id, now).await?,
+            None => {
+                self.rotate(presented, &token_hash, &session.id, now)
+                    .await?
+            }
         };
         let retry = rotated_at != now;
         if retry && now - rotated_at > ttl(self.settings.refresh_grace) {
@@ -101,7 +134,12 @@ impl Sessions {
         // The answer of the rotation at `rotated_at`, rebuilt: same successor,
         // same access token (same claims, deterministic signature).
         let jti = self.rotation.access_token_id(presented);
-        let access = self.issuer.access_token(&subject_of(&user), &session.id, jti, rotated_at.timestamp())?;
+        let access = self.issuer.access_token(
+            &subject_of(&user),
+            &session.id,
+            jti,
+            rotated_at.timestamp(),
+        )?;
         Ok(TokenGrant {
             user_id: user.id,
             access,
@@ -112,12 +150,25 @@ impl Sessions {
 
     /// Marks the token rotated and stores its successor; when a concurrent
     /// request won that race, returns the winner's rotation time instead.
-    async fn rotate(&self, presented: &str, token_hash: &str, session_id: &str, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    async fn rotate(
+        &self,
+        presented: &str,
+        token_hash: &str,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<DateTime<Utc>> {
         let txn = self.db.begin().await?;
         if store::sessions::mark_rotated(&txn, token_hash, now).await? {
             let successor = self.rotation.successor(presented);
             let expires_at = now + ttl(self.settings.refresh_ttl);
-            store::sessions::insert_refresh_token(&txn, refresh::hash(&successor), session_id, now, expires_at).await?;
+            store::sessions::insert_refresh_token(
+                &txn,
+                refresh::hash(&successor),
+                session_id,
+                now,
+                expires_at,
+            )
+            .await?;
             store::sessions::extend(&txn, session_id, expires_at).await?;
             txn.commit().await?;
             return Ok(now);
@@ -138,7 +189,9 @@ impl Sessions {
 
     /// Logout: the presented access token and its whole session die.
     pub async fn logout(&self, claims: &AccessClaims) -> AppResult<()> {
-        self.revocations.revoke_token(&claims.jti, claims.exp).await?;
+        self.revocations
+            .revoke_token(&claims.jti, claims.exp)
+            .await?;
         self.end_session(&claims.sid, Utc::now()).await
     }
 

@@ -1,0 +1,319 @@
+use std::net::TcpListener as StdTcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_service::config::{PasswordSettings, TokenSettings};
+use auth_service::{Application, Settings};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database of its own for one test.
+#[derive(Clone)]
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<Arc<TempDir>>,
+}
+
+impl TestDatabase {
+    pub async fn fresh() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .expect("URL with a database name");
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
+            }
+            None => {
+                let dir = TempDir::new().expect("temp dir");
+                let url = format!("sqlite://{}/auth.db?mode=rwc", dir.path().display());
+                Self {
+                    url,
+                    _dir: Some(Arc::new(dir)),
+                }
+            }
+        }
+    }
+
+    /// Runs SQL against the database directly (to arrange account states
+    /// the API under test does not offer yet).
+    pub async fn execute(&self, sql: &str) {
+        let db = Database::connect(&self.url).await.expect("connect");
+        db.execute_unprepared(sql).await.expect("execute");
+        db.close().await.ok();
+    }
+}
+
+pub fn settings_for(db: &TestDatabase) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        audience: "api".into(),
+        database_url: db.url.clone(),
+        database_max_connections: 5,
+        redis_url: std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty()),
+        redis_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        tokens: TokenSettings {
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(10),
+            signing_key_file: None,
+        },
+        passwords: PasswordSettings::default(),
+        cors_origins: vec![],
+        max_body_bytes: 64 * 1024,
+        log_json: false,
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::fresh().await;
+    spawn_with(settings_for(&db), db).await
+}
+
+pub async fn spawn_with(settings: Settings, db: TestDatabase) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        shared::telemetry::init(false);
+    }
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build app");
+    let address = app.public_url().to_owned();
+    let address = if settings.public_url.is_some() {
+        format!("http://127.0.0.1:{}", app.port())
+    } else {
+        address
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+
+        stop: Some(stop),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/api/v1/auth/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let body = json!({"email": email, "password": PASSWORD, "password2": PASSWORD});
+        let response = self.post("/api/v1/register/email", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "register {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str) -> Value {
+        let response = self
+            .post(
+                "/api/v1/login/email",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/token/refresh",
+            &json!({"refreshToken": refresh_token}),
+        )
+        .await
+    }
+
+    pub async fn validate(&self, token: &str) -> Response {
+        self.post("/api/v1/auth/token/validate", &json!({"token": token}))
+            .await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// The claims of a JWT, read without verification.
+pub fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
+        .expect("JSON claims")
+}
+
+/// The header of a JWT, read without verification.
+pub fn header_of(token: &str) -> Value {
+    let header = token.split('.').next().expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url"))
+        .expect("JSON header")
+}
+
+/// A fresh Ed25519 key: (PKCS#8 DER, PEM).
+pub fn ed25519_key() -> (Vec<u8>, String) {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&seed);
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(&der)
+    );
+    (der, pem)
+}
+
+pub fn free_port() -> u16 {
+    StdTcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Redis server of this test's own, which the test may stop.
+pub struct RedisServer {
+    pub url: String,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let dir = TempDir::new().unwrap();
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary} ({err}); run the README's test command, which installs it"));
+        // Owned from here on, so the process is reaped whatever happens.
+        let server = Self {
+            url: format!("redis://127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}

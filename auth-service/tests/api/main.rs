@@ -1,0 +1,14 @@
+//! HTTP tests of the account manager: every test boots the real app on a
+//! free port, against a fresh database (SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` names a server) and, when `TEST_REDIS_URL` is set,
+//! Redis under a key prefix of its own.
+
+mod bad_input;
+mod forged;
+mod helpers;
+mod keys;
+mod login;
+mod logout;
+mod redis_outage;
+mod refresh;
+mod register;

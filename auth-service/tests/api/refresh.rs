@@ -1,0 +1,155 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestDatabase, claims_of, expect, settings_for, spawn_app, spawn_with};
+
+fn field<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {body}"))
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_refresh_token_and_keeps_the_session() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    let second = expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_ne!(
+        field(&second, "refreshToken"),
+        field(&first, "refreshToken")
+    );
+    assert_eq!(second["userId"], 1);
+    let (old, new) = (
+        claims_of(field(&first, "token")),
+        claims_of(field(&second, "token")),
+    );
+    assert_eq!(old["sid"], new["sid"]);
+    assert_ne!(old["jti"], new["jti"]);
+    expect(app.me(field(&second, "token")).await, StatusCode::OK).await;
+    // The successor rotates in turn.
+    let third = expect(
+        app.refresh(field(&second, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(app.me(field(&third, "token")).await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_within_the_grace_window_get_the_same_pair() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    let token = field(&first, "refreshToken").to_owned();
+    let attempts = (0..6).map(|_| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/auth/token/refresh"))
+            .json(&json!({"refreshToken": token}));
+        async move { request.send().await.unwrap() }
+    });
+    let mut answers = Vec::new();
+    for response in futures::future::join_all(attempts).await {
+        answers.push(expect(response, StatusCode::OK).await);
+    }
+    for answer in &answers[1..] {
+        assert_eq!(answer["token"], answers[0]["token"]);
+        assert_eq!(answer["refreshToken"], answers[0]["refreshToken"]);
+        assert_eq!(answer["tokenIssuedDate"], answers[0]["tokenIssuedDate"]);
+    }
+    // A sequential retry inside the window: same answer again.
+    let again = expect(app.refresh(&token).await, StatusCode::OK).await;
+    assert_eq!(again["refreshToken"], answers[0]["refreshToken"]);
+    // And the session lives on.
+    let next = expect(
+        app.refresh(field(&answers[0], "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(app.me(field(&next, "token")).await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn reuse_after_the_grace_window_kills_the_whole_session() {
+    let db = TestDatabase::fresh().await;
+    let mut settings = settings_for(&db);
+    settings.tokens.refresh_grace = Duration::from_secs(1);
+    let app = spawn_with(settings, db).await;
+    let first = app.register("ann@example.com").await;
+    let other_session = app.login("ann@example.com").await;
+    let second = expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let third = expect(
+        app.refresh(field(&second, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // Someone replays the first token: the session dies.
+    let reuse = expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(reuse["msg"], "Unauthorized: Invalid refresh token.");
+    // The newest refresh token of that session is refused too...
+    expect(
+        app.refresh(field(&third, "refreshToken")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // ...and so are its access tokens.
+    expect(
+        app.me(field(&third, "token")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // Another session of the same user is untouched.
+    expect(app.me(field(&other_session, "token")).await, StatusCode::OK).await;
+    expect(
+        app.refresh(field(&other_session, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_missing_and_access_tokens_are_refused_as_refresh_tokens() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    expect(app.refresh("not-a-token").await, StatusCode::UNAUTHORIZED).await;
+    // An access token is not a refresh token.
+    expect(
+        app.refresh(field(&first, "token")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let missing = app.post("/api/v1/auth/token/refresh", &json!({})).await;
+    assert_eq!(
+        expect(missing, StatusCode::BAD_REQUEST).await["msg"],
+        "Bad Request: Refresh token is missing."
+    );
+}
+
+#[tokio::test]
+async fn refresh_is_refused_once_the_account_is_banned() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    app.db
+        .execute("UPDATE users SET status = 'banned' WHERE id = 1")
+        .await;
+    expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
