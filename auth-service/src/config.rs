@@ -28,12 +28,51 @@ pub struct Settings {
     pub redis_prefix: String,
     pub tokens: TokenSettings,
     pub passwords: PasswordSettings,
+    /// `AUTH_SERVICE_CLIENTS`: comma-separated `client_id:secret[:scope scope…]`
+    /// entries that may obtain service tokens (default scope `users:read`).
+    pub service_clients: Vec<ServiceClient>,
     /// `AUTH_CORS_ORIGINS`: comma-separated allowed origins; unset allows any.
     pub cors_origins: Vec<String>,
     /// `AUTH_MAX_BODY_BYTES`: larger request bodies are refused with 413.
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+}
+
+/// Another service allowed to call the account manager.
+#[derive(Clone)]
+pub struct ServiceClient {
+    pub id: String,
+    pub secret: String,
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for ServiceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceClient")
+            .field("id", &self.id)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceClient {
+    /// Parses `client_id:secret[:scope scope…]`.
+    pub fn parse(entry: &str) -> Option<ServiceClient> {
+        let mut parts = entry.splitn(3, ':');
+        let id = parts.next()?.trim();
+        let secret = parts.next()?.trim();
+        let scopes: Vec<String> = parts
+            .next()
+            .map(|scopes| scopes.split_whitespace().map(str::to_owned).collect())
+            .filter(|scopes: &Vec<String>| !scopes.is_empty())
+            .unwrap_or_else(|| vec!["users:read".to_owned()]);
+        (!id.is_empty() && secret.len() >= 16).then(|| ServiceClient {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+            scopes,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +84,8 @@ pub struct TokenSettings {
     /// `AUTH_REFRESH_REUSE_GRACE` (seconds, default 10): a rotated refresh
     /// token presented again within this window gets the same answer.
     pub refresh_grace: Duration,
+    /// `AUTH_SERVICE_TOKEN_TTL` (seconds, default 900).
+    pub service_ttl: Duration,
     /// `AUTH_SIGNING_KEY_FILE`: a mounted Ed25519 PKCS#8 PEM key; when unset
     /// keys are created and kept in the database.
     pub signing_key_file: Option<PathBuf>,
@@ -97,6 +138,7 @@ impl Settings {
                 refresh_ttl: env
                     .seconds("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
                 refresh_grace: env.seconds("REFRESH_REUSE_GRACE", Duration::from_secs(10))?,
+                service_ttl: env.seconds("SERVICE_TOKEN_TTL", Duration::from_secs(15 * 60))?,
                 signing_key_file: env.get("SIGNING_KEY_FILE").map(PathBuf::from),
             },
             passwords: PasswordSettings {
@@ -107,9 +149,37 @@ impl Settings {
                     .parse("HASHING_CONCURRENCY", password_defaults.max_concurrent)?
                     .max(1),
             },
+            service_clients: env
+                .list("SERVICE_CLIENTS")
+                .iter()
+                .map(|entry| {
+                    ServiceClient::parse(entry).ok_or_else(|| ConfigError {
+                        name: env.key("SERVICE_CLIENTS"),
+                        reason: "each entry is client_id:secret[:scopes], with a secret of 16 or more characters"
+                            .to_owned(),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             cors_origins: env.list("CORS_ORIGINS"),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_clients_parse_with_default_and_explicit_scopes() {
+        let client = ServiceClient::parse("kanban:0123456789abcdef").unwrap();
+        assert_eq!(client.scopes, vec!["users:read"]);
+        let client =
+            ServiceClient::parse("kanban:0123456789abcdef:users:read users:write").unwrap();
+        assert_eq!(client.scopes, vec!["users:read", "users:write"]);
+        assert!(ServiceClient::parse("kanban:short").is_none());
+        assert!(ServiceClient::parse(":0123456789abcdef").is_none());
+        assert!(!format!("{client:?}").contains("0123456789abcdef"));
     }
 }

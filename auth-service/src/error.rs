@@ -20,6 +20,14 @@ pub enum AppError {
     /// The caller is authenticated but may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// Unknown client id or wrong secret.
+    #[error("invalid client credentials")]
+    InvalidClient,
+    /// The service token lacks the scope the route needs.
+    #[error("missing scope {0}")]
+    MissingScope(&'static str),
+    #[error("user not found")]
+    UserNotFound,
     /// A dependency that must be consulted (Redis) is down.
     #[error("revocation state unavailable")]
     Unavailable,

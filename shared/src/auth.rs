@@ -145,3 +145,114 @@ async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Authe
             authenticator.rejection(&failure)
         })
 }
+
+/// `access_token: <access token>`, the header seed-000 clients send.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "AccessTokenHeader",
+    ty = "api_key",
+    key_name = "access_token",
+    key_in = "header",
+    checker = "check_access_token_header"
+)]
+pub struct AccessTokenHeaderAuth(pub AuthenticatedUser);
+
+async fn check_access_token_header(
+    req: &Request,
+    key: poem_openapi::auth::ApiKey,
+) -> poem::Result<AuthenticatedUser> {
+    authenticate_request(req, &key.key).await
+}
+
+async fn authenticate_request(req: &Request, token: &str) -> poem::Result<AuthenticatedUser> {
+    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
+        tracing::error!("no Authenticator in the app data");
+        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    authenticator.authenticate(token).await.map_err(|failure| {
+        tracing::debug!(reason = %failure, "access token refused");
+        authenticator.rejection(&failure)
+    })
+}
+
+/// An access token from either `Authorization: Bearer` or the `access_token`
+/// header. Unlike an enum of schemes, it answers with the failure of the
+/// token actually sent (401, or 503 when revocation cannot be checked), and
+/// with the service's own 401 body when no token was sent at all.
+pub struct AnyAccessToken(pub AuthenticatedUser);
+
+impl<'a> poem_openapi::ApiExtractor<'a> for AnyAccessToken {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        AccessTokenAuth::register(registry);
+        AccessTokenHeaderAuth::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["AccessToken", "AccessTokenHeader"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bearer = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            });
+        let header = req
+            .headers()
+            .get("access_token")
+            .and_then(|value| value.to_str().ok());
+        match bearer
+            .or(header)
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+        {
+            Some(token) => authenticate_request(req, token).await.map(AnyAccessToken),
+            None => match req.data::<Arc<Authenticator>>() {
+                Some(authenticator) => {
+                    Err(poem::Error::from_response(authenticator.missing_token()))
+                }
+                None => Err(poem::Error::from_status(StatusCode::UNAUTHORIZED)),
+            },
+        }
+    }
+}
+
+/// `Authorization: Bearer <service token>`: a client of the account manager
+/// (another service), not a user. Scopes are checked by the route.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "ServiceToken",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "check_service_token"
+)]
+pub struct ServiceTokenAuth(pub crate::claims::ServiceClaims);
+
+async fn check_service_token(
+    req: &Request,
+    bearer: Bearer,
+) -> poem::Result<crate::claims::ServiceClaims> {
+    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
+        tracing::error!("no Authenticator in the app data");
+        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    authenticator
+        .verifier()
+        .verify::<crate::claims::ServiceClaims>(&bearer.token)
+        .await
+        .map_err(|err| authenticator.rejection(&AuthFailure::Invalid(err)))
+}

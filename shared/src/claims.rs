@@ -63,3 +63,45 @@ impl AccessClaims {
         self.sub.parse().ok()
     }
 }
+
+/// Claims of a service token (`typ` = `service`), issued to a client by the
+/// client-credentials call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The client id.
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// Space-separated scopes, e.g. `users:read`.
+    pub scope: String,
+    pub typ: TokenType,
+}
+
+impl ServiceClaims {
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scope.split_whitespace().any(|scope| scope == wanted)
+    }
+}
+
+/// Claims that say what kind of token they belong to.
+pub trait TypedClaims: serde::de::DeserializeOwned {
+    const TYPE: TokenType;
+    fn token_type(&self) -> TokenType;
+}
+
+impl TypedClaims for AccessClaims {
+    const TYPE: TokenType = TokenType::Access;
+    fn token_type(&self) -> TokenType {
+        self.typ
+    }
+}
+
+impl TypedClaims for ServiceClaims {
+    const TYPE: TokenType = TokenType::Service;
+    fn token_type(&self) -> TokenType {
+        self.typ
+    }
+}

@@ -12,7 +12,10 @@ pub mod revocation;
 pub mod telemetry;
 pub mod verifier;
 
-pub use auth::{AccessTokenAuth, AuthenticatedUser, Authenticator};
-pub use claims::{AccessClaims, Role, TokenType};
+pub use auth::{
+    AccessTokenAuth, AccessTokenHeaderAuth, AnyAccessToken, AuthenticatedUser, Authenticator,
+    ServiceTokenAuth,
+};
+pub use claims::{AccessClaims, Role, ServiceClaims, TokenType, TypedClaims};
 pub use revocation::{RedisRevocations, RevocationCheck, RevocationError};
 pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};

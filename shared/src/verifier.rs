@@ -10,7 +10,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use tokio::sync::{Mutex, RwLock};
 
-use crate::claims::{AccessClaims, TokenType};
+use crate::claims::{AccessClaims, TypedClaims};
 
 /// Why a token was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,14 +71,19 @@ impl TokenVerifier {
     /// Verifies an access token and returns its claims. Revocation is a
     /// separate check (see [`crate::revocation`]).
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
+        self.verify::<AccessClaims>(token).await
+    }
+
+    /// Verifies a token whose claims must be of type `C` (its `typ`).
+    pub async fn verify<C: TypedClaims>(&self, token: &str) -> Result<C, VerifyError> {
         let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(VerifyError::Algorithm);
         }
         let kid = header.kid.ok_or(VerifyError::MissingKeyId)?;
         let key = self.keys.key(&kid).await?.ok_or(VerifyError::UnknownKey)?;
-        let data = decode::<AccessClaims>(token, &key, &self.validation).map_err(classify)?;
-        if data.claims.typ != TokenType::Access {
+        let data = decode::<C>(token, &key, &self.validation).map_err(classify)?;
+        if data.claims.token_type() != C::TYPE {
             return Err(VerifyError::WrongType);
         }
         Ok(data.claims)

@@ -118,13 +118,7 @@ impl Registration {
         if password != confirmation {
             return Err(RegistrationError::PasswordsDiffer);
         }
-        let name = |value: &Option<String>| -> Result<String, RegistrationError> {
-            let value = value.as_deref().unwrap_or_default().trim();
-            if value.chars().count() > MAX_NAME_CHARS {
-                return Err(RegistrationError::NameTooLong);
-            }
-            Ok(value.to_owned())
-        };
+        let name = |value: &Option<String>| parse_name(value.as_deref().unwrap_or_default());
         Ok(Registration {
             first_name: name(&form.first_name)?,
             last_name: name(&form.last_name)?,
@@ -132,6 +126,15 @@ impl Registration {
             password: password.to_owned(),
         })
     }
+}
+
+/// A name as stored: trimmed, at most [`MAX_NAME_CHARS`] characters.
+pub fn parse_name(value: &str) -> Result<String, RegistrationError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(RegistrationError::NameTooLong);
+    }
+    Ok(value.to_owned())
 }
 
 /// An account's standing.

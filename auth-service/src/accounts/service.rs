@@ -106,6 +106,32 @@ impl Accounts<'_> {
         }
     }
 
+    /// Changes the user's names (those given); later tokens carry the new name.
+    pub async fn update_names(
+        &self,
+        id: i64,
+        first_name: Option<String>,
+        last_name: Option<String>,
+    ) -> AppResult<user::Model> {
+        let first_name = first_name.as_deref().map(super::parse_name).transpose()?;
+        let last_name = last_name.as_deref().map(super::parse_name).transpose()?;
+        store::users::set_names(self.db, id, first_name, last_name, Utc::now()).await?;
+        store::users::by_id(self.db, id)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    pub async fn users(&self, ids: &[i64]) -> AppResult<Vec<user::Model>> {
+        Ok(store::users::by_ids(self.db, ids).await?)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> AppResult<Option<user::Model>> {
+        match Email::parse(email) {
+            Ok(email) => Ok(store::users::by_email(self.db, email.as_str()).await?),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub async fn user(&self, id: i64) -> AppResult<Option<user::Model>> {
         Ok(store::users::by_id(self.db, id).await?)
     }

@@ -20,6 +20,8 @@ pub enum ApiTags {
     Tokens,
     /// Administration.
     Admin,
+    /// For other services: service tokens and user look-ups.
+    Services,
     /// Discovery documents and signing keys.
     WellKnown,
     /// Liveness and readiness.
@@ -27,7 +29,7 @@ pub enum ApiTags {
 }
 
 /// seed 004 Register body.
-#[derive(Object, Debug)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RegisterRequest {
     /// 255 characters at most.
@@ -40,14 +42,14 @@ pub struct RegisterRequest {
     pub last_name: Option<String>,
 }
 
-#[derive(Object, Debug)]
+#[derive(Object)]
 pub struct LoginRequest {
     pub email: Option<String>,
     pub password: Option<String>,
 }
 
 /// seed 004's token answer, plus the refresh token.
-#[derive(Object, Debug)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct TokenResponse {
     /// The access token (a JWT) for `Authorization: Bearer`.
@@ -96,6 +98,29 @@ pub struct UserResponse {
     /// `active`, `disabled` or `banned`.
     pub status: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<crate::entity::user::Model> for UserResponse {
+    fn from(user: crate::entity::user::Model) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            username: user.username,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            role: user.role,
+            status: user.status,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// The names to change; absent fields stay as they are.
+#[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
 }
 
 pub struct AccountsApi;
@@ -182,15 +207,24 @@ impl AccountsApi {
             .user(id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        Ok(Json(UserResponse {
-            id: user.id,
-            email: user.email,
-            username: user.username,
-            first_name: user.first_name,
-            last_name: user.last_name,
-            role: user.role,
-            status: user.status,
-            created_at: user.created_at,
-        }))
+        Ok(Json(user.into()))
+    }
+
+    /// Change the current user's names
+    ///
+    /// Tokens issued from now on carry the new name.
+    #[oai(path = "/api/v1/auth/me", method = "patch")]
+    async fn update_me(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+        body: Json<ProfileUpdate>,
+    ) -> Result<Json<UserResponse>, ErrorResponse> {
+        let id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
+        let user = state
+            .accounts()
+            .update_names(id, body.0.first_name, body.0.last_name)
+            .await?;
+        Ok(Json(user.into()))
     }
 }

@@ -24,6 +24,9 @@ pub enum ErrorResponse {
     /// The account is banned, or the caller lacks the role.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
+    /// No such resource.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
     /// The email is already registered.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
@@ -133,6 +136,18 @@ impl From<AppError> for ErrorResponse {
                 "Your session has expired. Please log in again.",
             ))),
             AppError::Unauthenticated => ErrorResponse::Unauthorized(Json(unauthorized_body())),
+            AppError::InvalidClient => ErrorResponse::Unauthorized(Json(ErrorBody::new(
+                "Unauthorized: Invalid client credentials.",
+                "This service is not allowed to call the account manager.",
+            ))),
+            AppError::MissingScope(scope) => ErrorResponse::Forbidden(Json(ErrorBody::new(
+                format!("Forbidden: Scope {scope} required."),
+                "This service is not allowed to do this.",
+            ))),
+            AppError::UserNotFound => ErrorResponse::NotFound(Json(ErrorBody::new(
+                "Not Found: No such user.",
+                "That user does not exist.",
+            ))),
             AppError::Forbidden => ErrorResponse::Forbidden(Json(ErrorBody::new(
                 "Forbidden: Admin role required.",
                 "You do not have permission to do this.",

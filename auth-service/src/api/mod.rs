@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod error;
 pub mod health;
+pub mod services;
 pub mod tokens;
 pub mod well_known;
 
@@ -18,22 +19,21 @@ use shared::telemetry::RequestLog;
 
 use crate::startup::AppState;
 
-pub fn openapi(
-    public_url: &str,
-) -> OpenApiService<
-    (
-        accounts::AccountsApi,
-        tokens::TokensApi,
-        admin::AdminApi,
-        well_known::WellKnownApi,
-        health::HealthApi,
-    ),
-    (),
-> {
+type Apis = (
+    accounts::AccountsApi,
+    tokens::TokensApi,
+    services::ServicesApi,
+    admin::AdminApi,
+    well_known::WellKnownApi,
+    health::HealthApi,
+);
+
+pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             accounts::AccountsApi,
             tokens::TokensApi,
+            services::ServicesApi,
             admin::AdminApi,
             well_known::WellKnownApi,
             health::HealthApi,

@@ -10,13 +10,13 @@ use super::error::{ErrorResponse, missing};
 use crate::error::AppError;
 use crate::startup::AppState;
 
-#[derive(Object, Debug)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Object, Debug)]
+#[derive(Object)]
 pub struct ValidateRequest {
     pub token: Option<String>,
 }

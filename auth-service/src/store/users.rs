@@ -124,3 +124,39 @@ pub async fn set_not_before(
 pub async fn not_before(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>, DbErr> {
     Ok(by_id(conn, id).await?.and_then(|user| user.not_before))
 }
+
+pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<user::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(user::Column::Id)
+        .all(conn)
+        .await
+}
+
+pub async fn set_names(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut update = user::Entity::update_many().col_expr(
+        user::Column::UpdatedAt,
+        sea_orm::sea_query::Expr::value(now),
+    );
+    if let Some(first_name) = first_name {
+        update = update.col_expr(
+            user::Column::FirstName,
+            sea_orm::sea_query::Expr::value(first_name),
+        );
+    }
+    if let Some(last_name) = last_name {
+        update = update.col_expr(
+            user::Column::LastName,
+            sea_orm::sea_query::Expr::value(last_name),
+        );
+    }
+    update.filter(user::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
+}

@@ -3,7 +3,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_service::config::{PasswordSettings, TokenSettings};
+use auth_service::config::{PasswordSettings, ServiceClient, TokenSettings};
 use auth_service::{Application, Settings};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -15,6 +15,26 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// A service client every test app knows (scope `users:read`).
+pub const CLIENT_ID: &str = "test-service";
+pub const CLIENT_SECRET: &str = "test-service-secret-0123456789";
+/// A client without the `users:read` scope.
+pub const OTHER_CLIENT_ID: &str = "other-service";
+
+pub fn test_clients() -> Vec<ServiceClient> {
+    vec![
+        ServiceClient {
+            id: CLIENT_ID.into(),
+            secret: CLIENT_SECRET.into(),
+            scopes: vec!["users:read".into()],
+        },
+        ServiceClient {
+            id: OTHER_CLIENT_ID.into(),
+            secret: CLIENT_SECRET.into(),
+            scopes: vec!["reports:read".into()],
+        },
+    ]
+}
 
 /// A database of its own for one test.
 #[derive(Clone)]
@@ -83,9 +103,11 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::from_secs(10),
+            service_ttl: Duration::from_secs(900),
             signing_key_file: None,
         },
         passwords: PasswordSettings::default(),
+        service_clients: test_clients(),
         cors_origins: vec![],
         max_body_bytes: 64 * 1024,
         log_json: false,

@@ -12,3 +12,4 @@ mod logout;
 mod redis_outage;
 mod refresh;
 mod register;
+mod services;
