@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
-# Builds and starts the services with embedded defaults (SQLite files under
-# ./data, no Redis needed), prints where they listen, and stops them on Ctrl-C.
-# Any AUTH_* variable set in the environment is passed through.
+# Builds and starts both services with embedded defaults (SQLite files under
+# ./data, no Redis needed), wired together, prints where they listen, and
+# stops them on Ctrl-C. AUTH_* and KANBAN_* variables set in the environment
+# are passed through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --bin auth-service
+cargo build --quiet --bin auth-service --bin kanban-service
 
 export AUTH_LOG_FORMAT="${AUTH_LOG_FORMAT:-text}"
+export KANBAN_LOG_FORMAT="${KANBAN_LOG_FORMAT:-text}"
 export AUTH_BIND="${AUTH_BIND:-127.0.0.1:8081}"
+export KANBAN_BIND="${KANBAN_BIND:-127.0.0.1:8082}"
 AUTH_URL="${AUTH_PUBLIC_URL:-http://$AUTH_BIND}"
+KANBAN_URL="${KANBAN_PUBLIC_URL:-http://$KANBAN_BIND}"
+export KANBAN_AUTH_URL="${KANBAN_AUTH_URL:-$AUTH_URL}"
+
+# kanban looks members up at the account manager with client credentials;
+# a secret is made once and kept beside the data.
+mkdir -p data
+if [ ! -s data/kanban-client-secret ]; then
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > data/kanban-client-secret
+  chmod 600 data/kanban-client-secret
+fi
+SECRET=$(cat data/kanban-client-secret)
+export AUTH_SERVICE_CLIENTS="${AUTH_SERVICE_CLIENTS:-kanban-service:$SECRET}"
+export KANBAN_AUTH_CLIENT_ID="${KANBAN_AUTH_CLIENT_ID:-kanban-service}"
+export KANBAN_AUTH_CLIENT_SECRET="${KANBAN_AUTH_CLIENT_SECRET:-$SECRET}"
 
 pids=()
 stop() {
@@ -17,9 +34,6 @@ stop() {
   wait 2>/dev/null || true
 }
 trap stop EXIT INT TERM
-
-target/debug/auth-service serve &
-pids+=($!)
 
 wait_ready() {
   for _ in $(seq 1 100); do
@@ -29,14 +43,21 @@ wait_ready() {
   echo "$1 did not answer /healthz" >&2
   return 1
 }
+
+target/debug/auth-service serve &
+pids+=($!)
 wait_ready "$AUTH_URL"
+target/debug/kanban-service serve &
+pids+=($!)
+wait_ready "$KANBAN_URL"
 
 cat <<MSG
 
   auth-service (account manager)  $AUTH_URL
       API docs (Swagger UI)       $AUTH_URL/docs
-      OpenAPI document            $AUTH_URL/openapi.json
       JWKS                        $AUTH_URL/.well-known/jwks.json
+  kanban-service (boards)         $KANBAN_URL
+      API docs (Swagger UI)       $KANBAN_URL/docs
 
   Data: SQLite files under ./data. Press Ctrl-C to stop.
 

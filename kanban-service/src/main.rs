@@ -1,1 +1,38 @@
-fn main() {}
+use anyhow::Context;
+use kanban_service::{Application, Settings, store};
+
+const USAGE: &str = "usage: kanban-service [serve | migrate]
+
+  serve    run the service (the default)
+  migrate  apply database migrations and exit
+
+Settings come from KANBAN_* environment variables; see the README.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
+    let settings = Settings::from_env()?;
+    shared::telemetry::init(settings.log_json);
+    match command.as_str() {
+        "serve" => Application::build(settings)
+            .await?
+            .run_until_stopped()
+            .await
+            .context("server failed"),
+        "migrate" => {
+            store::connect(&settings.database_url, 1).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            eprintln!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}

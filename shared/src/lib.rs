@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod claims;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod health;
 pub mod limits;
 pub mod revocation;
 pub mod telemetry;

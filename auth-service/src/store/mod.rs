@@ -4,53 +4,15 @@ pub mod keys;
 pub mod sessions;
 pub mod users;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
+pub use shared::db::{is_unique_violation, ping};
 
 use crate::migration::Migrator;
 
-/// Opens the pool and runs the migrations. SQLite gets one connection (its
-/// writes are serialised anyway) so that transactions never meet "database
-/// is locked"; PostgreSQL gets a pool.
+/// Opens the database (see [`shared::db::connect`]) and runs the migrations.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_path(url)
-        && let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .map_err(|err| DbErr::Custom(format!("cannot create {}: {err}", parent.display())))?;
-    }
-    let mut options = ConnectOptions::new(url.to_owned());
-    let sqlite = url.starts_with("sqlite:");
-    options
-        .max_connections(if sqlite { 1 } else { max_connections })
-        .min_connections(1)
-        .sqlx_logging(false);
-    let db = Database::connect(options).await?;
-    if sqlite {
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-        )
-        .await?;
-    }
+    let db = shared::db::connect(url, max_connections).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
-}
-
-fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next()?;
-    (!path.is_empty() && path != ":memory:").then_some(path)
-}
-
-/// True when the error is a unique-constraint violation.
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// Whether the database answers (for readiness probes).
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
 }

@@ -1,0 +1,420 @@
+//! Organizations and their members, categories and tags.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use shared::AnyAccessToken;
+
+use super::error::ErrorResponse;
+use super::views::{CategoryView, MemberView, Message, OrganizationView, TagView};
+use super::{ApiTags, acting_user, caller, page};
+use crate::boards::OrganizationRole;
+use crate::error::KanbanError;
+use crate::startup::AppState;
+
+#[derive(Object)]
+pub struct OrganizationBody {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum OrganizationList {
+    /// The caller's organizations, newest first, with categories and tags.
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<OrganizationView>>,
+        #[oai(header = "X-Total-Count")] u64,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum OrganizationCreated {
+    /// Created with the categories Backlog, Todo, Doing and Done; the caller is its admin.
+    #[oai(status = 201)]
+    Created(Json<OrganizationView>),
+}
+
+#[derive(Object)]
+pub struct MemberBody {
+    #[oai(rename = "UserEmail")]
+    pub user_email: Option<String>,
+    /// `admin` or `member` (the default).
+    pub role: Option<String>,
+}
+
+#[derive(Object)]
+pub struct RoleBody {
+    /// `admin` or `member`.
+    pub role: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum MessageCreated {
+    #[oai(status = 201)]
+    Created(Json<Message>),
+}
+
+#[derive(Object)]
+pub struct CategoryBody {
+    pub name: Option<String>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: Option<i64>,
+}
+
+#[derive(Object)]
+pub struct CategoryPatch {
+    pub name: Option<String>,
+    /// The new 1-based position; the others shift to keep positions dense.
+    pub position: Option<i64>,
+}
+
+#[derive(ApiResponse)]
+pub enum CategoryCreated {
+    #[oai(status = 201)]
+    Created(Json<CategoryView>),
+}
+
+#[derive(Object)]
+pub struct TagBody {
+    pub name: Option<String>,
+    /// `#RRGGBB`.
+    pub color: Option<String>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: Option<i64>,
+}
+
+#[derive(ApiResponse)]
+pub enum TagCreated {
+    #[oai(status = 201)]
+    Created(Json<TagView>),
+}
+
+fn role_of(
+    value: Option<&str>,
+    default: Option<OrganizationRole>,
+) -> Result<OrganizationRole, ErrorResponse> {
+    match value {
+        Some(value) => OrganizationRole::parse(value),
+        None => default,
+    }
+    .ok_or_else(|| KanbanError::Invalid("Role must be admin or member".into()).into())
+}
+
+fn required_organization(id: Option<i64>) -> Result<i64, ErrorResponse> {
+    id.ok_or_else(|| KanbanError::Invalid("OrganizationId is required".into()).into())
+}
+
+pub struct OrganizationsApi;
+
+#[OpenApi(tag = "ApiTags::Organizations")]
+impl OrganizationsApi {
+    /// The caller's organizations
+    #[oai(path = "/organizations", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        limit: Query<Option<u64>>,
+        offset: Query<Option<u64>>,
+    ) -> Result<OrganizationList, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let (boards, total) = state
+            .boards
+            .organizations(user, page(limit.0, offset.0))
+            .await?;
+        Ok(OrganizationList::Ok(
+            Json(boards.into_iter().map(Into::into).collect()),
+            total,
+        ))
+    }
+
+    /// One organization, with its categories and tags
+    #[oai(path = "/organizations/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<OrganizationView>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        Ok(Json(state.boards.organization(user, id.0).await?.into()))
+    }
+
+    /// Create an organization
+    #[oai(path = "/organizations", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        body: Json<OrganizationBody>,
+    ) -> Result<OrganizationCreated, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let board = state
+            .boards
+            .create_organization(user, body.0.name.as_deref(), body.0.description.as_deref())
+            .await?;
+        Ok(OrganizationCreated::Created(Json(board.into())))
+    }
+
+    /// Edit an organization (admins)
+    #[oai(path = "/organizations/:id", method = "put")]
+    async fn edit(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<OrganizationBody>,
+    ) -> Result<Json<OrganizationView>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let updated = state
+            .boards
+            .update_organization(
+                user,
+                id.0,
+                body.0.name.as_deref(),
+                body.0.description.as_deref(),
+            )
+            .await?;
+        Ok(Json(updated.into()))
+    }
+
+    /// Delete an organization and everything in it (admins)
+    #[oai(path = "/organizations/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.delete_organization(user, id.0).await?;
+        Ok(Json(Message::new("Organization has been deleted")))
+    }
+
+    /// The organization's members
+    #[oai(path = "/organizations/:id/members", method = "get")]
+    async fn members(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Vec<MemberView>>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let members = state.boards.members(user, id.0).await?;
+        Ok(Json(members.into_iter().map(Into::into).collect()))
+    }
+
+    /// Add a member by email (admins)
+    #[oai(path = "/organizations/:id/members", method = "post")]
+    async fn add_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<MemberBody>,
+    ) -> Result<MessageCreated, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let role = role_of(body.0.role.as_deref(), Some(OrganizationRole::Member))?;
+        let email = body.0.user_email.filter(|e| !e.trim().is_empty());
+        let email = email.ok_or_else(|| KanbanError::Invalid("UserEmail is required".into()))?;
+        // Only admins may learn whether an email has an account.
+        state.boards.ensure_admin_of(user, id.0).await?;
+        let account = state
+            .accounts
+            .user_by_email(email.trim())
+            .await?
+            .ok_or(KanbanError::UserNotFound)?;
+        state
+            .boards
+            .remember_user(
+                account.id,
+                account.email.clone(),
+                account.name(),
+                chrono::Utc::now(),
+            )
+            .await?;
+        state
+            .boards
+            .add_member(user, id.0, account.id, role)
+            .await?;
+        Ok(MessageCreated::Created(Json(Message::new(
+            "Member has been added",
+        ))))
+    }
+
+    /// Change a member's role (admins)
+    #[oai(path = "/organizations/:id/members/:user_id", method = "patch")]
+    async fn change_role(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        user_id: Path<i64>,
+        body: Json<RoleBody>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let role = role_of(body.0.role.as_deref(), None)?;
+        state
+            .boards
+            .change_role(user, id.0, user_id.0, role)
+            .await?;
+        Ok(Json(Message::new("Member role has been updated")))
+    }
+
+    /// Remove a member (admins; members may remove themselves)
+    #[oai(path = "/organizations/:id/members/:user_id", method = "delete")]
+    async fn remove_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        user_id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.remove_member(user, id.0, user_id.0).await?;
+        Ok(Json(Message::new("Member has been removed")))
+    }
+}
+
+pub struct CategoriesApi;
+
+#[OpenApi(tag = "ApiTags::Categories")]
+impl CategoriesApi {
+    /// The organization's categories, by position
+    #[oai(path = "/categories", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
+    ) -> Result<Json<Vec<CategoryView>>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let categories = state
+            .boards
+            .categories(user, required_organization(organization_id.0)?)
+            .await?;
+        Ok(Json(categories.into_iter().map(Into::into).collect()))
+    }
+
+    /// Add a category at the end (admins)
+    #[oai(path = "/categories", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        body: Json<CategoryBody>,
+    ) -> Result<CategoryCreated, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let organization = required_organization(body.0.organization_id)?;
+        let category = state
+            .boards
+            .create_category(user, organization, body.0.name.as_deref())
+            .await?;
+        Ok(CategoryCreated::Created(Json(category.into())))
+    }
+
+    /// Rename and/or move a category (admins)
+    #[oai(path = "/categories/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<CategoryPatch>,
+    ) -> Result<Json<CategoryView>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        if body.0.name.is_none() && body.0.position.is_none() {
+            return Err(KanbanError::Invalid("Name or position is required".into()).into());
+        }
+        let category = state
+            .boards
+            .update_category(user, id.0, body.0.name.as_deref(), body.0.position)
+            .await?;
+        Ok(Json(category.into()))
+    }
+
+    /// Delete an empty category (admins)
+    #[oai(path = "/categories/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.delete_category(user, id.0).await?;
+        Ok(Json(Message::new("Category has been deleted")))
+    }
+
+    /// The organization's tags
+    #[oai(path = "/tags", method = "get")]
+    async fn tags(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
+    ) -> Result<Json<Vec<TagView>>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let tags = state
+            .boards
+            .tags(user, required_organization(organization_id.0)?)
+            .await?;
+        Ok(Json(tags.into_iter().map(Into::into).collect()))
+    }
+
+    /// Create a tag (admins)
+    #[oai(path = "/tags", method = "post")]
+    async fn create_tag(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        body: Json<TagBody>,
+    ) -> Result<TagCreated, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let organization = required_organization(body.0.organization_id)?;
+        let tag = state
+            .boards
+            .create_tag(
+                user,
+                organization,
+                body.0.name.as_deref(),
+                body.0.color.as_deref(),
+            )
+            .await?;
+        Ok(TagCreated::Created(Json(tag.into())))
+    }
+
+    /// Edit a tag (admins)
+    #[oai(path = "/tags/:id", method = "put")]
+    async fn edit_tag(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<TagBody>,
+    ) -> Result<Json<TagView>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let tag = state
+            .boards
+            .update_tag(user, id.0, body.0.name.as_deref(), body.0.color.as_deref())
+            .await?;
+        Ok(Json(tag.into()))
+    }
+
+    /// Delete a tag (admins); it comes off every task
+    #[oai(path = "/tags/:id", method = "delete")]
+    async fn delete_tag(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.delete_tag(user, id.0).await?;
+        Ok(Json(Message::new("Tag has been deleted")))
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTTP surface: seed 000's routes as thin poem-openapi handlers.
+
+pub mod boards;
+pub mod error;
+pub mod health;
+pub mod tasks;
+pub mod users;
+pub mod views;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::middleware::Cors;
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApiService, Tags};
+use shared::AuthenticatedUser;
+use shared::error::render_error;
+use shared::limits::BodyLimit;
+use shared::telemetry::RequestLog;
+
+use self::error::ErrorResponse;
+use crate::startup::AppState;
+use crate::store::Page;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration and login (forwarded to the account manager), the current user.
+    Users,
+    /// Organizations and their members.
+    Organizations,
+    /// Categories (the board's columns) and tags.
+    Categories,
+    /// Tasks, their assignees and tags.
+    Tasks,
+    /// Liveness and readiness.
+    Health,
+}
+
+/// Most items one list answer carries; `offset` pages through the rest.
+pub const MAX_LIMIT: u64 = 1000;
+
+pub fn page(limit: Option<u64>, offset: Option<u64>) -> Page {
+    Page {
+        limit: limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT),
+        offset: offset.unwrap_or(0),
+    }
+}
+
+/// The caller's user id.
+pub fn caller(auth: &AuthenticatedUser) -> Result<i64, ErrorResponse> {
+    auth.claims.user_id().ok_or_else(|| {
+        ErrorResponse::Unauthorized(poem_openapi::payload::Json(
+            shared::error::ErrorBody::msg_only(error::AUTHENTICATION_FAILED),
+        ))
+    })
+}
+
+/// The caller's user id, recording what the token says of them (for boards
+/// that show this user to others).
+pub async fn acting_user(state: &AppState, auth: &AuthenticatedUser) -> Result<i64, ErrorResponse> {
+    let id = caller(auth)?;
+    let as_of = DateTime::<Utc>::from_timestamp(auth.claims.iat, 0).unwrap_or_else(Utc::now);
+    let name = auth.claims.name.clone().unwrap_or_default();
+    state
+        .boards
+        .remember_user(id, auth.claims.email.clone(), name, as_of)
+        .await?;
+    Ok(id)
+}
+
+type Apis = (
+    users::UsersApi,
+    boards::OrganizationsApi,
+    boards::CategoriesApi,
+    tasks::TasksApi,
+    health::HealthApi,
+);
+
+pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (users::UsersApi, boards::OrganizationsApi, boards::CategoriesApi, tasks::TasksApi, health::HealthApi),
+        "Kanban",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Boards: organizations, members, categories, tags and tasks. Send the account manager's access token as \
+         `Authorization: Bearer <token>` or `access_token: <token>`. Errors answer `{\"msg\": ...}`. Lists take \
+         `limit` (at most 1000, the default) and `offset`, and give the total in `X-Total-Count`.",
+    )
+    .server(public_url)
+}
+
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = openapi(&state.public_url);
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let cors = state
+        .settings
+        .cors_origins
+        .iter()
+        .fold(Cors::new(), |cors, origin| {
+            cors.allow_origin(origin.as_str())
+        });
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .with(BodyLimit::new(state.settings.max_body_bytes))
+        .data(state.authenticator.clone())
+        .data(state)
+        .catch_all_error(render_error)
+        .with(cors)
+        .with(RequestLog)
+}

@@ -1,0 +1,265 @@
+//! Tasks, their assignees and tags.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use shared::AnyAccessToken;
+
+use super::error::ErrorResponse;
+use super::views::{Message, TaskCardView, TaskView};
+use super::{ApiTags, acting_user, caller, page};
+use crate::boards::service::{TaskChanges, TaskDraft};
+use crate::startup::AppState;
+use crate::store::tasks::TaskQuery;
+
+#[derive(Object)]
+pub struct TaskBody {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// `2020-10-10` or an RFC 3339 instant; empty clears it.
+    pub due_date: Option<String>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: Option<i64>,
+    #[oai(rename = "CategoryId")]
+    pub category_id: Option<i64>,
+}
+
+#[derive(Object)]
+pub struct MoveBody {
+    #[oai(rename = "CategoryId")]
+    pub category_id: Option<i64>,
+    /// 1-based position in the category (default: the end).
+    pub position: Option<i64>,
+}
+
+#[derive(Object)]
+pub struct AssigneeBody {
+    #[oai(rename = "UserEmail")]
+    pub user_email: Option<String>,
+}
+
+#[derive(Object)]
+pub struct TagLink {
+    #[oai(rename = "TagId")]
+    pub tag_id: Option<i64>,
+}
+
+#[derive(ApiResponse)]
+pub enum TaskList {
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<TaskCardView>>,
+        #[oai(header = "X-Total-Count")] u64,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum TaskCreated {
+    /// Created at the end of its category; the caller owns it.
+    #[oai(status = 201)]
+    Created(Json<TaskView>),
+}
+
+#[derive(ApiResponse)]
+pub enum Linked {
+    #[oai(status = 201)]
+    Created(Json<Message>),
+}
+
+pub struct TasksApi;
+
+#[OpenApi(tag = "ApiTags::Tasks")]
+impl TasksApi {
+    /// Tasks by organization, category and/or tag
+    #[oai(path = "/tasks", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
+        #[oai(name = "CategoryId")] category_id: Query<Option<i64>>,
+        #[oai(name = "TagId")] tag_id: Query<Option<i64>>,
+        limit: Query<Option<u64>>,
+        offset: Query<Option<u64>>,
+    ) -> Result<TaskList, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let query = TaskQuery {
+            organization_id: organization_id.0,
+            category_id: category_id.0,
+            tag_id: tag_id.0,
+        };
+        let (cards, total) = state
+            .boards
+            .tasks(user, query, page(limit.0, offset.0))
+            .await?;
+        Ok(TaskList::Ok(
+            Json(cards.into_iter().map(Into::into).collect()),
+            total,
+        ))
+    }
+
+    /// One task
+    #[oai(path = "/tasks/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<TaskCardView>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        Ok(Json(state.boards.task_card(user, id.0).await?.into()))
+    }
+
+    /// Create a task (members)
+    #[oai(path = "/tasks", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        body: Json<TaskBody>,
+    ) -> Result<TaskCreated, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let TaskBody {
+            title,
+            description,
+            due_date,
+            organization_id,
+            category_id,
+        } = body.0;
+        let draft = TaskDraft {
+            title,
+            description,
+            due_date,
+            organization_id,
+            category_id,
+        };
+        Ok(TaskCreated::Created(Json(
+            state.boards.create_task(user, draft).await?.into(),
+        )))
+    }
+
+    /// Edit a task (its owner and assignees)
+    #[oai(path = "/tasks/:id", method = "put")]
+    async fn edit(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<TaskBody>,
+    ) -> Result<Json<TaskView>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        let TaskBody {
+            title,
+            description,
+            due_date,
+            category_id,
+            ..
+        } = body.0;
+        let changes = TaskChanges {
+            title,
+            description,
+            due_date,
+            category_id,
+        };
+        Ok(Json(
+            state.boards.update_task(user, id.0, changes).await?.into(),
+        ))
+    }
+
+    /// Move a task to another category and/or position (its owner and assignees)
+    #[oai(path = "/tasks/:id", method = "patch")]
+    async fn move_task(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<MoveBody>,
+    ) -> Result<Json<TaskView>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        Ok(Json(
+            state
+                .boards
+                .move_task(user, id.0, body.0.category_id, body.0.position)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Delete a task (its owner and assignees)
+    #[oai(path = "/tasks/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.delete_task(user, id.0).await?;
+        Ok(Json(Message::new("Task has been deleted")))
+    }
+
+    /// Assign a member of the organization, by email
+    #[oai(path = "/tasks/:id/assignee", method = "post")]
+    async fn add_assignee(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<AssigneeBody>,
+    ) -> Result<Linked, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state
+            .boards
+            .add_assignee(user, id.0, body.0.user_email.as_deref())
+            .await?;
+        Ok(Linked::Created(Json(Message::new(
+            "Assignee has been added",
+        ))))
+    }
+
+    /// Unassign a user
+    #[oai(path = "/tasks/:id/assignee/:user_id", method = "delete")]
+    async fn remove_assignee(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        user_id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.remove_assignee(user, id.0, user_id.0).await?;
+        Ok(Json(Message::new("Assignee has been removed")))
+    }
+
+    /// Put a tag of the organization on the task
+    #[oai(path = "/tasks/:id/addTag", method = "post")]
+    async fn add_tag(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<TagLink>,
+    ) -> Result<Linked, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.add_tag(user, id.0, body.0.tag_id).await?;
+        Ok(Linked::Created(Json(Message::new("Tag has been added"))))
+    }
+
+    /// Take a tag off the task
+    #[oai(path = "/tasks/:id/removeTag/:tag_id", method = "delete")]
+    async fn remove_tag(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        tag_id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = acting_user(&state, &auth.0).await?;
+        state.boards.remove_tag(user, id.0, tag_id.0).await?;
+        Ok(Json(Message::new("Tag has been removed")))
+    }
+}

@@ -1,0 +1,287 @@
+//! The JSON shapes of seed 000.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+
+use crate::boards::service::{Member, OrganizationBoard, TaskCard};
+use crate::boards::{display_name, profile_picture};
+use crate::entity::{category, organization, tag, task, user};
+
+/// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
+pub fn instant(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+#[derive(Object, Debug)]
+pub struct Message {
+    pub msg: String,
+}
+
+impl Message {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self { msg: msg.into() }
+    }
+}
+
+#[derive(Object, Debug)]
+pub struct CategoryView {
+    pub id: i64,
+    pub name: String,
+    /// `Default` or `Custom`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: i64,
+    pub position: i32,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "updatedAt")]
+    pub updated_at: String,
+}
+
+impl From<category::Model> for CategoryView {
+    fn from(c: category::Model) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            kind: c.kind,
+            organization_id: c.organization_id,
+            position: c.position,
+            created_at: instant(c.created_at),
+            updated_at: instant(c.updated_at),
+        }
+    }
+}
+
+#[derive(Object, Debug)]
+pub struct TagView {
+    pub id: i64,
+    pub name: String,
+    /// `#RRGGBB`.
+    pub color: String,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: i64,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "updatedAt")]
+    pub updated_at: String,
+}
+
+impl From<tag::Model> for TagView {
+    fn from(t: tag::Model) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            color: t.color,
+            organization_id: t.organization_id,
+            created_at: instant(t.created_at),
+            updated_at: instant(t.updated_at),
+        }
+    }
+}
+
+#[derive(Object, Debug)]
+pub struct OrganizationView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// The creator.
+    #[oai(rename = "UserId")]
+    pub user_id: i64,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "updatedAt")]
+    pub updated_at: String,
+    /// Ordered by position.
+    #[oai(rename = "Categories", skip_serializing_if_is_none)]
+    pub categories: Option<Vec<CategoryView>>,
+    #[oai(rename = "Tags", skip_serializing_if_is_none)]
+    pub tags: Option<Vec<TagView>>,
+}
+
+impl From<organization::Model> for OrganizationView {
+    fn from(o: organization::Model) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            description: o.description,
+            user_id: o.user_id,
+            created_at: instant(o.created_at),
+            updated_at: instant(o.updated_at),
+            categories: None,
+            tags: None,
+        }
+    }
+}
+
+impl From<OrganizationBoard> for OrganizationView {
+    fn from(board: OrganizationBoard) -> Self {
+        let mut view = OrganizationView::from(board.organization);
+        view.categories = Some(board.categories.into_iter().map(Into::into).collect());
+        view.tags = Some(board.tags.into_iter().map(Into::into).collect());
+        view
+    }
+}
+
+/// A person as seed-000 cards show them.
+#[derive(Object, Debug)]
+pub struct PersonView {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub profile_picture: String,
+}
+
+impl From<user::Model> for PersonView {
+    fn from(u: user::Model) -> Self {
+        let name = display_name(&u.name, u.email.as_deref());
+        Self {
+            id: u.id,
+            profile_picture: profile_picture(&name),
+            name,
+            email: u.email,
+        }
+    }
+}
+
+#[derive(Object, Debug)]
+pub struct MemberView {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub profile_picture: String,
+    /// `Owner` (the creator), `Admin` or `Member`.
+    pub role: String,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        let person = PersonView::from(m.user);
+        Self {
+            id: person.id,
+            name: person.name,
+            email: person.email,
+            profile_picture: person.profile_picture,
+            role: m.role.label(m.is_creator).to_owned(),
+        }
+    }
+}
+
+/// A task as created, edited or moved.
+#[derive(Object, Debug)]
+pub struct TaskView {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub due_date: Option<String>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: i64,
+    #[oai(rename = "CategoryId")]
+    pub category_id: i64,
+    #[oai(rename = "OwnerId")]
+    pub owner_id: i64,
+    /// The owner, as the seed also calls it.
+    #[oai(rename = "UserId")]
+    pub user_id: i64,
+    /// 1-based position within the category.
+    pub position: i32,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "updatedAt")]
+    pub updated_at: String,
+}
+
+impl From<task::Model> for TaskView {
+    fn from(t: task::Model) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            description: t.description,
+            due_date: t.due_date.map(instant),
+            organization_id: t.organization_id,
+            category_id: t.category_id,
+            owner_id: t.owner_id,
+            user_id: t.owner_id,
+            position: t.position,
+            created_at: instant(t.created_at),
+            updated_at: instant(t.updated_at),
+        }
+    }
+}
+
+#[derive(Object, Debug)]
+pub struct CardUser {
+    pub name: String,
+    pub email: Option<String>,
+    pub profile_picture: String,
+}
+
+#[derive(Object, Debug)]
+pub struct CardTag {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+}
+
+/// A task as the task list shows it.
+#[derive(Object, Debug)]
+pub struct TaskCardView {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub due_date: Option<String>,
+    /// The owner.
+    pub user: Option<CardUser>,
+    /// The category's name.
+    pub category: String,
+    pub tags: Vec<CardTag>,
+    pub assignees: Vec<PersonView>,
+    #[oai(rename = "OwnerId")]
+    pub owner_id: i64,
+    #[oai(rename = "CategoryId")]
+    pub category_id: i64,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: i64,
+    pub position: i32,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "updatedAt")]
+    pub updated_at: String,
+}
+
+impl From<TaskCard> for TaskCardView {
+    fn from(card: TaskCard) -> Self {
+        let t = card.task;
+        Self {
+            id: t.id,
+            title: t.title,
+            description: t.description,
+            due_date: t.due_date.map(instant),
+            user: card.owner.map(|owner| {
+                let person = PersonView::from(owner);
+                CardUser {
+                    name: person.name,
+                    email: person.email,
+                    profile_picture: person.profile_picture,
+                }
+            }),
+            category: card.category,
+            tags: card
+                .tags
+                .into_iter()
+                .map(|tag| CardTag {
+                    id: tag.id,
+                    name: tag.name,
+                    color: tag.color,
+                })
+                .collect(),
+            assignees: card.assignees.into_iter().map(Into::into).collect(),
+            owner_id: t.owner_id,
+            category_id: t.category_id,
+            organization_id: t.organization_id,
+            position: t.position,
+            created_at: instant(t.created_at),
+            updated_at: instant(t.updated_at),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! sea-orm entities of the board tables.
+
+pub mod category;
+pub mod membership;
+pub mod organization;
+pub mod tag;
+pub mod task;
+pub mod task_assignee;
+pub mod task_tag;
+pub mod user;

@@ -1,0 +1,140 @@
+//! Wiring: builds every part from the settings, binds the listener, serves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{EndpointExt, Server};
+use shared::error::ErrorBody;
+use shared::revocation::SignatureOnly;
+use shared::{
+    Authenticator, JwksKeySource, KeySource, RedisRevocations, RevocationCheck, TokenVerifier,
+};
+
+use crate::accounts::AccountManager;
+use crate::api;
+use crate::boards::service::Boards;
+use crate::config::Settings;
+use crate::store;
+
+/// Everything a request handler may need; one per process.
+pub struct AppState {
+    pub settings: Settings,
+    pub public_url: String,
+    pub boards: Boards,
+    pub accounts: AccountManager,
+    pub authenticator: Arc<Authenticator>,
+}
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    address: SocketAddr,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one), opens and migrates the
+    /// database and wires token verification against the account manager.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(settings.bind.to_string())
+            .into_acceptor()
+            .await
+            .context("cannot bind")?;
+        let address = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .context("the listener has no socket address")?;
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let host = if address.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                address.ip().to_string()
+            };
+            format!("http://{host}:{}", address.port())
+        });
+        let db = store::connect(&settings.database_url, settings.database_max_connections)
+            .await
+            .context("cannot open the database")?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let keys = Arc::new(JwksKeySource::new(
+            settings.jwks_url.clone(),
+            http.clone(),
+            settings.jwks_min_refetch,
+        ));
+        let verifier = TokenVerifier::new(
+            keys as Arc<dyn KeySource>,
+            &settings.token_issuer,
+            &settings.token_audience,
+        );
+        let revocations: Arc<dyn RevocationCheck> = match &settings.redis_url {
+            Some(url) => Arc::new(
+                RedisRevocations::connect(url, &settings.redis_prefix)
+                    .context("invalid KANBAN_REDIS_URL")?,
+            ),
+            None => Arc::new(SignatureOnly),
+        };
+        let authenticator = Arc::new(Authenticator::new(
+            verifier,
+            revocations,
+            ErrorBody::msg_only(api::error::AUTHENTICATION_FAILED).to_value(),
+            ErrorBody::msg_only("Service unavailable: token revocation state cannot be checked")
+                .to_value(),
+        ));
+        let accounts = AccountManager::new(&settings.auth_url, http, settings.auth_client.clone());
+        let state = Arc::new(AppState {
+            public_url,
+            boards: Boards::new(db),
+            accounts,
+            authenticator,
+            settings,
+        });
+        Ok(Self {
+            acceptor,
+            address,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shared::telemetry::shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if self.state.settings.redis_url.is_none() {
+            tracing::warn!(
+                "KANBAN_REDIS_URL is not set: tokens are checked for signature and expiry only, so a token revoked at \
+                 the account manager (logout, ban) keeps working here until it expires"
+            );
+        }
+        if self.state.settings.auth_client.is_none() {
+            tracing::warn!(
+                "KANBAN_AUTH_CLIENT_ID/SECRET are not set: members cannot be added by email"
+            );
+        }
+        tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "kanban-service listening");
+        let app = api::app(self.state.clone()).boxed();
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
+            .await
+    }
+}

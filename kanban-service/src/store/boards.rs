@@ -1,0 +1,340 @@
+//! Organizations, memberships, categories and tags.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+};
+
+use super::{Page, lock_one};
+use crate::entity::{category, membership, organization, tag, task, task_assignee, task_tag};
+
+pub async fn role(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<Option<String>, DbErr> {
+    Ok(membership::Entity::find_by_id((organization_id, user_id))
+        .one(conn)
+        .await?
+        .map(|m| m.role))
+}
+
+pub async fn organizations_of(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    page: Page,
+) -> Result<(Vec<organization::Model>, u64), DbErr> {
+    let mine = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::OrganizationId)
+        .filter(membership::Column::UserId.eq(user_id))
+        .into_query();
+    let query = organization::Entity::find().filter(organization::Column::Id.in_subquery(mine));
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_desc(organization::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn organization(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<organization::Model>, DbErr> {
+    organization::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn lock_organization(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<organization::Model>, DbErr> {
+    lock_one(conn, organization::Entity::find_by_id(id)).await
+}
+
+pub async fn categories_of(
+    conn: &impl ConnectionTrait,
+    organization_ids: &[i64],
+) -> Result<Vec<category::Model>, DbErr> {
+    category::Entity::find()
+        .filter(category::Column::OrganizationId.is_in(organization_ids.iter().copied()))
+        .order_by_asc(category::Column::Position)
+        .order_by_asc(category::Column::Id)
+        .all(conn)
+        .await
+}
+
+pub async fn tags_of(
+    conn: &impl ConnectionTrait,
+    organization_ids: &[i64],
+) -> Result<Vec<tag::Model>, DbErr> {
+    tag::Entity::find()
+        .filter(tag::Column::OrganizationId.is_in(organization_ids.iter().copied()))
+        .order_by_asc(tag::Column::Id)
+        .all(conn)
+        .await
+}
+
+pub async fn insert_organization(
+    conn: &impl ConnectionTrait,
+    name: String,
+    description: String,
+    creator: i64,
+    now: DateTime<Utc>,
+) -> Result<organization::Model, DbErr> {
+    organization::ActiveModel {
+        name: Set(name),
+        description: Set(description),
+        user_id: Set(creator),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+pub async fn update_organization(
+    conn: &impl ConnectionTrait,
+    current: organization::Model,
+    name: Option<String>,
+    description: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<organization::Model, DbErr> {
+    let mut row: organization::ActiveModel = current.into();
+    if let Some(name) = name {
+        row.name = Set(name);
+    }
+    if let Some(description) = description {
+        row.description = Set(description);
+    }
+    row.updated_at = Set(now);
+    row.update(conn).await
+}
+
+/// Deletes the organization and everything in it.
+pub async fn delete_organization(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    let tasks = task::Entity::find()
+        .select_only()
+        .column(task::Column::Id)
+        .filter(task::Column::OrganizationId.eq(id));
+    task_tag::Entity::delete_many()
+        .filter(task_tag::Column::TaskId.in_subquery(tasks.clone().into_query()))
+        .exec(conn)
+        .await?;
+    task_assignee::Entity::delete_many()
+        .filter(task_assignee::Column::TaskId.in_subquery(tasks.into_query()))
+        .exec(conn)
+        .await?;
+    task::Entity::delete_many()
+        .filter(task::Column::OrganizationId.eq(id))
+        .exec(conn)
+        .await?;
+    tag::Entity::delete_many()
+        .filter(tag::Column::OrganizationId.eq(id))
+        .exec(conn)
+        .await?;
+    category::Entity::delete_many()
+        .filter(category::Column::OrganizationId.eq(id))
+        .exec(conn)
+        .await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::OrganizationId.eq(id))
+        .exec(conn)
+        .await?;
+    organization::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+pub async fn members(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+) -> Result<Vec<membership::Model>, DbErr> {
+    membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .order_by_asc(membership::Column::UserId)
+        .all(conn)
+        .await
+}
+
+pub async fn insert_membership(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    membership::ActiveModel {
+        organization_id: Set(organization_id),
+        user_id: Set(user_id),
+        role: Set(role.to_owned()),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_role(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+    role: &str,
+) -> Result<(), DbErr> {
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Role, Expr::value(role))
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .filter(membership::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the membership and the user's assignments in the organization.
+pub async fn delete_membership(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<(), DbErr> {
+    let tasks = task::Entity::find()
+        .select_only()
+        .column(task::Column::Id)
+        .filter(task::Column::OrganizationId.eq(organization_id))
+        .into_query();
+    task_assignee::Entity::delete_many()
+        .filter(task_assignee::Column::UserId.eq(user_id))
+        .filter(task_assignee::Column::TaskId.in_subquery(tasks))
+        .exec(conn)
+        .await?;
+    membership::Entity::delete_by_id((organization_id, user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn category(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<category::Model>, DbErr> {
+    category::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn insert_category(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    name: &str,
+    kind: &str,
+    position: i32,
+    now: DateTime<Utc>,
+) -> Result<category::Model, DbErr> {
+    category::ActiveModel {
+        name: Set(name.to_owned()),
+        kind: Set(kind.to_owned()),
+        organization_id: Set(organization_id),
+        position: Set(position),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+pub async fn rename_category(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    category::Entity::update_many()
+        .col_expr(category::Column::Name, Expr::value(name))
+        .col_expr(category::Column::UpdatedAt, Expr::value(now))
+        .filter(category::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives each category its index + 1 as position (only rows that change).
+pub async fn set_category_positions(
+    conn: &impl ConnectionTrait,
+    current: &[category::Model],
+    order: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for (index, id) in order.iter().enumerate() {
+        let position = index as i32 + 1;
+        if current
+            .iter()
+            .any(|c| c.id == *id && c.position != position)
+        {
+            category::Entity::update_many()
+                .col_expr(category::Column::Position, Expr::value(position))
+                .col_expr(category::Column::UpdatedAt, Expr::value(now))
+                .filter(category::Column::Id.eq(*id))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_category(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    category::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+pub async fn tag(conn: &impl ConnectionTrait, id: i64) -> Result<Option<tag::Model>, DbErr> {
+    tag::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn insert_tag(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    name: String,
+    color: String,
+    now: DateTime<Utc>,
+) -> Result<tag::Model, DbErr> {
+    tag::ActiveModel {
+        name: Set(name),
+        color: Set(color),
+        organization_id: Set(organization_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+pub async fn update_tag(
+    conn: &impl ConnectionTrait,
+    current: tag::Model,
+    name: Option<String>,
+    color: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<tag::Model, DbErr> {
+    let mut row: tag::ActiveModel = current.into();
+    if let Some(name) = name {
+        row.name = Set(name);
+    }
+    if let Some(color) = color {
+        row.color = Set(color);
+    }
+    row.updated_at = Set(now);
+    row.update(conn).await
+}
+
+pub async fn delete_tag(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    task_tag::Entity::delete_many()
+        .filter(task_tag::Column::TagId.eq(id))
+        .exec(conn)
+        .await?;
+    tag::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+};
+
+use super::Page;
+use crate::entity::{task, task_assignee, task_tag};
+
+/// Which tasks to list; every given criterion must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaskQuery {
+    pub organization_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub tag_id: Option<i64>,
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    query: TaskQuery,
+    page: Page,
+) -> Result<(Vec<task::Model>, u64), DbErr> {
+    let mut select = task::Entity::find();
+    if let Some(organization_id) = query.organization_id {
+        select = select.filter(task::Column::OrganizationId.eq(organization_id));
+    }
+    if let Some(category_id) = query.category_id {
+        select = select.filter(task::Column::CategoryId.eq(category_id));
+    }
+    if let Some(tag_id) = query.tag_id {
+        let tagged = task_tag::Entity::find()
+            .select_only()
+            .column(task_tag::Column::TaskId)
+            .filter(task_tag::Column::TagId.eq(tag_id))
+            .into_query();
+        select = select.filter(task::Column::Id.in_subquery(tagged));
+    }
+    let total = select.clone().count(conn).await?;
+    let rows = select
+        .order_by_asc(task::Column::CategoryId)
+        .order_by_asc(task::Column::Position)
+        .order_by_asc(task::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<task::Model>, DbErr> {
+    task::Entity::find_by_id(id).one(conn).await
+}
+
+/// The ids of the category's tasks in board order.
+pub async fn order_in(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+) -> Result<Vec<(i64, i32)>, DbErr> {
+    task::Entity::find()
+        .select_only()
+        .column(task::Column::Id)
+        .column(task::Column::Position)
+        .filter(task::Column::CategoryId.eq(category_id))
+        .order_by_asc(task::Column::Position)
+        .order_by_asc(task::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+pub async fn count_in(conn: &impl ConnectionTrait, category_id: i64) -> Result<u64, DbErr> {
+    task::Entity::find()
+        .filter(task::Column::CategoryId.eq(category_id))
+        .count(conn)
+        .await
+}
+
+/// Writes `order` into the category: each task gets its index + 1.
+pub async fn set_order(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+    current: &[(i64, i32)],
+    order: &[i64],
+) -> Result<(), DbErr> {
+    for (index, id) in order.iter().enumerate() {
+        let position = index as i32 + 1;
+        if !current.contains(&(*id, position)) {
+            task::Entity::update_many()
+                .col_expr(task::Column::Position, Expr::value(position))
+                .col_expr(task::Column::CategoryId, Expr::value(category_id))
+                .filter(task::Column::Id.eq(*id))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub struct NewTaskRow {
+    pub title: String,
+    pub description: Option<String>,
+    pub due_date: Option<DateTime<Utc>>,
+    pub position: i32,
+    pub owner_id: i64,
+    pub category_id: i64,
+    pub organization_id: i64,
+}
+
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: NewTaskRow,
+    now: DateTime<Utc>,
+) -> Result<task::Model, DbErr> {
+    task::ActiveModel {
+        title: Set(row.title),
+        description: Set(row.description),
+        due_date: Set(row.due_date),
+        position: Set(row.position),
+        owner_id: Set(row.owner_id),
+        category_id: Set(row.category_id),
+        organization_id: Set(row.organization_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    row: task::ActiveModel,
+) -> Result<task::Model, DbErr> {
+    row.update(conn).await
+}
+
+pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    task::Entity::update_many()
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    task_tag::Entity::delete_many()
+        .filter(task_tag::Column::TaskId.eq(id))
+        .exec(conn)
+        .await?;
+    task_assignee::Entity::delete_many()
+        .filter(task_assignee::Column::TaskId.eq(id))
+        .exec(conn)
+        .await?;
+    task::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+pub async fn assignees(
+    conn: &impl ConnectionTrait,
+    task_ids: &[i64],
+) -> Result<Vec<task_assignee::Model>, DbErr> {
+    task_assignee::Entity::find()
+        .filter(task_assignee::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_asc(task_assignee::Column::UserId)
+        .all(conn)
+        .await
+}
+
+pub async fn tag_links(
+    conn: &impl ConnectionTrait,
+    task_ids: &[i64],
+) -> Result<Vec<task_tag::Model>, DbErr> {
+    task_tag::Entity::find()
+        .filter(task_tag::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_asc(task_tag::Column::TagId)
+        .all(conn)
+        .await
+}
+
+pub async fn add_assignee(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    user_id: i64,
+) -> Result<(), DbErr> {
+    let row = task_assignee::ActiveModel {
+        task_id: Set(task_id),
+        user_id: Set(user_id),
+    };
+    task_assignee::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([task_assignee::Column::TaskId, task_assignee::Column::UserId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_assignee(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    user_id: i64,
+) -> Result<u64, DbErr> {
+    Ok(task_assignee::Entity::delete_by_id((task_id, user_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+pub async fn add_tag(conn: &impl ConnectionTrait, task_id: i64, tag_id: i64) -> Result<(), DbErr> {
+    let row = task_tag::ActiveModel {
+        task_id: Set(task_id),
+        tag_id: Set(tag_id),
+    };
+    task_tag::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([task_tag::Column::TaskId, task_tag::Column::TagId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_tag(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    tag_id: i64,
+) -> Result<u64, DbErr> {
+    Ok(task_tag::Entity::delete_by_id((task_id, tag_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,71 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, Set,
+};
+
+use crate::entity::user;
+
+/// Records what is known of a user as of `as_of`: inserts the user, or
+/// updates them when this information is newer than what is stored.
+pub async fn remember(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    email: Option<String>,
+    name: String,
+    as_of: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = user::ActiveModel {
+        id: Set(id),
+        email: Set(email.clone()),
+        name: Set(name.clone()),
+        updated_at: Set(as_of),
+    };
+    user::Entity::insert(row)
+        .on_conflict(OnConflict::column(user::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email.clone()))
+        .col_expr(user::Column::Name, Expr::value(name.clone()))
+        .col_expr(user::Column::UpdatedAt, Expr::value(as_of))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::UpdatedAt.lt(as_of))
+        .filter(
+            Condition::any()
+                .add(user::Column::Name.ne(name))
+                .add(match email {
+                    Some(email) => user::Column::Email
+                        .ne(email)
+                        .or(user::Column::Email.is_null()),
+                    None => user::Column::Email.is_not_null(),
+                }),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(conn)
+        .await
+}
+
+pub async fn by_ids(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await
+}

@@ -1,0 +1,329 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "johndoe-secret";
+const CLIENT_ID: &str = "kanban-service";
+const CLIENT_SECRET: &str = "kanban-test-secret-0123456789";
+
+/// A fresh database URL (and the folder that holds it, for SQLite).
+async fn fresh_database(dir: &TempDir, name: &str) -> String {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(admin_url) => {
+            let database = format!("k_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{database}\""))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .expect("URL with a database name");
+            format!("{base}/{database}")
+        }
+        None => format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display()),
+    }
+}
+
+pub struct Stack {
+    pub auth_url: String,
+    pub kanban_url: String,
+    pub client: reqwest::Client,
+    handles: Vec<JoinHandle<std::io::Result<()>>>,
+    _dir: Arc<TempDir>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for handle in &self.handles {
+            handle.abort();
+        }
+    }
+}
+
+pub async fn spawn_stack() -> Stack {
+    spawn_stack_with(
+        std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty()),
+    )
+    .await
+}
+
+/// Both services; with `redis_url`, the account manager writes revocations
+/// there and kanban reads them, under a prefix of this test's own.
+pub async fn spawn_stack_with(redis_url: Option<String>) -> Stack {
+    if std::env::var("TEST_LOG").is_ok() {
+        shared::telemetry::init(false);
+    }
+    let dir = Arc::new(TempDir::new().unwrap());
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+
+    let auth_env = [
+        ("AUTH_BIND", "127.0.0.1:0".to_owned()),
+        ("AUTH_DATABASE_URL", fresh_database(&dir, "auth").await),
+        (
+            "AUTH_SERVICE_CLIENTS",
+            format!("{CLIENT_ID}:{CLIENT_SECRET}"),
+        ),
+        ("AUTH_REDIS_PREFIX", prefix.clone()),
+        ("AUTH_REDIS_URL", redis_url.clone().unwrap_or_default()),
+    ];
+    let auth_settings =
+        auth_service::Settings::from_source(&shared::config::EnvSource::from_fn("AUTH", |key| {
+            auth_env
+                .iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| value.clone())
+        }))
+        .unwrap();
+    let auth = auth_service::Application::build(auth_settings)
+        .await
+        .expect("build account manager");
+    let auth_url = auth.public_url().to_owned();
+
+    let kanban_env = [
+        ("KANBAN_BIND", "127.0.0.1:0".to_owned()),
+        ("KANBAN_DATABASE_URL", fresh_database(&dir, "kanban").await),
+        ("KANBAN_AUTH_URL", auth_url.clone()),
+        ("KANBAN_AUTH_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("KANBAN_AUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("KANBAN_JWKS_MIN_REFETCH", "0".to_owned()),
+        ("KANBAN_REDIS_PREFIX", prefix),
+        ("KANBAN_REDIS_URL", redis_url.unwrap_or_default()),
+    ];
+    let kanban_settings = kanban_service::Settings::from_source(
+        &shared::config::EnvSource::from_fn("KANBAN", |key| {
+            kanban_env
+                .iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| value.clone())
+        }),
+    )
+    .unwrap();
+    let kanban = kanban_service::Application::build(kanban_settings)
+        .await
+        .expect("build kanban");
+    let kanban_url = kanban.public_url().to_owned();
+    let handles = vec![
+        tokio::spawn(auth.run_until(std::future::pending())),
+        tokio::spawn(kanban.run_until(std::future::pending())),
+    ];
+    Stack {
+        auth_url,
+        kanban_url,
+        client: reqwest::Client::new(),
+        handles,
+        _dir: dir,
+    }
+}
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+impl Stack {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.kanban_url, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.header("access_token", token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str, user: &User) -> Response {
+        self.send(reqwest::Method::GET, path, Some(&user.token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, user: &User, body: Value) -> Response {
+        self.send(reqwest::Method::POST, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, user: &User, body: Value) -> Response {
+        self.send(reqwest::Method::PUT, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, user: &User, body: Value) -> Response {
+        self.send(reqwest::Method::PATCH, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, user: &User) -> Response {
+        self.send(reqwest::Method::DELETE, path, Some(&user.token), None)
+            .await
+    }
+
+    /// Registers and logs in through kanban's seed-000 routes.
+    pub async fn user(&self, first: &str, last: &str, email: &str) -> User {
+        let body =
+            json!({"first_name": first, "last_name": last, "email": email, "password": PASSWORD});
+        let registered = expect(
+            self.send(reqwest::Method::POST, "/register", None, Some(body))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let login = json!({"email": email, "password": PASSWORD});
+        let answer = expect(
+            self.send(reqwest::Method::POST, "/login", None, Some(login))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        User {
+            id: registered["id"].as_i64().unwrap(),
+            email: email.to_owned(),
+            token: answer["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: answer["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates an organization owned by `owner`; returns its JSON.
+    pub async fn organization(&self, owner: &User, name: &str) -> Value {
+        expect(
+            self.post(
+                "/organizations",
+                owner,
+                json!({"name": name, "description": "a board"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn add_member(&self, admin: &User, organization: i64, member: &User, role: &str) {
+        let body = json!({"UserEmail": member.email, "role": role});
+        expect(
+            self.post(
+                &format!("/organizations/{organization}/members"),
+                admin,
+                body,
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+
+    pub async fn task(&self, owner: &User, organization: i64, category: i64, title: &str) -> Value {
+        let body = json!({"title": title, "OrganizationId": organization, "CategoryId": category});
+        expect(self.post("/tasks", owner, body).await, StatusCode::CREATED).await
+    }
+
+    /// An account-manager call with a bearer token.
+    pub async fn auth_post(&self, path: &str, token: &str) -> Response {
+        self.client
+            .post(format!("{}{path}", self.auth_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Asserts the status and the `msg` of the answer.
+pub async fn expect_msg(response: Response, status: StatusCode, msg: &str) {
+    let body = expect(response, status).await;
+    assert_eq!(body["msg"], msg, "body: {body}");
+}
+
+pub fn id(value: &Value) -> i64 {
+    value["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("id in {value}"))
+}
+
+/// A Redis server of this test's own.
+pub struct RedisServer {
+    pub url: String,
+    child: std::process::Child,
+    _dir: TempDir,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let dir = TempDir::new().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(&binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary} ({err}); run the README's test command, which installs it"));
+        let server = Self {
+            url: format!("redis://127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

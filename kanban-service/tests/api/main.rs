@@ -1,0 +1,11 @@
+//! HTTP tests of the kanban service against a real account manager: both
+//! boot on free ports with fresh databases (SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` names a server) and share Redis when `TEST_REDIS_URL`
+//! is set.
+
+mod authorization;
+mod bad_input;
+mod concurrency;
+mod helpers;
+mod tokens;
+mod walkthrough;

@@ -1,0 +1,203 @@
+//! Tokens are verified by kanban on its own, against the account manager's
+//! JWKS and the shared revocation state.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{RedisServer, expect, expect_msg, spawn_stack, spawn_stack_with};
+
+#[tokio::test]
+async fn both_token_headers_work_and_bad_tokens_fail_authentication() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let bearer = stack
+        .client
+        .get(stack.url("/organizations"))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::OK);
+    assert_eq!(
+        stack.get("/organizations", &ann).await.status(),
+        StatusCode::OK
+    );
+
+    expect_msg(
+        stack.send(Method::GET, "/organizations", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "Authentication failed",
+    )
+    .await;
+    for token in ["garbage", "a.b.c", ann.refresh_token.as_str()] {
+        let response = stack
+            .send(Method::GET, "/organizations", Some(token), None)
+            .await;
+        expect_msg(response, StatusCode::UNAUTHORIZED, "Authentication failed").await;
+    }
+    let mut parts: Vec<&str> = ann.token.split('.').collect();
+    let forged_payload = base64_url(&json!({"sub": "2", "typ": "access"}).to_string());
+    parts[1] = &forged_payload;
+    let forged = parts.join(".");
+    expect_msg(
+        stack
+            .send(Method::GET, "/organizations", Some(&forged), None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "Authentication failed",
+    )
+    .await;
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+#[tokio::test]
+async fn tokens_revoked_at_the_account_manager_are_refused_at_once() {
+    // Revocation reaches kanban through Redis: use the shared one, or start one.
+    let own = match std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(_) => None,
+        None => Some(RedisServer::start().await),
+    };
+    let url = own
+        .as_ref()
+        .map(|server| server.url.clone())
+        .or_else(|| std::env::var("TEST_REDIS_URL").ok());
+    let stack = spawn_stack_with(url).await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let second = {
+        let login = json!({"email": "ann@mail.com", "password": crate::helpers::PASSWORD});
+        let answer = expect(
+            stack.send(Method::POST, "/login", None, Some(login)).await,
+            StatusCode::OK,
+        )
+        .await;
+        answer["access_token"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        stack.get("/organizations", &ann).await.status(),
+        StatusCode::OK
+    );
+
+    assert_eq!(
+        stack
+            .auth_post("/api/v1/auth/logout", &ann.token)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    expect_msg(
+        stack.get("/organizations", &ann).await,
+        StatusCode::UNAUTHORIZED,
+        "Authentication failed",
+    )
+    .await;
+    // The other session is alive until logout-all.
+    assert_eq!(
+        stack
+            .send(Method::GET, "/organizations", Some(&second), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        stack
+            .auth_post("/api/v1/auth/logout/all", &second)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    expect_msg(
+        stack
+            .send(Method::GET, "/organizations", Some(&second), None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "Authentication failed",
+    )
+    .await;
+    // A new login works at once.
+    let fresh = {
+        let login = json!({"email": "ann@mail.com", "password": crate::helpers::PASSWORD});
+        let answer = expect(
+            stack.send(Method::POST, "/login", None, Some(login)).await,
+            StatusCode::OK,
+        )
+        .await;
+        answer["access_token"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        stack
+            .send(Method::GET, "/organizations", Some(&fresh), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn redis_down_means_503_not_a_guess() {
+    let mut redis = RedisServer::start().await;
+    let stack = spawn_stack_with(Some(redis.url.clone())).await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    assert_eq!(
+        stack.get("/organizations", &ann).await.status(),
+        StatusCode::OK
+    );
+    redis.stop();
+    let answer = expect(
+        stack.get("/organizations", &ann).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(
+        answer["msg"],
+        "Service unavailable: token revocation state cannot be checked"
+    );
+    expect(
+        stack.client.get(stack.url("/readyz")).send().await.unwrap(),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_kanban_accepts_old_and_new_tokens() {
+    let stack = spawn_stack().await;
+    let admin = stack.user("Ada", "Admin", "ada@mail.com").await;
+    assert_eq!(
+        stack.get("/organizations", &admin).await.status(),
+        StatusCode::OK
+    );
+    let rotated = expect(
+        stack
+            .auth_post("/api/v1/admin/signing-keys/rotate", &admin.token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let fresh = stack.user("Bea", "B", "bea@mail.com").await;
+    let header: serde_json::Value = {
+        use base64::Engine;
+        let part = fresh.token.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["kid"], rotated["kid"]);
+    assert_eq!(
+        stack.get("/organizations", &fresh).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        stack.get("/organizations", &admin).await.status(),
+        StatusCode::OK
+    );
+}
