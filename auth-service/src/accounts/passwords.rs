@@ -1,13 +1,17 @@
-//! argon2id hashing on the blocking pool, a bounded number at a time, so a
-//! login storm neither exhausts memory nor stalls the async workers.
+//! argon2id hashing on a fixed set of dedicated threads, so a login storm
+//! neither stalls the async workers nor grows memory: each hash needs
+//! `memory_kib` of working memory, and the allocator keeps what a thread
+//! freed for that thread's next use, so a bounded set of threads is what
+//! bounds the memory (the blocking pool would hand the work to ever new
+//! threads). Requests beyond the pool's size wait in its queue.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::Context;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use std::cell::RefCell;
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::config::PasswordSettings;
 
@@ -19,10 +23,147 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// The argon2 working memory of this hashing thread, reused by every
+    /// hash it computes (19 MiB with the default parameters).
+    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Computes argon2 into `out` in this thread's reused working memory.
+fn compute(
+    argon2: &Argon2<'_>,
+    blocks: usize,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    WORKING_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    })
+}
+
+/// Compares without stopping at the first difference.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A new PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password`.
+fn hash_with(params: &Params, password: &[u8]) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|err| anyhow::anyhow!("no randomness: {err}"))?;
+    let mut out = [0u8; 32];
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    compute(&argon2, params.block_count(), password, &salt, &mut out)
+        .map_err(|err| anyhow::anyhow!("hashing failed: {err}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|err| anyhow::anyhow!("{err}"))?,
+        salt: Some(Salt::new(&salt).map_err(|err| anyhow::anyhow!("{err}"))?),
+        hash: Some(Output::new(&out).map_err(|err| anyhow::anyhow!("{err}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks `password` against a PHC string; `None` when the string is not a
+/// usable argon2 hash. Also says whether it was made with other parameters.
+fn verify_with(params: &Params, password: &[u8], stored: &str) -> Option<Verification> {
+    let parsed = PasswordHash::new(stored).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).ok()?;
+    let version = match parsed.version {
+        Some(version) => Version::try_from(version).ok()?,
+        None => Version::default(),
+    };
+    let expected = parsed.hash.as_ref()?.as_bytes().to_vec();
+    let salt = parsed.salt.as_ref()?;
+    let stored_params = Params::try_from(&parsed).ok()?;
+    let with_length = Params::new(
+        stored_params.m_cost(),
+        stored_params.t_cost(),
+        stored_params.p_cost(),
+        Some(expected.len()),
+    )
+    .ok()?;
+    let argon2 = Argon2::new(algorithm, version, with_length.clone());
+    let mut out = vec![0u8; expected.len()];
+    compute(
+        &argon2,
+        with_length.block_count(),
+        password,
+        salt.as_ref(),
+        &mut out,
+    )
+    .ok()?;
+    let needs_rehash = algorithm != Algorithm::Argon2id
+        || stored_params.m_cost() != params.m_cost()
+        || stored_params.t_cost() != params.t_cost()
+        || stored_params.p_cost() != params.p_cost();
+    Some(Verification {
+        matches: same_bytes(&out, &expected),
+        needs_rehash,
+    })
+}
+
+/// The hashing threads; they stop when the last handle is dropped.
+#[derive(Clone)]
+struct HashingThreads {
+    queue: mpsc::Sender<Job>,
+}
+
+impl HashingThreads {
+    fn start(count: usize) -> anyhow::Result<Self> {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for index in 0..count.max(1) {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .context("cannot start a hashing thread")?;
+        }
+        Ok(Self { queue })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = answer.send(result);
+        });
+        self.queue
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the hashing threads have stopped"))?;
+        answered
+            .await
+            .context("hashing job dropped")?
+            .map_err(|_| anyhow::anyhow!("hashing panicked"))
+    }
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    threads: HashingThreads,
     /// Verified against when the account does not exist, so that an unknown
     /// email takes as long to refuse as a wrong password.
     dummy_hash: Arc<String>,
@@ -39,7 +180,7 @@ impl PasswordHasher {
         .map_err(|err| anyhow::anyhow!("invalid argon2 parameters: {err}"))?;
         let mut hasher = Self {
             params,
-            permits: Arc::new(Semaphore::new(settings.max_concurrent)),
+            threads: HashingThreads::start(settings.max_concurrent)?,
             dummy_hash: Arc::new(String::new()),
         };
         let dummy = hasher
@@ -49,30 +190,18 @@ impl PasswordHasher {
         Ok(hasher)
     }
 
-    fn argon2(params: Params) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-    }
-
-    /// Runs `work` on the blocking pool once a hashing permit is free.
+    /// Runs `work` on a hashing thread (queued while all are busy).
     async fn offload<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self.permits.acquire().await.context("hasher closed")?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .context("hashing task failed")
+        self.threads.run(work).await
     }
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
         let params = self.params.clone();
-        self.offload(move || {
-            Self::argon2(params)
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|err| anyhow::anyhow!("hashing failed: {err}"))
-        })
-        .await?
+        self.offload(move || hash_with(&params, password.as_bytes()))
+            .await?
     }
 
     /// Checks `password` against `stored`, or against a decoy when there is
@@ -86,24 +215,14 @@ impl PasswordHasher {
         let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let params = self.params.clone();
         self.offload(move || {
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Verification {
+            let verification =
+                verify_with(&params, password.as_bytes(), &stored).unwrap_or(Verification {
                     matches: false,
                     needs_rehash: false,
-                };
-            };
-            let matches = Self::argon2(params.clone())
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
-            let current = Params::try_from(&parsed).ok();
-            let needs_rehash = current.is_none_or(|current| {
-                current.m_cost() != params.m_cost()
-                    || current.t_cost() != params.t_cost()
-                    || current.p_cost() != params.p_cost()
-            }) || parsed.algorithm.as_str() != "argon2id";
+                });
             Verification {
-                matches: matches && real,
-                needs_rehash,
+                matches: verification.matches && real,
+                ..verification
             }
         })
         .await
