@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/servers.sh
 
+RESULTS=$(mktemp /tmp/account-manager-results.XXXXXX)
+run_tests() { cargo test --workspace 2>&1 | tee -a "$RESULTS"; }
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -18,14 +21,17 @@ log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "tests on SQLite (embedded defaults, no Redis)"
-cargo test --workspace
+run_tests
 
 start_servers
 
 log "tests on PostgreSQL + Redis"
-TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL" cargo test --workspace
+TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL" run_tests
 
 log "benchmark smoke run (short mode)"
 BENCH_DATABASE_URL="$PG_URL" BENCH_REDIS_URL="$REDIS_URL" scripts/bench.sh --short --servers-running
 
 log "all checks and tests passed"
+# Both runs together, as one closing line.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$RESULTS"
+rm -f "$RESULTS"

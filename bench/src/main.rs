@@ -327,6 +327,13 @@ async fn post_json(
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The `m`-th member of organization `o`: never an organization's owner
+/// (the first `organizations` users own one board each).
+fn member_of(scale: Scale, o: usize, m: usize) -> usize {
+    let others = (scale.users - scale.organizations).max(1);
+    scale.organizations + (o * scale.members_per_organization + m) % others
+}
+
 async fn seed(client: &Client, auth: &str, kanban: &str, scale: Scale) -> anyhow::Result<World> {
     let started = Instant::now();
     let registrations = (0..scale.users)
@@ -374,8 +381,7 @@ async fn seed(client: &Client, auth: &str, kanban: &str, scale: Scale) -> anyhow
     let mut jobs = Vec::new();
     for (o, board) in boards.iter().enumerate() {
         for m in 0..scale.members_per_organization {
-            let member =
-                (scale.organizations + o * scale.members_per_organization + m) % scale.users;
+            let member = member_of(scale, o, m);
             let body = json!({"UserEmail": users[member].email});
             jobs.push(post_json(
                 client,
@@ -451,10 +457,7 @@ async fn seed(client: &Client, auth: &str, kanban: &str, scale: Scale) -> anyhow
             json!({"TagId": tag}),
             StatusCode::CREATED,
         ));
-        let member = (scale.organizations
-            + o * scale.members_per_organization
-            + n % scale.members_per_organization)
-            % scale.users;
+        let member = member_of(scale, *o, n % scale.members_per_organization);
         let body = json!({"UserEmail": users[member].email});
         links.push(post_json(
             client,
