@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
 use sea_orm::DatabaseConnection;
 use shared::{Authenticator, KeySource, RedisRevocations, RevocationCheck, TokenVerifier};
@@ -57,15 +57,6 @@ const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
 /// How often revocations of tokens that have expired anyway are forgotten.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
-fn default_public_url(address: SocketAddr) -> String {
-    let host = if address.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        address.ip().to_string()
-    };
-    format!("http://{host}:{}", address.port())
-}
-
 /// The secret behind refresh-token successors, shared by every replica.
 async fn rotation_secret(db: &DatabaseConnection) -> anyhow::Result<RotationSecret> {
     let fresh = STANDARD.encode(random_bytes::<32>()?);
@@ -82,19 +73,13 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database, loads the signing keys and wires the app.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let acceptor = TcpListener::bind(settings.bind.to_string())
-            .into_acceptor()
+        let (acceptor, address) = shared::http::bind(settings.bind)
             .await
             .context("cannot bind")?;
-        let address = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .context("the listener has no socket address")?;
         let public_url = settings
             .public_url
             .clone()
-            .unwrap_or_else(|| default_public_url(address));
+            .unwrap_or_else(|| shared::http::default_public_url(address));
 
         let db = store::connect(&settings.database_url, settings.database_max_connections)
             .await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
 use shared::error::ErrorBody;
 use shared::revocation::SignatureOnly;
@@ -38,23 +38,13 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database and wires token verification against the account manager.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let acceptor = TcpListener::bind(settings.bind.to_string())
-            .into_acceptor()
+        let (acceptor, address) = shared::http::bind(settings.bind)
             .await
             .context("cannot bind")?;
-        let address = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .context("the listener has no socket address")?;
-        let public_url = settings.public_url.clone().unwrap_or_else(|| {
-            let host = if address.ip().is_unspecified() {
-                "127.0.0.1".to_owned()
-            } else {
-                address.ip().to_string()
-            };
-            format!("http://{host}:{}", address.port())
-        });
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| shared::http::default_public_url(address));
         let db = store::connect(&settings.database_url, settings.database_max_connections)
             .await
             .context("cannot open the database")?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod http;
 pub mod limits;
 pub mod revocation;
 pub mod telemetry;

@@ -84,12 +84,8 @@ impl TokenIssuer {
             name: subject.name.clone(),
             typ: TokenType::Access,
         };
-        let signer = self.keys.signer();
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(signer.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &signer.key)?;
         Ok(IssuedAccessToken {
-            token,
+            token: self.sign(&claims)?,
             issued_at,
             expires_at,
         })
@@ -97,6 +93,14 @@ impl TokenIssuer {
 }
 
 impl TokenIssuer {
+    /// Signs claims with the current key, naming it in the header's `kid`.
+    fn sign(&self, claims: &impl serde::Serialize) -> anyhow::Result<String> {
+        let signer = self.keys.signer();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(signer.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, &signer.key)?)
+    }
+
     /// Signs a service token for a client with the given scopes.
     pub fn service_token(
         &self,
@@ -116,12 +120,8 @@ impl TokenIssuer {
             scope: scopes.join(" "),
             typ: TokenType::Service,
         };
-        let signer = self.keys.signer();
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(signer.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &signer.key)?;
         Ok(IssuedAccessToken {
-            token,
+            token: self.sign(&claims)?,
             issued_at,
             expires_at,
         })

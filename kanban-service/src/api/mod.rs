@@ -10,13 +10,9 @@ pub mod views;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::middleware::Cors;
-use poem::{Endpoint, EndpointExt, Route};
+use poem::Endpoint;
 use poem_openapi::{OpenApiService, Tags};
 use shared::AuthenticatedUser;
-use shared::error::render_error;
-use shared::limits::BodyLimit;
-use shared::telemetry::RequestLog;
 
 use self::error::ErrorResponse;
 use crate::startup::AppState;
@@ -92,23 +88,10 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
 
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = openapi(&state.public_url);
-    let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
-    let cors = state
-        .settings
-        .cors_origins
-        .iter()
-        .fold(Cors::new(), |cors, origin| {
-            cors.allow_origin(origin.as_str())
-        });
-    Route::new()
-        .nest("/", api)
-        .nest("/docs", docs)
-        .at("/openapi.json", spec)
-        .with(BodyLimit::new(state.settings.max_body_bytes))
-        .data(state.authenticator.clone())
-        .data(state)
-        .catch_all_error(render_error)
-        .with(cors)
-        .with(RequestLog)
+    let (authenticator, max_body, cors) = (
+        state.authenticator.clone(),
+        state.settings.max_body_bytes,
+        state.settings.cors_origins.clone(),
+    );
+    shared::http::app(api, state, authenticator, max_body, &cors)
 }
