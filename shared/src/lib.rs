@@ -22,3 +22,6 @@ pub use auth::{
 pub use claims::{AccessClaims, Role, ServiceClaims, TokenType, TypedClaims};
 pub use revocation::{RedisRevocations, RevocationCheck, RevocationError};
 pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};
+
+#[cfg(feature = "testing")]
+pub mod testing;

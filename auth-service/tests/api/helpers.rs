@@ -1,5 +1,3 @@
-use std::net::TcpListener as StdTcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -274,63 +272,7 @@ pub fn ed25519_key() -> (Vec<u8>, String) {
     (der, pem)
 }
 
-pub fn free_port() -> u16 {
-    StdTcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A Redis server of this test's own, which the test may stop.
-pub struct RedisServer {
-    pub url: String,
-    child: Child,
-    _dir: TempDir,
-}
-
-impl RedisServer {
-    pub async fn start() -> Self {
-        let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let dir = TempDir::new().unwrap();
-        let port = free_port();
-        let child = Command::new(&binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {binary} ({err}); run the README's test command, which installs it"));
-        // Owned from here on, so the process is reaped whatever happens.
-        let server = Self {
-            url: format!("redis://127.0.0.1:{port}"),
-            child,
-            _dir: dir,
-        };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server did not start on port {port}");
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use shared::testing::RedisServer;
 
 /// Asserts the status and returns the JSON body.
 pub async fn expect(response: Response, status: StatusCode) -> Value {

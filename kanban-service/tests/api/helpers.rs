@@ -1,5 +1,4 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
@@ -275,55 +274,4 @@ pub fn id(value: &Value) -> i64 {
         .unwrap_or_else(|| panic!("id in {value}"))
 }
 
-/// A Redis server of this test's own.
-pub struct RedisServer {
-    pub url: String,
-    child: std::process::Child,
-    _dir: TempDir,
-}
-
-impl RedisServer {
-    pub async fn start() -> Self {
-        let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let dir = TempDir::new().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(&binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {binary} ({err}); run the README's test command, which installs it"));
-        let server = Self {
-            url: format!("redis://127.0.0.1:{port}"),
-            child,
-            _dir: dir,
-        };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server did not start on port {port}");
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use shared::testing::RedisServer;
