@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use reqwest::{Client, StatusCode};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "bench-password-123";
@@ -143,18 +142,9 @@ impl Service {
 }
 
 async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let admin = Database::connect(admin_url)
+    shared::db::create_database(admin_url, name)
         .await
-        .context("cannot connect to the database server")?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await?;
-    admin.close().await.ok();
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .context("database URL without a database name")?;
-    Ok(format!("{base}/{name}"))
+        .context("cannot create a database for the benchmark")
 }
 
 /// What one scenario measured.

@@ -48,6 +48,21 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
+/// Creates database `name` on the server of `admin_url` (PostgreSQL) and
+/// returns its URL. For tests and benchmarks, which want a fresh one each.
+pub async fn create_database(admin_url: &str, name: &str) -> Result<String, DbErr> {
+    let admin = Database::connect(admin_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    admin.close().await.ok();
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .ok_or_else(|| DbErr::Custom("the database URL names no database".into()))?;
+    Ok(format!("{base}/{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_path;

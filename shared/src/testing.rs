@@ -57,3 +57,21 @@ impl Drop for RedisServer {
         self.stop();
     }
 }
+
+/// A fresh database for one test: a new PostgreSQL database when
+/// `TEST_DATABASE_URL` names a server (an admin URL), else a new SQLite file
+/// `name.db` in `dir`.
+pub async fn fresh_database(dir: &std::path::Path, name: &str) -> String {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(admin_url) => {
+            let database = format!("t_{name}_{}", uuid::Uuid::new_v4().simple());
+            crate::db::create_database(&admin_url, &database)
+                .await
+                .expect("create a database on TEST_DATABASE_URL")
+        }
+        None => format!("sqlite://{}/{name}.db?mode=rwc", dir.display()),
+    }
+}

@@ -43,37 +43,11 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn fresh() -> Self {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|url| !url.is_empty())
-        {
-            Some(admin_url) => {
-                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create database");
-                admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(base, _)| base)
-                    .expect("URL with a database name");
-                Self {
-                    url: format!("{base}/{name}"),
-                    _dir: None,
-                }
-            }
-            None => {
-                let dir = TempDir::new().expect("temp dir");
-                let url = format!("sqlite://{}/auth.db?mode=rwc", dir.path().display());
-                Self {
-                    url,
-                    _dir: Some(Arc::new(dir)),
-                }
-            }
+        let dir = TempDir::new().expect("temp dir");
+        let url = shared::testing::fresh_database(dir.path(), "auth").await;
+        Self {
+            url,
+            _dir: Some(Arc::new(dir)),
         }
     }
 

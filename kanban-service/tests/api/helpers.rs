@@ -1,7 +1,6 @@
 use std::sync::Arc;
 
 use reqwest::{Response, StatusCode};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -10,30 +9,8 @@ pub const PASSWORD: &str = "johndoe-secret";
 const CLIENT_ID: &str = "kanban-service";
 const CLIENT_SECRET: &str = "kanban-test-secret-0123456789";
 
-/// A fresh database URL (and the folder that holds it, for SQLite).
 async fn fresh_database(dir: &TempDir, name: &str) -> String {
-    match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    {
-        Some(admin_url) => {
-            let database = format!("k_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{database}\""))
-                .await
-                .expect("create database");
-            admin.close().await.ok();
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(base, _)| base)
-                .expect("URL with a database name");
-            format!("{base}/{database}")
-        }
-        None => format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display()),
-    }
+    shared::testing::fresh_database(dir.path(), name).await
 }
 
 pub struct Stack {
