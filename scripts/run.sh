@@ -16,7 +16,8 @@ AUTH_URL="${AUTH_PUBLIC_URL:-http://$AUTH_BIND}"
 KANBAN_URL="${KANBAN_PUBLIC_URL:-http://$KANBAN_BIND}"
 export KANBAN_AUTH_URL="${KANBAN_AUTH_URL:-$AUTH_URL}"
 
-# kanban looks members up at the account manager with client credentials;
+# kanban looks members up at the account manager and follows its revocation
+# feed with client credentials;
 # a secret is made once and kept beside the data.
 mkdir -p data
 if [ ! -s data/kanban-client-secret ]; then

@@ -20,6 +20,9 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# Some tests start Redis servers of their own, on both runs.
+ensure_server_packages
+
 log "tests on SQLite (embedded defaults, no Redis)"
 run_tests
 

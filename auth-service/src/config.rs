@@ -24,12 +24,17 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// `AUTH_REDIS_URL`: when set, revocation state lives in Redis.
     pub redis_url: Option<String>,
-    /// `AUTH_REDIS_PREFIX`: key prefix of the revocation state in Redis.
+    /// `AUTH_REDIS_PREFIX`: key prefix of the revocation feed in Redis.
     pub redis_prefix: String,
+    /// `AUTH_REVOCATION_STALENESS` (seconds, default 5, at least 2): how long
+    /// this service's own verifier trusts its revocation set after the feed
+    /// last answered; past it, protected routes answer 503.
+    pub revocation_staleness: Duration,
     pub tokens: TokenSettings,
     pub passwords: PasswordSettings,
     /// `AUTH_SERVICE_CLIENTS`: comma-separated `client_id:secret[:scope scope…]`
-    /// entries that may obtain service tokens (default scope `users:read`).
+    /// entries that may obtain service tokens (default scopes `users:read
+    /// revocations:read`).
     pub service_clients: Vec<ServiceClient>,
     /// `AUTH_CORS_ORIGINS`: comma-separated allowed origins; unset allows any.
     pub cors_origins: Vec<String>,
@@ -66,7 +71,12 @@ impl ServiceClient {
             .next()
             .map(|scopes| scopes.split_whitespace().map(str::to_owned).collect())
             .filter(|scopes: &Vec<String>| !scopes.is_empty())
-            .unwrap_or_else(|| vec!["users:read".to_owned()]);
+            .unwrap_or_else(|| {
+                vec![
+                    shared::wire::SCOPE_USERS_READ.to_owned(),
+                    shared::wire::SCOPE_REVOCATIONS_READ.to_owned(),
+                ]
+            });
         (!id.is_empty() && secret.len() >= 16).then(|| ServiceClient {
             id: id.to_owned(),
             secret: secret.to_owned(),
@@ -132,7 +142,10 @@ impl Settings {
             database_url: env.string("DATABASE_URL", "sqlite://data/auth.db?mode=rwc"),
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
             redis_url: env.get("REDIS_URL"),
-            redis_prefix: env.string("REDIS_PREFIX", "auth:revoked:"),
+            redis_prefix: env.string("REDIS_PREFIX", shared::revocation::DEFAULT_REDIS_PREFIX),
+            revocation_staleness: env
+                .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
+                .max(shared::revocation::MIN_STALENESS),
             tokens: TokenSettings {
                 access_ttl: env.seconds("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
                 refresh_ttl: env
@@ -174,7 +187,7 @@ mod tests {
     #[test]
     fn service_clients_parse_with_default_and_explicit_scopes() {
         let client = ServiceClient::parse("kanban:0123456789abcdef").unwrap();
-        assert_eq!(client.scopes, vec!["users:read"]);
+        assert_eq!(client.scopes, vec!["users:read", "revocations:read"]);
         let client =
             ServiceClient::parse("kanban:0123456789abcdef:users:read users:write").unwrap();
         assert_eq!(client.scopes, vec!["users:read", "users:write"]);

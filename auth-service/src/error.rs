@@ -28,7 +28,10 @@ pub enum AppError {
     MissingScope(&'static str),
     #[error("user not found")]
     UserNotFound,
-    /// A dependency that must be consulted (Redis) is down.
+    #[error("signing key not found")]
+    KeyNotFound,
+    /// The revocation state cannot be read or spread (Redis down, or not
+    /// current yet).
     #[error("revocation state unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -56,8 +59,18 @@ impl From<sea_orm::DbErr> for AppError {
 impl From<RevocationError> for AppError {
     fn from(err: RevocationError) -> Self {
         match err {
-            RevocationError::Revoked => AppError::InvalidRefreshToken,
+            RevocationError::Revoked => AppError::Unauthenticated,
             RevocationError::Unavailable => AppError::Unavailable,
+        }
+    }
+}
+
+impl From<crate::tokens::revocation::RevocationOutcome> for AppError {
+    fn from(err: crate::tokens::revocation::RevocationOutcome) -> Self {
+        use crate::tokens::revocation::RevocationOutcome;
+        match err {
+            RevocationOutcome::Database(err) => err.into(),
+            RevocationOutcome::Spread(err) => err.into(),
         }
     }
 }

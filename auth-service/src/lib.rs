@@ -8,6 +8,7 @@ pub mod entity;
 pub mod error;
 pub mod migration;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod tokens;
 

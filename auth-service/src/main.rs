@@ -1,13 +1,18 @@
 use anyhow::Context;
 use auth_service::{Application, Settings, store, tokens};
 
-const USAGE: &str = "usage: auth-service [serve | rotate-signing-key | migrate]
+const USAGE: &str =
+    "usage: auth-service [serve | rotate-signing-key | revoke-signing-key KID | migrate]
 
   serve               run the service (the default)
-  rotate-signing-key  make a new key sign from now on; old keys stay published
-                      until their tokens expire (running replicas pick it up
-                      within 15 seconds)
+  rotate-signing-key  make the next key (already published) sign from now on;
+                      old keys stay published until their tokens expire
+  revoke-signing-key KID
+                      unpublish a compromised key at once; every verifier
+                      refuses its tokens within a second
   migrate             apply database migrations and exit
+
+Running replicas and verifiers learn of key changes on the revocation feed.
 
 Settings come from AUTH_* environment variables; see the README.";
 
@@ -18,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "serve".to_owned());
     let settings = Settings::from_env()?;
     shared::telemetry::init(settings.log_json);
+    let fact_ttl = settings.tokens.access_ttl + tokens::revocation::MARGIN;
     match command.as_str() {
         "serve" => {
             let app = Application::build(settings).await?;
@@ -25,9 +31,23 @@ async fn main() -> anyhow::Result<()> {
         }
         "rotate-signing-key" => {
             let db = store::connect(&settings.database_url, 1).await?;
-            let kid = tokens::keys::rotate_in(&db).await?;
-            tracing::info!(%kid, "signing key rotated");
+            let change = tokens::keys::rotate_in(&db, fact_ttl).await?;
+            tracing::info!(kid = %change.signing_kid, "signing key rotated");
             Ok(())
+        }
+        "revoke-signing-key" => {
+            let Some(kid) = std::env::args().nth(2) else {
+                eprintln!("{USAGE}");
+                std::process::exit(2);
+            };
+            let db = store::connect(&settings.database_url, 1).await?;
+            match tokens::keys::revoke_in(&db, &kid, fact_ttl).await? {
+                Some(change) => {
+                    tracing::warn!(%kid, signing = %change.signing_kid, "signing key revoked");
+                    Ok(())
+                }
+                None => anyhow::bail!("no signing key {kid}"),
+            }
         }
         "migrate" => {
             store::connect(&settings.database_url, 1).await?;

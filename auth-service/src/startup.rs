@@ -10,52 +10,49 @@ use base64::engine::general_purpose::STANDARD;
 use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
 use sea_orm::DatabaseConnection;
-use shared::{Authenticator, KeySource, RedisRevocations, RevocationCheck, TokenVerifier};
+use shared::revocation::follower::wait_current;
+use shared::revocation::redis::{self, RedisFeed, RedisFeedWriter};
+use shared::revocation::{FeedSource, KeyEvents, spawn_follower};
+use shared::{Authenticator, KeySource, RevocationCheck, RevocationSet, TokenVerifier};
+use tokio::task::JoinHandle;
 
 use crate::accounts::passwords::PasswordHasher;
-use crate::accounts::service::Accounts;
 use crate::api;
 use crate::config::Settings;
+use crate::state::AppState;
 use crate::store;
+use crate::tokens::feed::SqlFeed;
 use crate::tokens::keys::KeyRing;
 use crate::tokens::refresh::RotationSecret;
-use crate::tokens::revocation::RevocationStore;
+use crate::tokens::revocation::{MARGIN, Revocations};
 use crate::tokens::sessions::Sessions;
 use crate::tokens::{TokenIssuer, random_bytes};
-
-/// Everything a request handler may need; one per process.
-pub struct AppState {
-    pub settings: Settings,
-    pub public_url: String,
-    pub db: DatabaseConnection,
-    pub passwords: PasswordHasher,
-    pub keys: Arc<KeyRing>,
-    pub issuer: Arc<TokenIssuer>,
-    pub sessions: Sessions,
-    pub revocations: Arc<RevocationStore>,
-    pub authenticator: Arc<Authenticator>,
-}
-
-impl AppState {
-    pub fn accounts(&self) -> Accounts<'_> {
-        Accounts {
-            db: &self.db,
-            passwords: &self.passwords,
-            sessions: &self.sessions,
-        }
-    }
-}
 
 pub struct Application {
     acceptor: TcpAcceptor,
     address: SocketAddr,
     state: Arc<AppState>,
+    /// The revocation follower and publisher; aborted with the app.
+    background: Background,
+}
+
+/// Tasks that live as long as the app.
+struct Background(Vec<JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// How often each replica re-reads the signing keys (rotations made elsewhere).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
 /// How often revocations of tokens that have expired anyway are forgotten.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long start-up waits for the first revocation snapshot.
+const FIRST_SNAPSHOT: Duration = Duration::from_secs(5);
 
 /// The secret behind refresh-token successors, shared by every replica.
 async fn rotation_secret(db: &DatabaseConnection) -> anyhow::Result<RotationSecret> {
@@ -96,14 +93,50 @@ impl Application {
                     .await?
             }
         });
-        let revocations = Arc::new(match &settings.redis_url {
-            Some(url) => RevocationStore::Redis {
-                redis: RedisRevocations::connect(url, &settings.redis_prefix)
+        let fact_ttl = tokens.access_ttl + MARGIN;
+        let set = Arc::new(RevocationSet::new(settings.revocation_staleness));
+        let writer = match &settings.redis_url {
+            Some(url) => Some(RedisFeedWriter::new(
+                redis::connection(url, Duration::from_secs(2)).context("invalid AUTH_REDIS_URL")?,
+                &settings.redis_prefix,
+                fact_ttl + MARGIN,
+            )),
+            None => None,
+        };
+        let revocations = Arc::new(Revocations::new(
+            db.clone(),
+            set.clone(),
+            writer,
+            tokens.access_ttl,
+        ));
+        let generation = store::keys::secret_or_insert(
+            &db,
+            "revocation-feed-generation",
+            uuid::Uuid::new_v4().simple().to_string(),
+            chrono::Utc::now(),
+        )
+        .await?;
+        let feed = Arc::new(SqlFeed::new(
+            db.clone(),
+            generation,
+            revocations.watch_recorded(),
+        ));
+        let source: Arc<dyn FeedSource> = match &settings.redis_url {
+            Some(url) => Arc::new(
+                RedisFeed::connect(url, &settings.redis_prefix)
                     .context("invalid AUTH_REDIS_URL")?,
-                access_ttl: tokens.access_ttl,
-            },
-            None => RevocationStore::Sql(db.clone()),
-        });
+            ),
+            None => feed.clone(),
+        };
+        let background = Background(vec![
+            tokio::spawn(revocations.clone().publish_forever()),
+            spawn_follower(source, set.clone(), keys.clone() as Arc<dyn KeyEvents>),
+        ]);
+        if !wait_current(&set, FIRST_SNAPSHOT).await {
+            tracing::warn!(
+                "no revocation snapshot yet: protected routes answer 503 until there is one"
+            );
+        }
         let issuer = Arc::new(TokenIssuer::new(
             keys.clone(),
             public_url.clone(),
@@ -117,7 +150,7 @@ impl Application {
         );
         let authenticator = Arc::new(Authenticator::new(
             verifier,
-            revocations.clone() as Arc<dyn RevocationCheck>,
+            set as Arc<dyn RevocationCheck>,
             api::error::unauthorized_body().to_value(),
             api::error::unavailable_body().to_value(),
         ));
@@ -138,12 +171,14 @@ impl Application {
             issuer,
             sessions,
             revocations,
+            feed,
             authenticator,
         });
         Ok(Self {
             acceptor,
             address,
             state,
+            background,
         })
     }
 
@@ -175,8 +210,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let background = tokio::spawn(maintain(self.state.clone()));
         if self.state.settings.redis_url.is_none() {
-            tracing::warn!(
-                "AUTH_REDIS_URL is not set: revocation state is kept in the database, where other services cannot read it"
+            tracing::info!(
+                "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
             );
         }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "auth-service listening");
@@ -185,6 +220,7 @@ impl Application {
             .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
             .await;
         background.abort();
+        drop(self.background);
         result
     }
 }
@@ -203,7 +239,7 @@ async fn maintain(state: Arc<AppState>) {
                 }
             }
             _ = purge.tick() => {
-                if let Err(err) = store::sessions::purge_expired(&state.db, chrono::Utc::now()).await {
+                if let Err(err) = state.revocations.purge_expired().await {
                     tracing::warn!(error = %err, "purging expired revocations failed");
                 }
             }

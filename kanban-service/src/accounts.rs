@@ -1,13 +1,19 @@
 //! The account manager, as this service calls it: seed-000 registration and
 //! login are forwarded to it, and members are looked up in it by email with
-//! a service token (client credentials, cached until shortly before expiry).
+//! a service token (client credentials, shared with the revocation feed).
+//!
+//! Every call goes through one `send`: an unreachable account manager or
+//! one that fails is "unavailable" (503), its 401 means the caller's token
+//! is not accepted there (401), and any other answer a call does not expect
+//! is logged and answered as an internal error; never a 500 for what the
+//! caller sent.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use reqwest::StatusCode;
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::Mutex;
+use shared::client::{ClientCredentials, CredentialsError};
 
 use crate::error::{KanbanError, KanbanResult};
 
@@ -49,16 +55,10 @@ struct ErrorAnswer {
     msg: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ServiceToken {
-    token: String,
-}
-
 pub struct AccountManager {
     base_url: String,
     http: reqwest::Client,
-    client: Option<(String, String)>,
-    service_token: Mutex<Option<(String, Instant)>>,
+    credentials: Arc<ClientCredentials>,
 }
 
 fn unavailable(err: reqwest::Error) -> KanbanError {
@@ -66,27 +66,50 @@ fn unavailable(err: reqwest::Error) -> KanbanError {
     KanbanError::Unavailable(UNAVAILABLE)
 }
 
-async fn unexpected(response: reqwest::Response) -> KanbanError {
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
+/// An answer no call expects: a failing account manager is unavailable;
+/// anything else is a contract mismatch, logged with its status only.
+fn unexpected(status: StatusCode) -> KanbanError {
     if status.is_server_error() {
         tracing::error!(%status, "account manager failed");
         return KanbanError::Unavailable(UNAVAILABLE);
     }
     KanbanError::Internal(anyhow::anyhow!(
-        "unexpected account manager answer {status}: {body}"
+        "unexpected account manager answer {status}"
     ))
 }
 
+async fn invalid(response: Response) -> KanbanError {
+    match response.json::<ErrorAnswer>().await {
+        Ok(answer) => KanbanError::Invalid(
+            answer
+                .msg
+                .unwrap_or_default()
+                .trim_start_matches("Bad Request: ")
+                .to_owned(),
+        ),
+        Err(err) => unavailable(err),
+    }
+}
+
 impl AccountManager {
-    /// `client` is this service's client id and secret, for user look-ups.
-    pub fn new(base_url: &str, http: reqwest::Client, client: Option<(String, String)>) -> Self {
+    /// `credentials`: this service's client credentials, for user look-ups.
+    pub fn new(base_url: &str, http: reqwest::Client, credentials: Arc<ClientCredentials>) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             http,
-            client,
-            service_token: Mutex::new(None),
+            credentials,
         }
+    }
+
+    /// Sends a request; a 401 is the caller's token refused upstream, a 5xx
+    /// or no answer is unavailability; other statuses are the call's to read.
+    async fn send(&self, request: RequestBuilder) -> KanbanResult<Response> {
+        let response = request.send().await.map_err(unavailable)?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(unexpected(status));
+        }
+        Ok(response)
     }
 
     pub fn base_url(&self) -> &str {
@@ -110,12 +133,12 @@ impl AccountManager {
             "firstName": first_name, "lastName": last_name,
         });
         let response = self
-            .http
-            .post(self.url("/api/v1/auth/register/email"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(
+                self.http
+                    .post(self.url("/api/v1/auth/register/email"))
+                    .json(&body),
+            )
+            .await?;
         match response.status() {
             StatusCode::CREATED => Ok(response
                 .json::<Tokens>()
@@ -123,14 +146,8 @@ impl AccountManager {
                 .map_err(unavailable)?
                 .user_id),
             StatusCode::CONFLICT => Err(KanbanError::EmailTaken),
-            StatusCode::BAD_REQUEST => {
-                let answer: ErrorAnswer = response.json().await.map_err(unavailable)?;
-                let msg = answer.msg.unwrap_or_default();
-                Err(KanbanError::Invalid(
-                    msg.trim_start_matches("Bad Request: ").to_owned(),
-                ))
-            }
-            _ => Err(unexpected(response).await),
+            StatusCode::BAD_REQUEST => Err(invalid(response).await),
+            status => Err(unexpected(status)),
         }
     }
 
@@ -138,34 +155,34 @@ impl AccountManager {
     pub async fn login(&self, email: &str, password: &str) -> KanbanResult<Tokens> {
         let body = json!({"email": email, "password": password});
         let response = self
-            .http
-            .post(self.url("/api/v1/auth/login/email"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(
+                self.http
+                    .post(self.url("/api/v1/auth/login/email"))
+                    .json(&body),
+            )
+            .await?;
         match response.status() {
             StatusCode::OK => response.json().await.map_err(unavailable),
             StatusCode::BAD_REQUEST => Err(KanbanError::WrongCredentials),
             StatusCode::UNAUTHORIZED => Err(KanbanError::AccountDisabled),
             StatusCode::FORBIDDEN => Err(KanbanError::AccountBanned),
-            _ => Err(unexpected(response).await),
+            status => Err(unexpected(status)),
         }
     }
 
     /// The user an access token belongs to.
     pub async fn me(&self, access_token: &str) -> KanbanResult<AccountUser> {
         let response = self
-            .http
-            .get(self.url("/api/v1/auth/me"))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(
+                self.http
+                    .get(self.url("/api/v1/auth/me"))
+                    .bearer_auth(access_token),
+            )
+            .await?;
         match response.status() {
             StatusCode::OK => response.json().await.map_err(unavailable),
-            StatusCode::UNAUTHORIZED => Err(KanbanError::Invalid("Authentication failed".into())),
-            _ => Err(unexpected(response).await),
+            StatusCode::UNAUTHORIZED => Err(KanbanError::Unauthenticated),
+            status => Err(unexpected(status)),
         }
     }
 
@@ -178,62 +195,34 @@ impl AccountManager {
     ) -> KanbanResult<AccountUser> {
         let body = json!({"firstName": first_name, "lastName": last_name});
         let response = self
-            .http
-            .patch(self.url("/api/v1/auth/me"))
-            .bearer_auth(access_token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(
+                self.http
+                    .patch(self.url("/api/v1/auth/me"))
+                    .bearer_auth(access_token)
+                    .json(&body),
+            )
+            .await?;
         match response.status() {
             StatusCode::OK => response.json().await.map_err(unavailable),
-            StatusCode::BAD_REQUEST => {
-                let answer: ErrorAnswer = response.json().await.map_err(unavailable)?;
-                Err(KanbanError::Invalid(
-                    answer
-                        .msg
-                        .unwrap_or_default()
-                        .trim_start_matches("Bad Request: ")
-                        .to_owned(),
-                ))
-            }
-            _ => Err(unexpected(response).await),
+            StatusCode::BAD_REQUEST => Err(invalid(response).await),
+            StatusCode::UNAUTHORIZED => Err(KanbanError::Unauthenticated),
+            status => Err(unexpected(status)),
         }
     }
 
     async fn service_token(&self, renew: bool) -> KanbanResult<String> {
-        let mut cached = self.service_token.lock().await;
-        if !renew
-            && let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let Some((client_id, secret)) = &self.client else {
-            return Err(KanbanError::NotImplemented(
-                "member look-up needs KANBAN_AUTH_CLIENT_ID and KANBAN_AUTH_CLIENT_SECRET",
-            ));
-        };
-        let body = json!({"clientId": client_id, "clientSecret": secret});
-        let response = self
-            .http
-            .post(self.url("/api/v1/auth/token/service"))
-            .json(&body)
-            .send()
+        self.credentials
+            .token(renew)
             .await
-            .map_err(unavailable)?;
-        if response.status() != StatusCode::OK {
-            tracing::error!(status = %response.status(), "the account manager refused this service's client credentials");
-            return Err(KanbanError::Unavailable(UNAVAILABLE));
-        }
-        let token = response
-            .json::<ServiceToken>()
-            .await
-            .map_err(unavailable)?
-            .token;
-        // Service tokens live 15 minutes by default; renew well before.
-        *cached = Some((token.clone(), Instant::now() + Duration::from_secs(5 * 60)));
-        Ok(token)
+            .map_err(|err| match err {
+                CredentialsError::NotConfigured => KanbanError::NotImplemented(
+                    "member look-up needs KANBAN_AUTH_CLIENT_ID and KANBAN_AUTH_CLIENT_SECRET",
+                ),
+                CredentialsError::Unreachable(_) | CredentialsError::Refused(_) => {
+                    tracing::error!(error = %err, "no service token");
+                    KanbanError::Unavailable(UNAVAILABLE)
+                }
+            })
     }
 
     /// The user with this email, if any.
@@ -241,19 +230,19 @@ impl AccountManager {
         for renew in [false, true] {
             let token = self.service_token(renew).await?;
             let response = self
-                .http
-                .get(self.url("/api/v1/users/lookup"))
-                .query(&[("email", email)])
-                .bearer_auth(token)
-                .send()
-                .await
-                .map_err(unavailable)?;
+                .send(
+                    self.http
+                        .get(self.url("/api/v1/users/lookup"))
+                        .query(&[("email", email)])
+                        .bearer_auth(token),
+                )
+                .await?;
             match response.status() {
                 StatusCode::OK => return response.json().await.map(Some).map_err(unavailable),
                 StatusCode::NOT_FOUND => return Ok(None),
                 // The cached token died (e.g. a key rotation): get a new one once.
                 StatusCode::UNAUTHORIZED if !renew => continue,
-                _ => return Err(unexpected(response).await),
+                status => return Err(unexpected(status)),
             }
         }
         Err(KanbanError::Unavailable(UNAVAILABLE))

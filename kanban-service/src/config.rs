@@ -27,15 +27,22 @@ pub struct Settings {
     /// `KANBAN_TOKEN_AUDIENCE` (default `api`).
     pub token_audience: String,
     /// `KANBAN_JWKS_MIN_REFETCH` (seconds, default 10): at most one JWKS fetch
-    /// per this interval when a token names an unknown key.
+    /// per this interval when a token names an unknown key (rotations and
+    /// revoked keys arrive on the revocation feed, not through this).
     pub jwks_min_refetch: Duration,
     /// `KANBAN_AUTH_CLIENT_ID` / `KANBAN_AUTH_CLIENT_SECRET`: this service's
     /// client credentials at the account manager (for member look-ups).
     pub auth_client: Option<(String, String)>,
-    /// `KANBAN_REDIS_URL`: the account manager's revocation store.
+    /// `KANBAN_REDIS_URL`: follow the revocation feed in this Redis (the
+    /// account manager's); unset: follow it over HTTP from the account
+    /// manager (needs the client credentials, scope `revocations:read`).
     pub redis_url: Option<String>,
     /// `KANBAN_REDIS_PREFIX`: must equal the account manager's `AUTH_REDIS_PREFIX`.
     pub redis_prefix: String,
+    /// `KANBAN_REVOCATION_STALENESS` (seconds, default 5, at least 2): how
+    /// long the revocation set is trusted after the feed last answered;
+    /// past it, every authenticated request answers 503 until it is back.
+    pub revocation_staleness: Duration,
     /// `KANBAN_CORS_ORIGINS`: comma-separated; unset allows any origin.
     pub cors_origins: Vec<String>,
     /// `KANBAN_MAX_BODY_BYTES` (default 1 MiB).
@@ -84,7 +91,10 @@ impl Settings {
             auth_client,
             auth_url,
             redis_url: env.get("REDIS_URL"),
-            redis_prefix: env.string("REDIS_PREFIX", "auth:revoked:"),
+            redis_prefix: env.string("REDIS_PREFIX", shared::revocation::DEFAULT_REDIS_PREFIX),
+            revocation_staleness: env
+                .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
+                .max(shared::revocation::MIN_STALENESS),
             cors_origins: env.list("CORS_ORIGINS"),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",

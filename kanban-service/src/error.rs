@@ -41,6 +41,9 @@ pub enum KanbanError {
     AccountDisabled,
     #[error("account banned")]
     AccountBanned,
+    /// The account manager did not accept the caller's token.
+    #[error("unauthenticated")]
+    Unauthenticated,
     #[error("not implemented: {0}")]
     NotImplemented(&'static str),
     /// The account manager (or the revocation store) cannot be reached.

@@ -7,11 +7,16 @@ use std::time::Duration;
 use anyhow::Context;
 use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
+use shared::client::ClientCredentials;
 use shared::error::ErrorBody;
-use shared::revocation::SignatureOnly;
+use shared::revocation::follower::wait_current;
+use shared::revocation::http::HttpFeed;
+use shared::revocation::redis::RedisFeed;
+use shared::revocation::{FeedSource, KeyEvents, spawn_follower};
 use shared::{
-    Authenticator, JwksKeySource, KeySource, RedisRevocations, RevocationCheck, TokenVerifier,
+    Authenticator, JwksKeySource, KeySource, RevocationCheck, RevocationSet, TokenVerifier,
 };
+use tokio::task::JoinHandle;
 
 use crate::accounts::AccountManager;
 use crate::api;
@@ -32,7 +37,20 @@ pub struct Application {
     acceptor: TcpAcceptor,
     address: SocketAddr,
     state: Arc<AppState>,
+    /// The revocation follower; aborted with the app.
+    follower: Follower,
 }
+
+struct Follower(JoinHandle<()>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How long start-up waits for the first revocation snapshot.
+const FIRST_SNAPSHOT: Duration = Duration::from_secs(5);
 
 impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
@@ -59,25 +77,45 @@ impl Application {
             settings.jwks_min_refetch,
         ));
         let verifier = TokenVerifier::new(
-            keys as Arc<dyn KeySource>,
+            keys.clone() as Arc<dyn KeySource>,
             &settings.token_issuer,
             &settings.token_audience,
         );
-        let revocations: Arc<dyn RevocationCheck> = match &settings.redis_url {
+        let credentials = Arc::new(ClientCredentials::new(
+            &settings.auth_url,
+            settings.auth_client.clone(),
+            http.clone(),
+        ));
+        let set = Arc::new(RevocationSet::new(settings.revocation_staleness));
+        let source: Arc<dyn FeedSource> = match &settings.redis_url {
             Some(url) => Arc::new(
-                RedisRevocations::connect(url, &settings.redis_prefix)
+                RedisFeed::connect(url, &settings.redis_prefix)
                     .context("invalid KANBAN_REDIS_URL")?,
             ),
-            None => Arc::new(SignatureOnly),
+            None => Arc::new(HttpFeed::new(
+                &settings.auth_url,
+                http.clone(),
+                credentials.clone(),
+            )),
         };
+        let follower = Follower(spawn_follower(
+            source,
+            set.clone(),
+            keys as Arc<dyn KeyEvents>,
+        ));
+        if !wait_current(&set, FIRST_SNAPSHOT).await {
+            tracing::warn!(
+                "no revocation snapshot yet: authenticated requests answer 503 until there is one"
+            );
+        }
         let authenticator = Arc::new(Authenticator::new(
             verifier,
-            revocations,
+            set as Arc<dyn RevocationCheck>,
             ErrorBody::msg_only(api::error::AUTHENTICATION_FAILED).to_value(),
             ErrorBody::msg_only("Service unavailable: token revocation state cannot be checked")
                 .to_value(),
         ));
-        let accounts = AccountManager::new(&settings.auth_url, http, settings.auth_client.clone());
+        let accounts = AccountManager::new(&settings.auth_url, http, credentials);
         let state = Arc::new(AppState {
             public_url,
             boards: Boards::new(db),
@@ -89,6 +127,7 @@ impl Application {
             acceptor,
             address,
             state,
+            follower,
         })
     }
 
@@ -110,21 +149,23 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        if self.state.settings.redis_url.is_none() {
-            tracing::warn!(
-                "KANBAN_REDIS_URL is not set: tokens are checked for signature and expiry only, so a token revoked at \
-                 the account manager (logout, ban) keeps working here until it expires"
-            );
-        }
         if self.state.settings.auth_client.is_none() {
+            if self.state.settings.redis_url.is_none() {
+                tracing::error!(
+                    "KANBAN_AUTH_CLIENT_ID/SECRET and KANBAN_REDIS_URL are both unset: revocations cannot be followed, \
+                     so every authenticated request answers 503"
+                );
+            }
             tracing::warn!(
                 "KANBAN_AUTH_CLIENT_ID/SECRET are not set: members cannot be added by email"
             );
         }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "kanban-service listening");
         let app = api::app(self.state.clone()).boxed();
-        Server::new_with_acceptor(self.acceptor)
+        let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
-            .await
+            .await;
+        drop(self.follower);
+        result
     }
 }

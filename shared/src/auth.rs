@@ -80,11 +80,24 @@ impl Authenticator {
     /// Verifies the token and checks it is not revoked.
     pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedUser, AuthFailure> {
         let claims = self.verifier.verify_access(token).await?;
-        self.revocations.check(&claims).await?;
+        self.revocations.check(&claims)?;
         Ok(AuthenticatedUser {
             claims,
             token: token.to_owned(),
         })
+    }
+
+    /// Verifies a service token and checks it is not revoked.
+    pub async fn authenticate_service(
+        &self,
+        token: &str,
+    ) -> Result<crate::claims::ServiceClaims, AuthFailure> {
+        let claims = self
+            .verifier
+            .verify::<crate::claims::ServiceClaims>(token)
+            .await?;
+        self.revocations.check_token_id(&claims.jti)?;
+        Ok(claims)
     }
 
     /// The answer for a failed authentication: 401 with
@@ -133,17 +146,15 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
 pub struct AccessTokenAuth(pub AuthenticatedUser);
 
 async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<AuthenticatedUser> {
-    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
+    authenticate_request(req, &bearer.token).await
+}
+
+/// The app's [`Authenticator`]; its absence is a wiring mistake (500).
+fn authenticator(req: &Request) -> poem::Result<&Arc<Authenticator>> {
+    req.data::<Arc<Authenticator>>().ok_or_else(|| {
         tracing::error!("no Authenticator in the app data");
-        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
-    };
-    authenticator
-        .authenticate(&bearer.token)
-        .await
-        .map_err(|failure| {
-            tracing::debug!(reason = %failure, "access token refused");
-            authenticator.rejection(&failure)
-        })
+        poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+    })
 }
 
 /// `access_token: <access token>`, the header seed-000 clients send.
@@ -165,10 +176,7 @@ async fn check_access_token_header(
 }
 
 async fn authenticate_request(req: &Request, token: &str) -> poem::Result<AuthenticatedUser> {
-    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
-        tracing::error!("no Authenticator in the app data");
-        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
-    };
+    let authenticator = authenticator(req)?;
     authenticator.authenticate(token).await.map_err(|failure| {
         tracing::debug!(reason = %failure, "access token refused");
         authenticator.rejection(&failure)
@@ -246,13 +254,9 @@ async fn check_service_token(
     req: &Request,
     bearer: Bearer,
 ) -> poem::Result<crate::claims::ServiceClaims> {
-    let Some(authenticator) = req.data::<Arc<Authenticator>>() else {
-        tracing::error!("no Authenticator in the app data");
-        return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
-    };
+    let authenticator = authenticator(req)?;
     authenticator
-        .verifier()
-        .verify::<crate::claims::ServiceClaims>(&bearer.token)
+        .authenticate_service(&bearer.token)
         .await
-        .map_err(|err| authenticator.rejection(&AuthFailure::Invalid(err)))
+        .map_err(|failure| authenticator.rejection(&failure))
 }

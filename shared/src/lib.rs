@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod claims;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -14,13 +15,14 @@ pub mod limits;
 pub mod revocation;
 pub mod telemetry;
 pub mod verifier;
+pub mod wire;
 
 pub use auth::{
     AccessTokenAuth, AccessTokenHeaderAuth, AnyAccessToken, AuthenticatedUser, Authenticator,
     ServiceTokenAuth,
 };
 pub use claims::{AccessClaims, Role, ServiceClaims, TokenType, TypedClaims};
-pub use revocation::{RedisRevocations, RevocationCheck, RevocationError};
+pub use revocation::{Fact, FactKind, RevocationCheck, RevocationError, RevocationSet};
 pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};
 
 #[cfg(feature = "testing")]

@@ -7,42 +7,92 @@ use std::time::Duration;
 /// `TEST_REDIS_SERVER` names the binary (default `redis-server` on the PATH).
 pub struct RedisServer {
     pub url: String,
+    port: u16,
     child: Child,
     _dir: tempfile::TempDir,
 }
 
+fn spawn_redis(port: u16, dir: &std::path::Path) -> Child {
+    let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+    Command::new(&binary)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!(
+                "cannot start {binary} ({err}); run the README's test command, which installs it"
+            )
+        })
+}
+
 impl RedisServer {
     pub async fn start() -> Self {
-        let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         let dir = tempfile::TempDir::new().expect("temp dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let child = Command::new(&binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {binary} ({err}); run the README's test command, which installs it"));
+        let child = spawn_redis(port, dir.path());
         // Owned from here on, so the process is reaped whatever happens.
         let server = Self {
             url: format!("redis://127.0.0.1:{port}"),
+            port,
             child,
             _dir: dir,
         };
+        server.wait_listening().await;
+        server
+    }
+
+    async fn wait_listening(&self) {
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
                 .await
                 .is_ok()
             {
-                return server;
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("redis-server did not start on port {port}");
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kills the server and starts an empty one on the same port (a restart
+    /// without persistence, or a failover to an empty replica).
+    pub async fn restart_empty(&mut self) {
+        self.stop();
+        self.child = spawn_redis(self.port, self._dir.path());
+        self.wait_listening().await;
+    }
+
+    /// Starts the server again after [`Self::stop`], empty.
+    pub async fn start_again(&mut self) {
+        self.restart_empty().await;
+    }
+
+    /// `FLUSHALL`: every key is gone.
+    pub async fn flush_all(&self) {
+        let client = redis::Client::open(self.url.as_str()).expect("redis url");
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect to redis");
+        redis::cmd("FLUSHALL")
+            .query_async::<()>(&mut connection)
+            .await
+            .expect("FLUSHALL");
     }
 
     /// Kills the server (a Redis outage, as far as the test is concerned).

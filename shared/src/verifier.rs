@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use tokio::sync::{Mutex, RwLock};
 
 use crate::claims::{AccessClaims, TypedClaims};
+use crate::revocation::KeyEvents;
 
 /// Why a token was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -105,14 +106,28 @@ fn classify(err: jsonwebtoken::errors::Error) -> VerifyError {
     }
 }
 
-/// Ed25519 keys from a JWKS document fetched over HTTP, cached, and fetched
-/// again (at most once per `min_refetch`) when a token names an unknown `kid`.
+/// Ed25519 keys from a JWKS document fetched over HTTP, cached. A token
+/// naming an unknown `kid` makes it fetch again, at most once per
+/// `min_refetch`, whether the last fetch worked or not: neither a flood of
+/// made-up `kid`s nor a failing issuer turns into a fetch per request, and
+/// the last good keys keep verifying meanwhile. The revocation feed tells it
+/// of rotations ([`KeyEvents::keys_changed`], fetched at once) and of
+/// compromised keys ([`KeyEvents::key_revoked`], dropped at once and never
+/// taken back from a JWKS until the fact expires).
 pub struct JwksKeySource {
     url: String,
     http: reqwest::Client,
     min_refetch: Duration,
     keys: RwLock<HashMap<String, Arc<DecodingKey>>>,
-    last_fetch: Mutex<Option<Instant>>,
+    /// Revoked `kid`s, until when (unix seconds).
+    denied: RwLock<HashMap<String, i64>>,
+    last_fetch: Mutex<Option<FetchAttempt>>,
+}
+
+#[derive(Clone, Copy)]
+struct FetchAttempt {
+    at: Instant,
+    failed: bool,
 }
 
 impl JwksKeySource {
@@ -122,6 +137,7 @@ impl JwksKeySource {
             http,
             min_refetch,
             keys: RwLock::new(HashMap::new()),
+            denied: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
         }
     }
@@ -132,9 +148,11 @@ impl JwksKeySource {
         self.fetch_locked(&mut last_fetch).await
     }
 
-    async fn fetch_locked(&self, last_fetch: &mut Option<Instant>) -> Result<usize, VerifyError> {
-        *last_fetch = Some(Instant::now());
-        let set: JwkSet = async {
+    async fn fetch_locked(
+        &self,
+        last_fetch: &mut Option<FetchAttempt>,
+    ) -> Result<usize, VerifyError> {
+        let result: Result<JwkSet, reqwest::Error> = async {
             self.http
                 .get(&self.url)
                 .send()
@@ -143,15 +161,48 @@ impl JwksKeySource {
                 .json()
                 .await
         }
-        .await
-        .map_err(|err| {
+        .await;
+        *last_fetch = Some(FetchAttempt {
+            at: Instant::now(),
+            failed: result.is_err(),
+        });
+        let set = result.map_err(|err| {
             tracing::warn!(url = %self.url, error = %err, "JWKS fetch failed");
             VerifyError::KeysUnavailable
         })?;
-        let fresh = ed25519_keys(&set);
+        let mut fresh = ed25519_keys(&set);
+        let now = unix_now();
+        {
+            let mut denied = self.denied.write().await;
+            denied.retain(|_, until| *until > now);
+            fresh.retain(|kid, _| !denied.contains_key(kid));
+        }
         let count = fresh.len();
         *self.keys.write().await = fresh;
         Ok(count)
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[async_trait]
+impl KeyEvents for JwksKeySource {
+    async fn keys_changed(&self) {
+        if let Err(err) = self.refresh().await {
+            tracing::warn!(error = %err, "JWKS reload after a key change failed");
+        }
+    }
+
+    async fn key_revoked(&self, kid: &str, until: i64) {
+        self.denied.write().await.insert(kid.to_owned(), until);
+        if self.keys.write().await.remove(kid).is_some() {
+            tracing::warn!(kid, "signing key revoked: its tokens are refused");
+        }
     }
 }
 
@@ -187,18 +238,16 @@ impl KeySource for JwksKeySource {
         if let Some(key) = self.keys.read().await.get(kid) {
             return Ok(Some(key.clone()));
         }
-        let recently = last_fetch.is_some_and(|at| at.elapsed() < self.min_refetch);
-        if recently {
-            return Ok(None);
+        if let Some(attempt) = *last_fetch
+            && attempt.at.elapsed() < self.min_refetch
+        {
+            return if attempt.failed {
+                Err(VerifyError::KeysUnavailable)
+            } else {
+                Ok(None)
+            };
         }
-        match self.fetch_locked(&mut last_fetch).await {
-            Ok(_) => Ok(self.keys.read().await.get(kid).cloned()),
-            Err(err) => {
-                // Let the next request try again at once: the issuer was
-                // unreachable, which says nothing about the kid.
-                *last_fetch = None;
-                Err(err)
-            }
-        }
+        self.fetch_locked(&mut last_fetch).await?;
+        Ok(self.keys.read().await.get(kid).cloned())
     }
 }

@@ -2,31 +2,17 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
 use shared::AccessTokenAuth;
 
 use super::error::ErrorResponse;
 use super::http_date;
 use crate::accounts::RegistrationForm;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::sessions::TokenGrant;
-
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Registration, login and the current user.
-    Accounts,
-    /// Refresh, validation and logout.
-    Tokens,
-    /// Administration.
-    Admin,
-    /// For other services: service tokens and user look-ups.
-    Services,
-    /// Discovery documents and signing keys.
-    WellKnown,
-    /// Liveness and readiness.
-    Health,
-}
 
 /// seed 004 Register body.
 #[derive(Object)]

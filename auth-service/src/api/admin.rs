@@ -1,14 +1,15 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use shared::{AccessTokenAuth, Role};
 
-use super::accounts::ApiTags;
+use super::ApiTags;
 use super::error::ErrorResponse;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Object, Debug)]
 pub struct RotatedKey {
@@ -33,8 +34,47 @@ impl AdminApi {
         if auth.0.claims.role != Role::Admin {
             return Err(AppError::Forbidden.into());
         }
-        let kid = state.keys.rotate().await.map_err(AppError::Internal)?;
-        tracing::info!(%kid, by = %auth.0.claims.sub, "signing key rotated");
-        Ok(Json(RotatedKey { kid }))
+        let change = state.keys.rotate().await.map_err(AppError::Internal)?;
+        state
+            .revocations
+            .committed(&change.facts, change.last_fact_id)
+            .await
+            .map_err(AppError::from)?;
+        tracing::info!(kid = %change.signing_kid, by = %auth.0.claims.sub, "signing key rotated");
+        Ok(Json(RotatedKey {
+            kid: change.signing_kid,
+        }))
+    }
+
+    /// Revoke a compromised signing key
+    ///
+    /// The key leaves the JWKS at once and every verifier refuses its tokens
+    /// on the next request; when it was the signing key, the next key signs
+    /// from now on. Answers the key that signs now. Admins only.
+    #[oai(path = "/api/v1/admin/signing-keys/:kid/revoke", method = "post")]
+    async fn revoke_signing_key(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+        kid: Path<String>,
+    ) -> Result<Json<RotatedKey>, ErrorResponse> {
+        if auth.0.claims.role != Role::Admin {
+            return Err(AppError::Forbidden.into());
+        }
+        let change = state
+            .keys
+            .revoke(&kid.0)
+            .await
+            .map_err(AppError::Internal)?
+            .ok_or(AppError::KeyNotFound)?;
+        state
+            .revocations
+            .committed(&change.facts, change.last_fact_id)
+            .await
+            .map_err(AppError::from)?;
+        tracing::warn!(kid = %kid.0, by = %auth.0.claims.sub, "signing key revoked");
+        Ok(Json(RotatedKey {
+            kid: change.signing_kid,
+        }))
     }
 }

@@ -148,6 +148,10 @@ impl From<AppError> for ErrorResponse {
                 "Not Found: No such user.",
                 "That user does not exist.",
             ))),
+            AppError::KeyNotFound => ErrorResponse::NotFound(Json(ErrorBody::new(
+                "Not Found: No such signing key.",
+                "That key does not exist.",
+            ))),
             AppError::Forbidden => ErrorResponse::Forbidden(Json(ErrorBody::new(
                 "Forbidden: Admin role required.",
                 "You do not have permission to do this.",

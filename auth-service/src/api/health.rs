@@ -6,8 +6,8 @@ use poem_openapi::payload::Json;
 use shared::RevocationCheck;
 use shared::health::{Health, Readiness, alive, readiness};
 
-use super::accounts::ApiTags;
-use crate::startup::AppState;
+use super::ApiTags;
+use crate::state::AppState;
 use crate::store;
 
 pub struct HealthApi;
@@ -20,11 +20,13 @@ impl HealthApi {
         alive()
     }
 
-    /// Readiness: the database and the revocation store answer
+    /// Readiness: the database answers, the revocation set is current and
+    /// (with Redis) revocations reach Redis
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
-        let (database, revocations) =
-            tokio::join!(store::ping(&state.db), state.revocations.ping());
+        let database = store::ping(&state.db).await;
+        let revocations =
+            state.revocations.set().is_current() && state.revocations.ensure_publishing().is_ok();
         readiness(database, revocations)
     }
 }

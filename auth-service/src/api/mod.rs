@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod error;
 pub mod health;
+pub mod oauth;
 pub mod services;
 pub mod tokens;
 pub mod well_known;
@@ -11,14 +12,33 @@ pub mod well_known;
 use std::sync::Arc;
 
 use poem::Endpoint;
-use poem_openapi::OpenApiService;
+use poem_openapi::{OpenApiService, Tags};
 
-use crate::startup::AppState;
+use crate::state::AppState;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, login and the current user.
+    Accounts,
+    /// Refresh, validation and logout.
+    Tokens,
+    /// Administration.
+    Admin,
+    /// For other services: service tokens, user look-ups, the revocation feed.
+    Services,
+    /// OAuth 2.0 token introspection (RFC 7662) and revocation (RFC 7009).
+    OAuth,
+    /// Discovery documents and signing keys.
+    WellKnown,
+    /// Liveness and readiness.
+    Health,
+}
 
 type Apis = (
     accounts::AccountsApi,
     tokens::TokensApi,
     services::ServicesApi,
+    oauth::OAuthApi,
     admin::AdminApi,
     well_known::WellKnownApi,
     health::HealthApi,
@@ -30,6 +50,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             accounts::AccountsApi,
             tokens::TokensApi,
             services::ServicesApi,
+            oauth::OAuthApi,
             admin::AdminApi,
             well_known::WellKnownApi,
             health::HealthApi,

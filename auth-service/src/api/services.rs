@@ -1,5 +1,6 @@
-//! What other services call: client-credentials service tokens and user
-//! look-ups (scope `users:read`).
+//! What other services call: client-credentials service tokens, user
+//! look-ups (scope `users:read`) and the revocation feed (scope
+//! `revocations:read`).
 
 use std::sync::Arc;
 
@@ -8,32 +9,17 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use shared::ServiceTokenAuth;
+use shared::wire::{
+    RevocationFeedPage, SCOPE_REVOCATIONS_READ, SCOPE_USERS_READ, ServiceTokenRequest,
+    ServiceTokenResponse,
+};
 
-use super::accounts::ApiTags;
+use super::ApiTags;
 use super::error::{ErrorResponse, missing};
 use super::http_date;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::authenticate_client;
-
-/// Client credentials of a service.
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-pub struct ServiceTokenRequest {
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-pub struct ServiceTokenResponse {
-    /// A JWT with `typ: service`, for `Authorization: Bearer`.
-    pub token: String,
-    pub token_issued_date: String,
-    pub token_expired_date: String,
-    /// Space-separated scopes.
-    pub scope: String,
-}
 
 /// What other services may know of a user.
 #[derive(Object, Debug)]
@@ -112,7 +98,7 @@ impl ServicesApi {
         auth: ServiceTokenAuth,
         email: Query<Option<String>>,
     ) -> Result<Json<UserSummary>, ErrorResponse> {
-        require_scope(&auth, "users:read")?;
+        require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(email) = email.0 else {
             return Err(missing("email", "An email is required."));
         };
@@ -134,7 +120,7 @@ impl ServicesApi {
         auth: ServiceTokenAuth,
         ids: Query<Option<String>>,
     ) -> Result<Json<Vec<UserSummary>>, ErrorResponse> {
-        require_scope(&auth, "users:read")?;
+        require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(ids) = ids.0 else {
             return Err(missing("ids", "User ids are required."));
         };
@@ -162,5 +148,40 @@ impl ServicesApi {
         }
         let users = state.accounts().users(&parsed).await?;
         Ok(Json(users.into_iter().map(UserSummary::from).collect()))
+    }
+
+    /// Revocation facts (scope `revocations:read`)
+    ///
+    /// Without `generation` and `after`: every live fact, `reset: true` (a
+    /// snapshot). With the `generation` and `cursor` (as `after`) of the
+    /// previous answer: the facts recorded since, waiting up to `waitMs`
+    /// milliseconds (at most 25 000) for one to arrive; an empty answer
+    /// means none did. A `generation` that is not the current one answers a
+    /// snapshot again. Verifiers keep the facts in memory and refuse tokens
+    /// they name: `token` (by `jti`), `session` (by `sid`), `notBefore`
+    /// (tokens of user `subject` issued before `at`), `keyRevoked` (by
+    /// `kid`); `keysChanged` means the JWKS changed.
+    #[oai(path = "/api/v1/revocations/feed", method = "get")]
+    async fn revocation_feed(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: ServiceTokenAuth,
+        generation: Query<Option<String>>,
+        after: Query<Option<i64>>,
+        #[oai(name = "waitMs", validator(maximum(value = "25000")))] wait_ms: Query<Option<u64>>,
+    ) -> Result<Json<RevocationFeedPage>, ErrorResponse> {
+        require_scope(&auth, SCOPE_REVOCATIONS_READ)?;
+        let wait = std::time::Duration::from_millis(wait_ms.0.unwrap_or(0));
+        let batch = state
+            .feed
+            .page(generation.0.as_deref(), after.0, wait)
+            .await
+            .map_err(|err| AppError::Internal(err.into()))?;
+        Ok(Json(RevocationFeedPage {
+            generation: batch.cursor.generation,
+            cursor: batch.cursor.position,
+            reset: batch.reset,
+            facts: batch.facts,
+        }))
     }
 }

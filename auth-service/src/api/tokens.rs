@@ -5,10 +5,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AccessTokenAuth;
 
-use super::accounts::{ApiTags, TokenResponse};
+use super::ApiTags;
+use super::accounts::TokenResponse;
 use super::error::{ErrorResponse, missing};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]

@@ -5,8 +5,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::Value;
 
-use super::accounts::ApiTags;
-use crate::startup::AppState;
+use super::ApiTags;
+use super::oauth::{INTROSPECTION_PATH, REVOCATION_PATH};
+use crate::state::AppState;
 use crate::tokens::keys::ALGORITHM;
 
 /// The OpenID Provider metadata this service can honestly claim.
@@ -17,6 +18,10 @@ pub struct OpenIdConfiguration {
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
     pub revocation_endpoint: String,
+    /// RFC 7662 token introspection (form body, client authentication).
+    pub introspection_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
     pub grant_types_supported: Vec<String>,
     pub response_types_supported: Vec<String>,
     pub subject_types_supported: Vec<String>,
@@ -26,6 +31,9 @@ pub struct OpenIdConfiguration {
 }
 
 pub struct WellKnownApi;
+
+/// How clients authenticate at the introspection and revocation endpoints.
+const CLIENT_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post"];
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
@@ -48,7 +56,10 @@ impl WellKnownApi {
             jwks_uri: format!("{base}/.well-known/jwks.json"),
             token_endpoint: format!("{base}/api/v1/auth/token/refresh"),
             userinfo_endpoint: format!("{base}/api/v1/auth/me"),
-            revocation_endpoint: format!("{base}/api/v1/auth/logout"),
+            revocation_endpoint: format!("{base}{REVOCATION_PATH}"),
+            introspection_endpoint: format!("{base}{INTROSPECTION_PATH}"),
+            revocation_endpoint_auth_methods_supported: strings(CLIENT_AUTH_METHODS),
+            introspection_endpoint_auth_methods_supported: strings(CLIENT_AUTH_METHODS),
             grant_types_supported: strings(&["password", "refresh_token"]),
             response_types_supported: strings(&["token"]),
             subject_types_supported: strings(&["public"]),

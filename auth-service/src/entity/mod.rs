@@ -2,7 +2,7 @@
 
 pub mod admin_claim;
 pub mod refresh_token;
-pub mod revoked_token;
+pub mod revocation_fact;
 pub mod server_secret;
 pub mod session;
 pub mod signing_key;

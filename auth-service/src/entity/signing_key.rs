@@ -13,8 +13,13 @@ pub struct Model {
     /// The raw public key, base64url (the JWK `x`).
     pub public_key: String,
     pub created_at: DateTimeUtc,
+    /// When the key started signing; `None` while it is the next key,
+    /// published ahead so every verifier knows it before its first token.
+    pub activated_at: Option<DateTimeUtc>,
     /// When the key stopped signing; it stays published until its last token expires.
     pub retired_at: Option<DateTimeUtc>,
+    /// When the key was revoked (compromised): never published again.
+    pub revoked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 
 use crate::entity::{server_secret, signing_key};
@@ -21,14 +21,57 @@ pub async fn insert(conn: &impl ConnectionTrait, key: signing_key::Model) -> Res
         private_key: Set(key.private_key),
         public_key: Set(key.public_key),
         created_at: Set(key.created_at),
+        activated_at: Set(key.activated_at),
         retired_at: Set(key.retired_at),
+        revoked_at: Set(key.revoked_at),
     }
     .insert(conn)
     .await?;
     Ok(())
 }
 
-/// Retires every signing key but `keep`.
+/// Serialises key changes (rotation, revocation) across replicas; SQLite
+/// has one writer at a time anyway.
+pub async fn lock(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE",
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The key starts signing.
+pub async fn activate(
+    conn: &impl ConnectionTrait,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::ActivatedAt, Expr::value(now))
+        .filter(signing_key::Column::Kid.eq(kid))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The key is compromised: it stops signing and is never published again.
+pub async fn revoke(
+    conn: &impl ConnectionTrait,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::RevokedAt, Expr::value(now))
+        .filter(signing_key::Column::Kid.eq(kid))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Retires every active signing key but `keep` (next keys stay next).
 pub async fn retire_others(
     conn: &impl ConnectionTrait,
     keep: &str,
@@ -37,6 +80,7 @@ pub async fn retire_others(
     signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
         .filter(signing_key::Column::Kid.ne(keep))
+        .filter(signing_key::Column::ActivatedAt.is_not_null())
         .filter(signing_key::Column::RetiredAt.is_null())
         .exec(conn)
         .await?;

@@ -5,7 +5,7 @@ use sea_orm::{
     Set,
 };
 
-use crate::entity::{refresh_token, revoked_token, session};
+use crate::entity::{refresh_token, session};
 
 pub async fn create(
     conn: &impl ConnectionTrait,
@@ -129,43 +129,4 @@ pub async fn mark_rotated(
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-pub async fn revoke_access_token(
-    conn: &impl ConnectionTrait,
-    jti: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let row = revoked_token::ActiveModel {
-        jti: Set(jti.to_owned()),
-        expires_at: Set(expires_at),
-    };
-    revoked_token::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(revoked_token::Column::Jti)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn is_access_token_revoked(
-    conn: &impl ConnectionTrait,
-    jti: &str,
-) -> Result<bool, DbErr> {
-    Ok(revoked_token::Entity::find_by_id(jti.to_owned())
-        .one(conn)
-        .await?
-        .is_some())
-}
-
-/// Forgets revocations of tokens that have expired anyway.
-pub async fn purge_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = revoked_token::Entity::delete_many()
-        .filter(revoked_token::Column::ExpiresAt.lt(now))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
 }

@@ -1,8 +1,12 @@
 //! The signing key ring. Keys are Ed25519, created on first start and kept
 //! in the database so that every replica and every restart signs with, and
 //! publishes, the same set; or a single key mounted from a PEM file.
-//! Rotation: a new key signs from then on; retired keys stay published
-//! until the last token they signed has expired.
+//! The next key is created and published one rotation ahead, so every
+//! verifier already holds it when it starts signing. Rotation: the next key
+//! signs from then on, the one before retires, a new next key is published;
+//! retired keys stay published until the last token they signed has
+//! expired. Revoking a key (compromised) unpublishes it at once and tells
+//! every verifier on the revocation feed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,10 +18,11 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use shared::{KeySource, VerifyError};
+use shared::revocation::KeyEvents;
+use shared::{Fact, KeySource, VerifyError};
 
 use super::random_bytes;
 use crate::entity::signing_key;
@@ -156,11 +161,20 @@ impl KeyRing {
         publish_after_retirement: Duration,
     ) -> anyhow::Result<KeySet> {
         let mut rows = store::keys::all(db).await?;
-        if !rows.iter().any(|row| row.retired_at.is_none()) {
-            store::keys::insert(db, new_key_row(Utc::now())?).await?;
+        let now = Utc::now();
+        let mut created = false;
+        if !rows.iter().any(|row| row.state() == KeyState::Active) {
+            store::keys::insert(db, new_key_row(now, Some(now))?).await?;
+            created = true;
+        }
+        if !rows.iter().any(|row| row.state() == KeyState::Next) {
+            store::keys::insert(db, new_key_row(now, None)?).await?;
+            created = true;
+        }
+        if created {
             rows = store::keys::all(db).await?;
         }
-        Self::build(rows, publish_after_retirement, Utc::now())
+        Self::build(rows, publish_after_retirement, now)
     }
 
     fn build(
@@ -172,8 +186,8 @@ impl KeyRing {
             chrono::Duration::from_std(publish_after_retirement).unwrap_or(chrono::Duration::MAX);
         let active = rows
             .iter()
-            .filter(|row| row.retired_at.is_none())
-            .max_by_key(|row| row.created_at)
+            .filter(|row| row.state() == KeyState::Active)
+            .max_by_key(|row| row.activated_at)
             .context("no active signing key")?;
         let der = STANDARD
             .decode(&active.private_key)
@@ -184,6 +198,7 @@ impl KeyRing {
         });
         let published: Vec<&signing_key::Model> = rows
             .iter()
+            .filter(|row| row.revoked_at.is_none())
             .filter(|row| row.retired_at.is_none_or(|retired| retired + keep > now))
             .collect();
         let mut verifying = HashMap::new();
@@ -214,14 +229,33 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Creates a new signing key and retires the others; returns the new `kid`.
-    pub async fn rotate(&self) -> anyhow::Result<String> {
-        let Origin::Database(db) = &self.origin else {
-            bail!("the signing key is mounted from a file; rotate it by mounting a new one");
-        };
-        let kid = rotate_in(db).await?;
+    /// Rotates (see [`rotate_in`]) and reloads; answers the new signing
+    /// `kid` and the facts to spread (recorded already).
+    pub async fn rotate(&self) -> anyhow::Result<KeyChange> {
+        let change = rotate_in(self.database()?, self.publish_after_retirement).await?;
         self.reload().await?;
-        Ok(kid)
+        Ok(change)
+    }
+
+    /// Revokes a key (see [`revoke_in`]) and reloads.
+    pub async fn revoke(&self, kid: &str) -> anyhow::Result<Option<KeyChange>> {
+        let change = revoke_in(self.database()?, kid, self.publish_after_retirement).await?;
+        self.reload().await?;
+        Ok(change)
+    }
+
+    fn database(&self) -> anyhow::Result<&DatabaseConnection> {
+        match &self.origin {
+            Origin::Database(db) => Ok(db),
+            Origin::File => {
+                bail!("the signing key is mounted from a file; rotate it by mounting a new one")
+            }
+        }
+    }
+
+    /// The `kid` that signs new tokens.
+    pub fn signing_kid(&self) -> String {
+        self.signer().kid.clone()
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -241,7 +275,33 @@ impl KeyRing {
     }
 }
 
-fn new_key_row(now: DateTime<Utc>) -> anyhow::Result<signing_key::Model> {
+/// Where a key is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published ahead, not signing yet.
+    Next,
+    Active,
+    /// No longer signing; published until its last token expired.
+    Retired,
+    /// Compromised: never published, never trusted.
+    Revoked,
+}
+
+impl signing_key::Model {
+    pub fn state(&self) -> KeyState {
+        match (self.revoked_at, self.retired_at, self.activated_at) {
+            (Some(_), _, _) => KeyState::Revoked,
+            (None, Some(_), _) => KeyState::Retired,
+            (None, None, Some(_)) => KeyState::Active,
+            (None, None, None) => KeyState::Next,
+        }
+    }
+}
+
+fn new_key_row(
+    now: DateTime<Utc>,
+    activated_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<signing_key::Model> {
     let pair = KeyPair::generate()?;
     Ok(signing_key::Model {
         kid: pair.thumbprint(),
@@ -249,18 +309,115 @@ fn new_key_row(now: DateTime<Utc>) -> anyhow::Result<signing_key::Model> {
         private_key: STANDARD.encode(pair.pkcs8_der()),
         public_key: pair.x(),
         created_at: now,
+        activated_at,
         retired_at: None,
+        revoked_at: None,
     })
 }
 
-/// Rotation as a database operation, for the CLI and the admin route.
-pub async fn rotate_in(db: &DatabaseConnection) -> anyhow::Result<String> {
+/// What a key operation changed: the `kid` that signs now, and the facts
+/// recorded for the verifiers (with the id of the last one).
+#[derive(Debug, Clone)]
+pub struct KeyChange {
+    pub signing_kid: String,
+    pub facts: Vec<Fact>,
+    pub last_fact_id: i64,
+}
+
+/// Rotation as one transaction, serialised against concurrent rotations:
+/// the next key signs, every other active key retires, a new next key is
+/// published, and a `keysChanged` fact is recorded.
+pub async fn rotate_in(db: &DatabaseConnection, fact_ttl: Duration) -> anyhow::Result<KeyChange> {
+    let txn = db.begin().await?;
+    store::keys::lock(&txn).await?;
+    let change = rotate_locked(&txn, fact_ttl, Vec::new()).await?;
+    txn.commit().await?;
+    Ok(change)
+}
+
+async fn rotate_locked(
+    txn: &DatabaseTransaction,
+    fact_ttl: Duration,
+    mut facts: Vec<Fact>,
+) -> anyhow::Result<KeyChange> {
     let now = Utc::now();
-    let row = new_key_row(now)?;
-    let kid = row.kid.clone();
-    store::keys::insert(db, row).await?;
-    store::keys::retire_others(db, &kid, now).await?;
-    Ok(kid)
+    let rows = store::keys::all(txn).await?;
+    let next = match rows.iter().find(|row| row.state() == KeyState::Next) {
+        Some(row) => row.kid.clone(),
+        None => {
+            let row = new_key_row(now, None)?;
+            let kid = row.kid.clone();
+            store::keys::insert(txn, row).await?;
+            kid
+        }
+    };
+    store::keys::activate(txn, &next, now).await?;
+    store::keys::retire_others(txn, &next, now).await?;
+    store::keys::insert(txn, new_key_row(now, None)?).await?;
+    facts.push(Fact::keys_changed(expiry(now, fact_ttl)));
+    let last_fact_id = store::revocations::record(txn, &facts).await?;
+    Ok(KeyChange {
+        signing_kid: next,
+        facts,
+        last_fact_id,
+    })
+}
+
+fn expiry(now: DateTime<Utc>, ttl: Duration) -> i64 {
+    now.timestamp() + ttl.as_secs() as i64
+}
+
+/// Revokes a compromised key in one transaction: when it is the signing
+/// key, rotation happens first; the key is unpublished, and `keyRevoked`
+/// and `keysChanged` facts are recorded. `None` when no such key exists.
+pub async fn revoke_in(
+    db: &DatabaseConnection,
+    kid: &str,
+    fact_ttl: Duration,
+) -> anyhow::Result<Option<KeyChange>> {
+    let txn = db.begin().await?;
+    store::keys::lock(&txn).await?;
+    let rows = store::keys::all(&txn).await?;
+    let Some(row) = rows.iter().find(|row| row.kid == kid) else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let revoked = vec![Fact::key_revoked(kid, expiry(now, fact_ttl))];
+    let state = row.state();
+    store::keys::revoke(&txn, kid, now).await?;
+    let change = if matches!(state, KeyState::Active | KeyState::Next) {
+        rotate_locked(&txn, fact_ttl, revoked).await?
+    } else {
+        let mut facts = revoked;
+        facts.push(Fact::keys_changed(expiry(now, fact_ttl)));
+        let last_fact_id = store::revocations::record(&txn, &facts).await?;
+        let signing_kid = rows
+            .iter()
+            .filter(|row| row.state() == KeyState::Active)
+            .max_by_key(|row| row.activated_at)
+            .map(|row| row.kid.clone())
+            .unwrap_or_default();
+        KeyChange {
+            signing_kid,
+            facts,
+            last_fact_id,
+        }
+    };
+    txn.commit().await?;
+    Ok(Some(change))
+}
+
+#[async_trait]
+impl KeyEvents for KeyRing {
+    async fn keys_changed(&self) {
+        if let Err(err) = self.reload().await {
+            tracing::warn!(error = %err, "signing key reload failed");
+        }
+    }
+
+    async fn key_revoked(&self, _kid: &str, _until: i64) {
+        self.keys_changed().await;
+    }
 }
 
 #[async_trait]
@@ -287,20 +444,34 @@ mod tests {
     #[test]
     fn retired_keys_stay_published_for_a_while() {
         let now = Utc::now();
-        let mut old = new_key_row(now - chrono::Duration::hours(2)).unwrap();
+        let then = now - chrono::Duration::hours(2);
+        let mut old = new_key_row(then, Some(then)).unwrap();
         old.retired_at = Some(now - chrono::Duration::minutes(5));
-        let mut ancient = new_key_row(now - chrono::Duration::hours(3)).unwrap();
+        let long_ago = now - chrono::Duration::hours(3);
+        let mut ancient = new_key_row(long_ago, Some(long_ago)).unwrap();
         ancient.retired_at = Some(now - chrono::Duration::hours(2));
-        let current = new_key_row(now).unwrap();
+        let mut compromised = new_key_row(then, Some(then)).unwrap();
+        compromised.retired_at = Some(now - chrono::Duration::minutes(1));
+        compromised.revoked_at = Some(now - chrono::Duration::minutes(1));
+        let current = new_key_row(now, Some(now)).unwrap();
+        let next = new_key_row(now, None).unwrap();
         let set = KeyRing::build(
-            vec![ancient.clone(), old.clone(), current.clone()],
+            vec![
+                ancient.clone(),
+                old.clone(),
+                compromised.clone(),
+                current.clone(),
+                next.clone(),
+            ],
             Duration::from_secs(900),
             now,
         )
         .unwrap();
         assert_eq!(set.signer.kid, current.kid);
         assert!(set.verifying.contains_key(&old.kid));
+        assert!(set.verifying.contains_key(&next.kid));
         assert!(!set.verifying.contains_key(&ancient.kid));
-        assert_eq!(set.jwks["keys"].as_array().unwrap().len(), 2);
+        assert!(!set.verifying.contains_key(&compromised.kid));
+        assert_eq!(set.jwks["keys"].as_array().unwrap().len(), 3);
     }
 }

@@ -1,6 +1,8 @@
 //! Tokens: signing keys, access-token issuance, refresh rotation, revocation.
 
+pub mod feed;
 pub mod keys;
+pub mod oauth;
 pub mod refresh;
 pub mod revocation;
 pub mod sessions;

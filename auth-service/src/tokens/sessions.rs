@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use shared::AccessClaims;
 
 use super::refresh::{self, RotationSecret};
-use super::revocation::RevocationStore;
+use super::revocation::Revocations;
 use super::{IssuedAccessToken, TokenIssuer, TokenSubject};
 use crate::accounts::{AccountStatus, display_name, ensure_may_log_in, role_of};
 use crate::config::TokenSettings;
@@ -30,11 +30,20 @@ pub struct TokenGrant {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// What introspection may tell of a live refresh token.
+#[derive(Debug, Clone)]
+pub struct RefreshInfo {
+    pub user_id: i64,
+    pub session_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 pub struct Sessions {
     db: DatabaseConnection,
     issuer: Arc<TokenIssuer>,
     rotation: RotationSecret,
-    revocations: Arc<RevocationStore>,
+    revocations: Arc<Revocations>,
     settings: TokenSettings,
 }
 
@@ -56,7 +65,7 @@ impl Sessions {
         db: DatabaseConnection,
         issuer: Arc<TokenIssuer>,
         rotation: RotationSecret,
-        revocations: Arc<RevocationStore>,
+        revocations: Arc<Revocations>,
         settings: TokenSettings,
     ) -> Self {
         Self {
@@ -116,7 +125,7 @@ impl Sessions {
             .await?
             .ok_or(AppError::InvalidRefreshToken)?;
         ensure_may_log_in(AccountStatus::parse(&user.status))?;
-        self.revocations.ensure_available().await?;
+        self.revocations.ensure_publishing()?;
 
         let rotated_at = match row.rotated_at {
             Some(at) => at,
@@ -180,34 +189,94 @@ impl Sessions {
             .ok_or(AppError::InvalidRefreshToken)
     }
 
+    /// A refresh token that would be accepted now (not rotated, not
+    /// expired, its session live, its user allowed in), described.
+    pub async fn refresh_info(&self, presented: &str) -> AppResult<Option<RefreshInfo>> {
+        let now = Utc::now();
+        let Some(row) = store::sessions::refresh_token(&self.db, &refresh::hash(presented)).await?
+        else {
+            return Ok(None);
+        };
+        if row.rotated_at.is_some() || row.expires_at <= now {
+            return Ok(None);
+        }
+        let Some(session) = store::sessions::get(&self.db, &row.session_id).await? else {
+            return Ok(None);
+        };
+        if session.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let user = store::users::by_id(&self.db, session.user_id).await?;
+        let allowed =
+            user.is_some_and(|user| ensure_may_log_in(AccountStatus::parse(&user.status)).is_ok());
+        Ok(allowed.then_some(RefreshInfo {
+            user_id: session.user_id,
+            session_id: session.id,
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+        }))
+    }
+
+    /// Ends the session a refresh token (of any age) belongs to; nothing
+    /// when the token is unknown.
+    pub async fn end_by_refresh_token(&self, presented: &str) -> AppResult<()> {
+        let row = store::sessions::refresh_token(&self.db, &refresh::hash(presented)).await?;
+        match row {
+            Some(row) => self.end_session(&row.session_id, Utc::now()).await,
+            None => Ok(()),
+        }
+    }
+
     /// Ends one session: its refresh tokens and access tokens stop working.
     async fn end_session(&self, session_id: &str, now: DateTime<Utc>) -> AppResult<()> {
-        self.revocations.revoke_session(session_id).await?;
-        store::sessions::revoke(&self.db, session_id, now).await?;
-        Ok(())
+        self.revoke(&[session_id.to_owned()], Vec::new(), None, now)
+            .await
     }
 
     /// Logout: the presented access token and its whole session die.
     pub async fn logout(&self, claims: &AccessClaims) -> AppResult<()> {
-        self.revocations
-            .revoke_token(&claims.jti, claims.exp)
-            .await?;
-        self.end_session(&claims.sid, Utc::now()).await
+        let token = self.revocations.token(&claims.jti, claims.exp);
+        self.revoke(
+            std::slice::from_ref(&claims.sid),
+            vec![token],
+            None,
+            Utc::now(),
+        )
+        .await
     }
 
     /// Logout everywhere: every session of the user dies, and every token
     /// issued before now.
     pub async fn logout_all(&self, user_id: i64) -> AppResult<()> {
         let now = Utc::now();
-        let instant = now.timestamp();
-        self.revocations.set_not_before(user_id, instant).await?;
-        for session_id in store::sessions::live_ids(&self.db, user_id, now).await? {
-            self.revocations.revoke_session(&session_id).await?;
-        }
+        let sessions = store::sessions::live_ids(&self.db, user_id, now).await?;
+        self.revoke(&sessions, Vec::new(), Some(user_id), now).await
+    }
+
+    /// Ends `sessions` (and, with `everything_of`, every session of that
+    /// user and every token issued before `now`), recording the facts in
+    /// the same transaction, then spreads them.
+    async fn revoke(
+        &self,
+        sessions: &[String],
+        mut facts: Vec<shared::Fact>,
+        everything_of: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        facts.extend(sessions.iter().map(|sid| self.revocations.session(sid)));
         let txn = self.db.begin().await?;
-        store::users::set_not_before(&txn, user_id, instant).await?;
-        store::sessions::revoke_all(&txn, user_id, now).await?;
+        if let Some(user_id) = everything_of {
+            let instant = now.timestamp();
+            facts.push(self.revocations.user_not_before(user_id, instant));
+            store::users::set_not_before(&txn, user_id, instant).await?;
+            store::sessions::revoke_all(&txn, user_id, now).await?;
+        }
+        for sid in sessions {
+            store::sessions::revoke(&txn, sid, now).await?;
+        }
+        let last = self.revocations.record(&txn, &facts).await?;
         txn.commit().await?;
+        self.revocations.committed(&facts, last).await?;
         Ok(())
     }
 }

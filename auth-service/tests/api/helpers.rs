@@ -13,10 +13,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
-/// A service client every test app knows (scope `users:read`).
+/// A service client every test app knows (scopes `users:read revocations:read`).
 pub const CLIENT_ID: &str = "test-service";
 pub const CLIENT_SECRET: &str = "test-service-secret-0123456789";
-/// A client without the `users:read` scope.
+/// A client with neither scope.
 pub const OTHER_CLIENT_ID: &str = "other-service";
 
 pub fn test_clients() -> Vec<ServiceClient> {
@@ -24,7 +24,7 @@ pub fn test_clients() -> Vec<ServiceClient> {
         ServiceClient {
             id: CLIENT_ID.into(),
             secret: CLIENT_SECRET.into(),
-            scopes: vec!["users:read".into()],
+            scopes: vec!["users:read".into(), "revocations:read".into()],
         },
         ServiceClient {
             id: OTHER_CLIENT_ID.into(),
@@ -71,6 +71,7 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
             .ok()
             .filter(|url| !url.is_empty()),
         redis_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        revocation_staleness: Duration::from_secs(5),
         tokens: TokenSettings {
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),

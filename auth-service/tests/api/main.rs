@@ -12,4 +12,5 @@ mod logout;
 mod redis_outage;
 mod refresh;
 mod register;
+mod revocation;
 mod services;

@@ -1,5 +1,8 @@
 //! With Redis configured but unreachable, nothing that needs revocation
-//! state is answered from guesswork: 503, never 200.
+//! state is answered from guesswork: after the staleness bound, 503, never
+//! 200; revocations and refreshes answer 503 at once.
+
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
@@ -11,6 +14,7 @@ async fn redis_down_means_503_for_refresh_validate_logout_and_protected_routes()
     let db = TestDatabase::fresh().await;
     let mut settings = settings_for(&db);
     settings.redis_url = Some(redis.url.clone());
+    settings.revocation_staleness = Duration::from_secs(2);
     let app = spawn_with(settings, db).await;
 
     let session = app.register("ann@example.com").await;
@@ -25,8 +29,32 @@ async fn redis_down_means_503_for_refresh_validate_logout_and_protected_routes()
         true
     );
     expect(app.get("/readyz").await, StatusCode::OK).await;
+    let other = app.login("ann@example.com").await;
 
     redis.stop();
+    let stopped = Instant::now();
+    // A revocation cannot be spread: 503 (it is recorded, and spread when
+    // Redis is back).
+    expect(
+        app.post_auth("/api/v1/auth/logout", other["token"].as_str().unwrap())
+            .await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    // Past the staleness bound, protected routes refuse to guess.
+    loop {
+        let status = app.me(&token).await.status();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "me answered {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Refresh stops once the publisher has not reached Redis for a while.
+    tokio::time::sleep(Duration::from_millis(3500).saturating_sub(stopped.elapsed())).await;
 
     let refresh = expect(
         app.refresh(refreshed["refreshToken"].as_str().unwrap())
@@ -40,11 +68,6 @@ async fn redis_down_means_503_for_refresh_validate_logout_and_protected_routes()
     );
     expect(app.validate(&token).await, StatusCode::SERVICE_UNAVAILABLE).await;
     expect(app.me(&token).await, StatusCode::SERVICE_UNAVAILABLE).await;
-    expect(
-        app.post_auth("/api/v1/auth/logout", &token).await,
-        StatusCode::SERVICE_UNAVAILABLE,
-    )
-    .await;
     let ready = expect(app.get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(ready["revocationStore"], "unavailable");
     // Liveness does not depend on Redis.

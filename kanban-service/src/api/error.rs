@@ -72,6 +72,7 @@ impl From<KanbanError> for ErrorResponse {
             WrongCredentials => ErrorResponse::Unauthorized(body("Wrong email or password")),
             AccountDisabled => ErrorResponse::Unauthorized(body("This account is disabled")),
             AccountBanned => ErrorResponse::Forbidden(body("This account is suspended")),
+            Unauthenticated => ErrorResponse::Unauthorized(body(AUTHENTICATION_FAILED)),
             NotImplemented(what) => {
                 ErrorResponse::NotImplemented(body(format!("Not implemented: {what}")))
             }

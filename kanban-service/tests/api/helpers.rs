@@ -6,8 +6,8 @@ use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "johndoe-secret";
-const CLIENT_ID: &str = "kanban-service";
-const CLIENT_SECRET: &str = "kanban-test-secret-0123456789";
+pub const CLIENT_ID: &str = "kanban-service";
+pub const CLIENT_SECRET: &str = "kanban-test-secret-0123456789";
 
 async fn fresh_database(dir: &TempDir, name: &str) -> String {
     shared::testing::fresh_database(dir.path(), name).await
@@ -17,15 +17,21 @@ pub struct Stack {
     pub auth_url: String,
     pub kanban_url: String,
     pub client: reqwest::Client,
-    handles: Vec<JoinHandle<std::io::Result<()>>>,
-    _dir: Arc<TempDir>,
+    auth: Option<JoinHandle<std::io::Result<()>>>,
+    stop_auth: Option<tokio::sync::oneshot::Sender<()>>,
+    kanbans: Vec<JoinHandle<std::io::Result<()>>>,
+    prefix: String,
+    redis_url: Option<String>,
+    kanban_extra: Vec<(&'static str, String)>,
+    dir: Arc<TempDir>,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        for handle in &self.handles {
-            handle.abort();
-        }
+        self.auth
+            .iter()
+            .chain(&self.kanbans)
+            .for_each(JoinHandle::abort);
     }
 }
 
@@ -38,9 +44,30 @@ pub async fn spawn_stack() -> Stack {
     .await
 }
 
-/// Both services; with `redis_url`, the account manager writes revocations
-/// there and kanban reads them, under a prefix of this test's own.
+/// Both services; with `redis_url`, the account manager publishes
+/// revocations there and kanban follows them there, under a prefix of this
+/// test's own; without, kanban follows the account manager's HTTP feed.
 pub async fn spawn_stack_with(redis_url: Option<String>) -> Stack {
+    spawn_stack_custom(redis_url, Vec::new()).await
+}
+
+fn settings_from<T>(
+    prefix: &str,
+    env: &[(&str, String)],
+    parse: impl Fn(&shared::config::EnvSource<'_>) -> T,
+) -> T {
+    parse(&shared::config::EnvSource::from_fn(prefix, |key| {
+        env.iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value.clone())
+    }))
+}
+
+/// Both services, with extra `KANBAN_*` settings for kanban.
+pub async fn spawn_stack_custom(
+    redis_url: Option<String>,
+    kanban_extra: Vec<(&'static str, String)>,
+) -> Stack {
     if std::env::var("TEST_LOG").is_ok() {
         shared::telemetry::init(false);
     }
@@ -57,56 +84,36 @@ pub async fn spawn_stack_with(redis_url: Option<String>) -> Stack {
         ("AUTH_REDIS_PREFIX", prefix.clone()),
         ("AUTH_REDIS_URL", redis_url.clone().unwrap_or_default()),
     ];
-    let auth_settings =
-        auth_service::Settings::from_source(&shared::config::EnvSource::from_fn("AUTH", |key| {
-            auth_env
-                .iter()
-                .find(|(name, _)| *name == key)
-                .map(|(_, value)| value.clone())
-        }))
-        .unwrap();
+    let auth_settings = settings_from("AUTH", &auth_env, |env| {
+        auth_service::Settings::from_source(env).unwrap()
+    });
     let auth = auth_service::Application::build(auth_settings)
         .await
         .expect("build account manager");
     let auth_url = auth.public_url().to_owned();
-
-    let kanban_env = [
-        ("KANBAN_BIND", "127.0.0.1:0".to_owned()),
-        ("KANBAN_DATABASE_URL", fresh_database(&dir, "kanban").await),
-        ("KANBAN_AUTH_URL", auth_url.clone()),
-        ("KANBAN_AUTH_CLIENT_ID", CLIENT_ID.to_owned()),
-        ("KANBAN_AUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-        ("KANBAN_JWKS_MIN_REFETCH", "0".to_owned()),
-        ("KANBAN_REDIS_PREFIX", prefix),
-        ("KANBAN_REDIS_URL", redis_url.unwrap_or_default()),
-    ];
-    let kanban_settings = kanban_service::Settings::from_source(
-        &shared::config::EnvSource::from_fn("KANBAN", |key| {
-            kanban_env
-                .iter()
-                .find(|(name, _)| *name == key)
-                .map(|(_, value)| value.clone())
-        }),
-    )
-    .unwrap();
-    let kanban = kanban_service::Application::build(kanban_settings)
-        .await
-        .expect("build kanban");
-    let kanban_url = kanban.public_url().to_owned();
-    let handles = vec![
-        tokio::spawn(auth.run_until(std::future::pending())),
-        tokio::spawn(kanban.run_until(std::future::pending())),
-    ];
-    Stack {
+    // Serving before kanban starts: kanban's first revocation snapshot
+    // comes from it.
+    let (stop_auth, stopped) = tokio::sync::oneshot::channel::<()>();
+    let auth = tokio::spawn(auth.run_until(async {
+        let _ = stopped.await;
+    }));
+    let mut stack = Stack {
         auth_url,
-        kanban_url,
+        kanban_url: String::new(),
         client: reqwest::Client::new(),
-        handles,
-        _dir: dir,
-    }
+        auth: Some(auth),
+        stop_auth: Some(stop_auth),
+        kanbans: Vec::new(),
+        prefix,
+        redis_url,
+        kanban_extra,
+        dir,
+    };
+    stack.kanban_url = stack.spawn_kanban().await;
+    stack
 }
 
-/// A registered, logged-in user.
+/// A registered, logged-in user./// A registered, logged-in user.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
@@ -116,6 +123,79 @@ pub struct User {
 }
 
 impl Stack {
+    /// Starts another kanban service (fresh database) beside the account
+    /// manager; answers its URL.
+    pub async fn spawn_kanban(&mut self) -> String {
+        let mut kanban_env = vec![
+            ("KANBAN_BIND", "127.0.0.1:0".to_owned()),
+            (
+                "KANBAN_DATABASE_URL",
+                fresh_database(&self.dir, &format!("kanban{}", self.kanbans.len())).await,
+            ),
+            ("KANBAN_AUTH_URL", self.auth_url.clone()),
+            ("KANBAN_AUTH_CLIENT_ID", CLIENT_ID.to_owned()),
+            ("KANBAN_AUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+            ("KANBAN_JWKS_MIN_REFETCH", "0".to_owned()),
+            ("KANBAN_REDIS_PREFIX", self.prefix.clone()),
+            (
+                "KANBAN_REDIS_URL",
+                self.redis_url.clone().unwrap_or_default(),
+            ),
+        ];
+        for (name, value) in &self.kanban_extra {
+            kanban_env.retain(|(existing, _)| existing != name);
+            kanban_env.push((name, value.clone()));
+        }
+        let kanban_settings = settings_from("KANBAN", &kanban_env, |env| {
+            kanban_service::Settings::from_source(env).unwrap()
+        });
+        let kanban = kanban_service::Application::build(kanban_settings)
+            .await
+            .expect("build kanban");
+        let url = kanban.public_url().to_owned();
+        self.kanbans
+            .push(tokio::spawn(kanban.run_until(std::future::pending())));
+        url
+    }
+
+    /// Extra `KANBAN_*` settings for kanban services started from now on.
+    pub fn set_kanban_extra(&mut self, extra: Vec<(&'static str, String)>) {
+        self.kanban_extra = extra;
+    }
+
+    /// Stops the account manager as SIGTERM would (its feed goes silent:
+    /// open connections close once their request is answered).
+    pub async fn stop_auth(&mut self) {
+        if let Some(stop) = self.stop_auth.take() {
+            let _ = stop.send(());
+        }
+        if let Some(auth) = self.auth.take() {
+            let _ = auth.await;
+        }
+    }
+
+    /// `GET /user` at a kanban service with a token: the status.
+    pub async fn user_status_at(&self, kanban_url: &str, token: &str) -> StatusCode {
+        self.client
+            .get(format!("{kanban_url}/user"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
+    /// `GET /api/v1/auth/me` at the account manager: the status.
+    pub async fn me_status(&self, token: &str) -> StatusCode {
+        self.client
+            .get(format!("{}/api/v1/auth/me", self.auth_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.kanban_url, path)
     }
@@ -252,3 +332,16 @@ pub fn id(value: &Value) -> i64 {
 }
 
 pub use shared::testing::RedisServer;
+
+/// Waits (at most a second: revocations reach kanban within one) until
+/// kanban refuses `token`.
+pub async fn until_refused(stack: &Stack, token: &str) {
+    let started = std::time::Instant::now();
+    while stack.user_status_at(&stack.kanban_url, token).await != StatusCode::UNAUTHORIZED {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "kanban still accepts a revoked token"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}

@@ -7,5 +7,6 @@ mod authorization;
 mod bad_input;
 mod concurrency;
 mod helpers;
+mod revocation;
 mod tokens;
 mod walkthrough;

@@ -1,0 +1,39 @@
+//! What request handlers share: one per process, built by `startup`.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use shared::Authenticator;
+
+use crate::accounts::passwords::PasswordHasher;
+use crate::accounts::service::Accounts;
+use crate::config::Settings;
+use crate::tokens::TokenIssuer;
+use crate::tokens::feed::SqlFeed;
+use crate::tokens::keys::KeyRing;
+use crate::tokens::revocation::Revocations;
+use crate::tokens::sessions::Sessions;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub public_url: String,
+    pub db: DatabaseConnection,
+    pub passwords: PasswordHasher,
+    pub keys: Arc<KeyRing>,
+    pub issuer: Arc<TokenIssuer>,
+    pub sessions: Sessions,
+    pub revocations: Arc<Revocations>,
+    /// The revocation feed as the HTTP route serves it.
+    pub feed: Arc<SqlFeed>,
+    pub authenticator: Arc<Authenticator>,
+}
+
+impl AppState {
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            db: &self.db,
+            passwords: &self.passwords,
+            sessions: &self.sessions,
+        }
+    }
+}
