@@ -7,5 +7,6 @@ mod authorization;
 mod bad_input;
 mod concurrency;
 mod helpers;
+mod openapi;
 mod tokens;
 mod walkthrough;
