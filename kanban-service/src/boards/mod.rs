@@ -15,6 +15,7 @@ mod model;
 mod organizations;
 mod rules;
 mod tags;
+mod task_cards;
 mod task_links;
 mod tasks;
 
