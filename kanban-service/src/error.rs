@@ -1,38 +1,19 @@
 //! The service's one error type: every outcome a request can end in other
-//! than success. The HTTP mapping (seed 000's statuses and texts) is in
-//! `api::error`.
+//! than success. Board rules refuse with a typed [`BoardError`]; the rest
+//! are the account manager's answers and failures. The HTTP mapping (seed
+//! 000's statuses and every text a client reads) is in `api::error`.
+
+use crate::boards::BoardError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KanbanError {
-    /// The organization does not exist or the caller is not a member; the
-    /// answer never says which.
-    #[error("organization not visible")]
-    OrganizationHidden,
-    #[error("not a member")]
-    NotMember,
-    #[error("not an admin")]
-    NotAdmin,
-    #[error("not the task's owner or assignee")]
-    NotTaskEditor,
-    #[error("category not found")]
-    CategoryNotFound,
-    #[error("task not found")]
-    TaskNotFound,
-    #[error("tag not found")]
-    TagNotFound,
-    #[error("user not found")]
-    UserNotFound,
-    #[error("member not found")]
-    MemberNotFound,
-    /// The request breaks a validation rule; the text says which.
+    /// A board rule refused the request.
+    #[error(transparent)]
+    Board(#[from] BoardError),
+    /// Input refused outside the board rules (by the account manager, or
+    /// the user routes); the text is final.
     #[error("invalid: {0}")]
     Invalid(String),
-    #[error("category still holds tasks")]
-    CategoryNotEmpty,
-    #[error("last admin")]
-    LastAdmin,
-    #[error("already a member")]
-    AlreadyMember,
     #[error("email taken")]
     EmailTaken,
     #[error("wrong credentials")]

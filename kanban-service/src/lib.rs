@@ -9,6 +9,7 @@ pub mod entity;
 pub mod error;
 pub mod migration;
 pub mod startup;
+pub mod state;
 pub mod store;
 
 pub use config::Settings;

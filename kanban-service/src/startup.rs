@@ -20,18 +20,10 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::AccountManager;
 use crate::api;
-use crate::boards::service::Boards;
+use crate::boards::Boards;
 use crate::config::Settings;
+use crate::state::AppState;
 use crate::store;
-
-/// Everything a request handler may need; one per process.
-pub struct AppState {
-    pub settings: Settings,
-    pub public_url: String,
-    pub boards: Boards,
-    pub accounts: AccountManager,
-    pub authenticator: Arc<Authenticator>,
-}
 
 pub struct Application {
     acceptor: TcpAcceptor,

@@ -11,9 +11,8 @@ use shared::AnyAccessToken;
 use super::error::ErrorResponse;
 use super::views::{CategoryView, MemberView, Message, OrganizationView, TagView};
 use super::{ApiTags, acting_user, caller, page};
-use crate::boards::OrganizationRole;
-use crate::error::KanbanError;
-use crate::startup::AppState;
+use crate::boards::{BoardError, Field, OrganizationRole, Rule};
+use crate::state::AppState;
 
 #[derive(Object)]
 pub struct OrganizationBody {
@@ -93,19 +92,22 @@ pub enum TagCreated {
     Created(Json<TagView>),
 }
 
+/// `admin` or `member`, in any case; `default` when absent.
 fn role_of(
     value: Option<&str>,
     default: Option<OrganizationRole>,
 ) -> Result<OrganizationRole, ErrorResponse> {
-    match value {
-        Some(value) => OrganizationRole::parse(value),
+    let role = match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("admin") => Some(OrganizationRole::Admin),
+        Some("member") => Some(OrganizationRole::Member),
+        Some(_) => None,
         None => default,
-    }
-    .ok_or_else(|| KanbanError::Invalid("Role must be admin or member".into()).into())
+    };
+    role.ok_or_else(|| BoardError::invalid(Field::Role, Rule::RoleName).into())
 }
 
 fn required_organization(id: Option<i64>) -> Result<i64, ErrorResponse> {
-    id.ok_or_else(|| KanbanError::Invalid("OrganizationId is required".into()).into())
+    id.ok_or_else(|| BoardError::invalid(Field::OrganizationId, Rule::Required).into())
 }
 
 pub struct OrganizationsApi;
@@ -152,10 +154,14 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         body: Json<OrganizationBody>,
     ) -> Result<OrganizationCreated, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let actor = acting_user(&auth.0)?;
         let board = state
             .boards
-            .create_organization(user, body.0.name.as_deref(), body.0.description.as_deref())
+            .create_organization(
+                &actor,
+                body.0.name.as_deref(),
+                body.0.description.as_deref(),
+            )
             .await?;
         Ok(OrganizationCreated::Created(Json(board.into())))
     }
@@ -169,7 +175,7 @@ impl OrganizationsApi {
         id: Path<i64>,
         body: Json<OrganizationBody>,
     ) -> Result<Json<OrganizationView>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let updated = state
             .boards
             .update_organization(
@@ -190,7 +196,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.delete_organization(user, id.0).await?;
         Ok(Json(Message::new("Organization has been deleted")))
     }
@@ -217,29 +223,12 @@ impl OrganizationsApi {
         id: Path<i64>,
         body: Json<MemberBody>,
     ) -> Result<MessageCreated, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let role = role_of(body.0.role.as_deref(), Some(OrganizationRole::Member))?;
-        let email = body.0.user_email.filter(|e| !e.trim().is_empty());
-        let email = email.ok_or_else(|| KanbanError::Invalid("UserEmail is required".into()))?;
-        // Only admins may learn whether an email has an account.
-        state.boards.ensure_admin_of(user, id.0).await?;
-        let account = state
-            .accounts
-            .user_by_email(email.trim())
-            .await?
-            .ok_or(KanbanError::UserNotFound)?;
+        let email = body.0.user_email.as_deref();
         state
             .boards
-            .remember_user(
-                account.id,
-                account.email.clone(),
-                account.name(),
-                chrono::Utc::now(),
-            )
-            .await?;
-        state
-            .boards
-            .add_member(user, id.0, account.id, role)
+            .add_member_by_email(user, id.0, email, role, &state.accounts)
             .await?;
         Ok(MessageCreated::Created(Json(Message::new(
             "Member has been added",
@@ -256,7 +245,7 @@ impl OrganizationsApi {
         user_id: Path<i64>,
         body: Json<RoleBody>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let role = role_of(body.0.role.as_deref(), None)?;
         state
             .boards
@@ -274,7 +263,7 @@ impl OrganizationsApi {
         id: Path<i64>,
         user_id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.remove_member(user, id.0, user_id.0).await?;
         Ok(Json(Message::new("Member has been removed")))
     }
@@ -308,7 +297,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         body: Json<CategoryBody>,
     ) -> Result<CategoryCreated, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let organization = required_organization(body.0.organization_id)?;
         let category = state
             .boards
@@ -326,10 +315,7 @@ impl CategoriesApi {
         id: Path<i64>,
         body: Json<CategoryPatch>,
     ) -> Result<Json<CategoryView>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
-        if body.0.name.is_none() && body.0.position.is_none() {
-            return Err(KanbanError::Invalid("Name or position is required".into()).into());
-        }
+        let user = caller(&auth.0)?;
         let category = state
             .boards
             .update_category(user, id.0, body.0.name.as_deref(), body.0.position)
@@ -345,7 +331,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.delete_category(user, id.0).await?;
         Ok(Json(Message::new("Category has been deleted")))
     }
@@ -374,7 +360,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         body: Json<TagBody>,
     ) -> Result<TagCreated, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let organization = required_organization(body.0.organization_id)?;
         let tag = state
             .boards
@@ -397,7 +383,7 @@ impl CategoriesApi {
         id: Path<i64>,
         body: Json<TagBody>,
     ) -> Result<Json<TagView>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let tag = state
             .boards
             .update_tag(user, id.0, body.0.name.as_deref(), body.0.color.as_deref())
@@ -413,7 +399,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.delete_tag(user, id.0).await?;
         Ok(Json(Message::new("Tag has been deleted")))
     }

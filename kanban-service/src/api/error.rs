@@ -1,9 +1,12 @@
-//! How the service's errors are answered: seed 000's statuses and `msg` texts.
+//! How the service's errors are answered: seed 000's statuses and `msg`
+//! texts. Every sentence a client reads is chosen here; the domain only
+//! says which rule refused (so another dialect can word it differently).
 
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use shared::error::ErrorBody;
 
+use crate::boards::{BoardError, Field, Rule, Violation};
 use crate::error::KanbanError;
 
 #[derive(ApiResponse, Debug)]
@@ -37,37 +40,97 @@ fn body(msg: impl Into<String>) -> Json<ErrorBody> {
 
 pub const AUTHENTICATION_FAILED: &str = "Authentication failed";
 
+/// How seed 000 names a field in its messages.
+fn label(field: Field) -> &'static str {
+    match field {
+        Field::Name => "Name",
+        Field::Description => "Description",
+        Field::Title => "Title",
+        Field::DueDate => "due_date",
+        Field::Color => "Color",
+        Field::Role => "Role",
+        Field::UserEmail => "UserEmail",
+        Field::OrganizationId => "OrganizationId",
+        Field::CategoryId => "CategoryId",
+        Field::TagId => "TagId",
+        Field::Position => "position",
+        Field::FirstName => "First name",
+        Field::SecondName => "Second name",
+        Field::Email => "Email",
+        Field::Password => "Password",
+    }
+}
+
+/// Seed 000's sentence for a broken input rule.
+fn sentence(Violation { field, rule }: Violation) -> String {
+    let label = label(field);
+    match rule {
+        Rule::Required => format!("{label} is required"),
+        Rule::AtMost(max) => format!("{label} must be at most {max} characters"),
+        Rule::AtLeast(min) => format!("{label} should be minimum {min} characters"),
+        Rule::NoSpaces => format!("{label} cannot contain space"),
+        Rule::HexColor => format!("{label} must be a hex color like #FF0000"),
+        Rule::Date => format!("{label} must be a date like 2020-10-10"),
+        Rule::EmailAddress => "Please fill email with correct format (yourmail@mail.com)".into(),
+        Rule::RoleName => format!("{label} must be admin or member"),
+    }
+}
+
+/// "A is required", "A or B is required", "A, B or C is required".
+fn one_of_required(fields: &[Field]) -> String {
+    let labels: Vec<&str> = fields.iter().copied().map(label).collect();
+    let listed = match labels.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!("{listed} is required")
+}
+
+impl From<BoardError> for ErrorResponse {
+    fn from(err: BoardError) -> Self {
+        use BoardError::*;
+        use ErrorResponse::{BadRequest, NotFound, Unauthorized};
+        match err {
+            OrganizationHidden => Unauthorized(body(
+                "Organization not found or you are not authorized to see this organization",
+            )),
+            NotMember => Unauthorized(body(
+                "Authorization failed, you are not a member of this organization",
+            )),
+            NotAdmin => Unauthorized(body(
+                "Authorization failed, you are not admin of this organization",
+            )),
+            NotTaskEditor => Unauthorized(body(
+                "Authorization failed, only task owner and assignee can edit this task",
+            )),
+            CategoryNotFound => NotFound(body("Category not found")),
+            TaskNotFound => NotFound(body("Task not found")),
+            TagNotFound => NotFound(body("Tag not found")),
+            UserNotFound => NotFound(body("User not found")),
+            MemberNotFound => NotFound(body("Member not found")),
+            CategoryNotEmpty => BadRequest(body(
+                "Category still has tasks, move or delete them before deleting the category",
+            )),
+            LastAdmin => BadRequest(body("An organization needs at least one admin")),
+            AlreadyMember => BadRequest(body("User is already a member of this organization")),
+            AssigneeNotMember => BadRequest(body("User is not a member of this organization")),
+            Invalid { field, rule } => BadRequest(body(sentence(Violation { field, rule }))),
+            Violations(all) => {
+                let sentences: Vec<String> = all.into_iter().map(sentence).collect();
+                BadRequest(body(sentences.join(", ")))
+            }
+            OneOfRequired(fields) => BadRequest(body(one_of_required(fields))),
+        }
+    }
+}
+
 impl From<KanbanError> for ErrorResponse {
     fn from(err: KanbanError) -> Self {
         use KanbanError::*;
         match err {
-            OrganizationHidden => ErrorResponse::Unauthorized(body(
-                "Organization not found or you are not authorized to see this organization",
-            )),
-            NotMember => ErrorResponse::Unauthorized(body(
-                "Authorization failed, you are not a member of this organization",
-            )),
-            NotAdmin => ErrorResponse::Unauthorized(body(
-                "Authorization failed, you are not admin of this organization",
-            )),
-            NotTaskEditor => ErrorResponse::Unauthorized(body(
-                "Authorization failed, only task owner and assignee can edit this task",
-            )),
-            CategoryNotFound => ErrorResponse::NotFound(body("Category not found")),
-            TaskNotFound => ErrorResponse::NotFound(body("Task not found")),
-            TagNotFound => ErrorResponse::NotFound(body("Tag not found")),
-            UserNotFound => ErrorResponse::NotFound(body("User not found")),
-            MemberNotFound => ErrorResponse::NotFound(body("Member not found")),
+            Board(err) => err.into(),
             Invalid(msg) => ErrorResponse::BadRequest(body(msg)),
-            CategoryNotEmpty => ErrorResponse::BadRequest(body(
-                "Category still has tasks, move or delete them before deleting the category",
-            )),
-            LastAdmin => {
-                ErrorResponse::BadRequest(body("An organization needs at least one admin"))
-            }
-            AlreadyMember => {
-                ErrorResponse::BadRequest(body("User is already a member of this organization"))
-            }
             EmailTaken => ErrorResponse::BadRequest(body("Email has already been taken")),
             WrongCredentials => ErrorResponse::Unauthorized(body("Wrong email or password")),
             AccountDisabled => ErrorResponse::Unauthorized(body("This account is disabled")),
@@ -84,5 +147,77 @@ impl From<KanbanError> for ErrorResponse {
                 ErrorResponse::Internal(Json(ErrorBody::internal()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(err: BoardError) -> (u16, String) {
+        let (status, Json(body)) = match ErrorResponse::from(err) {
+            ErrorResponse::BadRequest(b) => (400, b),
+            ErrorResponse::Unauthorized(b) => (401, b),
+            ErrorResponse::NotFound(b) => (404, b),
+            other => panic!("unexpected {other:?}"),
+        };
+        (status, body.msg)
+    }
+
+    #[test]
+    fn input_rules_read_as_seed_000_wrote_them() {
+        let invalid = |field, rule| msg(BoardError::invalid(field, rule));
+        assert_eq!(
+            invalid(Field::Name, Rule::Required),
+            (400, "Name is required".into())
+        );
+        assert_eq!(
+            invalid(Field::Title, Rule::AtMost(255)),
+            (400, "Title must be at most 255 characters".into())
+        );
+        assert_eq!(
+            invalid(Field::Color, Rule::HexColor).1,
+            "Color must be a hex color like #FF0000"
+        );
+        assert_eq!(
+            invalid(Field::DueDate, Rule::Date).1,
+            "due_date must be a date like 2020-10-10"
+        );
+        assert_eq!(
+            invalid(Field::Role, Rule::RoleName).1,
+            "Role must be admin or member"
+        );
+        assert_eq!(
+            invalid(Field::Password, Rule::AtLeast(6)).1,
+            "Password should be minimum 6 characters"
+        );
+        assert_eq!(
+            invalid(Field::Email, Rule::EmailAddress).1,
+            "Please fill email with correct format (yourmail@mail.com)"
+        );
+        let all = [Field::FirstName, Field::SecondName].map(|field| Violation {
+            field,
+            rule: Rule::NoSpaces,
+        });
+        assert_eq!(
+            msg(BoardError::Violations(all.to_vec())).1,
+            "First name cannot contain space, Second name cannot contain space"
+        );
+        let filters = &[Field::OrganizationId, Field::CategoryId, Field::TagId];
+        assert_eq!(
+            msg(BoardError::OneOfRequired(filters)).1,
+            "OrganizationId, CategoryId or TagId is required"
+        );
+        assert_eq!(
+            msg(BoardError::OneOfRequired(&[Field::Name, Field::Position])).1,
+            "Name or position is required"
+        );
+        assert_eq!(
+            msg(BoardError::OrganizationHidden),
+            (
+                401,
+                "Organization not found or you are not authorized to see this organization".into()
+            )
+        );
     }
 }

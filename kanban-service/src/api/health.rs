@@ -6,8 +6,7 @@ use poem_openapi::payload::Json;
 use shared::health::{Health, Readiness, alive, readiness};
 
 use super::ApiTags;
-use crate::startup::AppState;
-use crate::store;
+use crate::state::AppState;
 
 pub struct HealthApi;
 
@@ -22,7 +21,7 @@ impl HealthApi {
     /// Readiness: the database answers and the revocation set is current
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
-        let database = store::ping(state.boards.db()).await;
+        let database = state.boards.database_ready().await;
         readiness(database, state.authenticator.revocations().is_current())
     }
 }

@@ -15,8 +15,8 @@ use poem_openapi::{OpenApiService, Tags};
 use shared::AuthenticatedUser;
 
 use self::error::ErrorResponse;
-use crate::startup::AppState;
-use crate::store::Page;
+use crate::boards::{Actor, Page};
+use crate::state::AppState;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -51,17 +51,15 @@ pub fn caller(auth: &AuthenticatedUser) -> Result<i64, ErrorResponse> {
     })
 }
 
-/// The caller's user id, recording what the token says of them (for boards
-/// that show this user to others).
-pub async fn acting_user(state: &AppState, auth: &AuthenticatedUser) -> Result<i64, ErrorResponse> {
-    let id = caller(auth)?;
-    let as_of = DateTime::<Utc>::from_timestamp(auth.claims.iat, 0).unwrap_or_else(Utc::now);
-    let name = auth.claims.name.clone().unwrap_or_default();
-    state
-        .boards
-        .remember_user(id, auth.claims.email.clone(), name, as_of)
-        .await?;
-    Ok(id)
+/// The caller as their token describes them, for the use-cases that show
+/// the caller to others (they record it; nothing is written here).
+pub fn acting_user(auth: &AuthenticatedUser) -> Result<Actor, ErrorResponse> {
+    Ok(Actor {
+        id: caller(auth)?,
+        email: auth.claims.email.clone(),
+        name: auth.claims.name.clone().unwrap_or_default(),
+        as_of: DateTime::<Utc>::from_timestamp(auth.claims.iat, 0).unwrap_or_else(Utc::now),
+    })
 }
 
 type Apis = (

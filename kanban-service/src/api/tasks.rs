@@ -11,9 +11,8 @@ use shared::AnyAccessToken;
 use super::error::ErrorResponse;
 use super::views::{Message, TaskCardView, TaskView};
 use super::{ApiTags, acting_user, caller, page};
-use crate::boards::service::{TaskChanges, TaskDraft};
-use crate::startup::AppState;
-use crate::store::tasks::TaskQuery;
+use crate::boards::{TaskChanges, TaskDraft, TaskQuery};
+use crate::state::AppState;
 
 #[derive(Object)]
 pub struct TaskBody {
@@ -122,7 +121,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         body: Json<TaskBody>,
     ) -> Result<TaskCreated, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let actor = acting_user(&auth.0)?;
         let TaskBody {
             title,
             description,
@@ -138,7 +137,7 @@ impl TasksApi {
             category_id,
         };
         Ok(TaskCreated::Created(Json(
-            state.boards.create_task(user, draft).await?.into(),
+            state.boards.create_task(&actor, draft).await?.into(),
         )))
     }
 
@@ -151,7 +150,7 @@ impl TasksApi {
         id: Path<i64>,
         body: Json<TaskBody>,
     ) -> Result<Json<TaskView>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         let TaskBody {
             title,
             description,
@@ -179,7 +178,7 @@ impl TasksApi {
         id: Path<i64>,
         body: Json<MoveBody>,
     ) -> Result<Json<TaskView>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         Ok(Json(
             state
                 .boards
@@ -197,7 +196,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.delete_task(user, id.0).await?;
         Ok(Json(Message::new("Task has been deleted")))
     }
@@ -211,7 +210,7 @@ impl TasksApi {
         id: Path<i64>,
         body: Json<AssigneeBody>,
     ) -> Result<Linked, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state
             .boards
             .add_assignee(user, id.0, body.0.user_email.as_deref())
@@ -230,7 +229,7 @@ impl TasksApi {
         id: Path<i64>,
         user_id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.remove_assignee(user, id.0, user_id.0).await?;
         Ok(Json(Message::new("Assignee has been removed")))
     }
@@ -244,7 +243,7 @@ impl TasksApi {
         id: Path<i64>,
         body: Json<TagLink>,
     ) -> Result<Linked, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.add_tag(user, id.0, body.0.tag_id).await?;
         Ok(Linked::Created(Json(Message::new("Tag has been added"))))
     }
@@ -258,7 +257,7 @@ impl TasksApi {
         id: Path<i64>,
         tag_id: Path<i64>,
     ) -> Result<Json<Message>, ErrorResponse> {
-        let user = acting_user(&state, &auth.0).await?;
+        let user = caller(&auth.0)?;
         state.boards.remove_tag(user, id.0, tag_id.0).await?;
         Ok(Json(Message::new("Tag has been removed")))
     }

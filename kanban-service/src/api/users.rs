@@ -14,7 +14,7 @@ use super::views::Message;
 use super::{ApiTags, caller};
 use crate::boards::{check_registration, display_name, profile_picture};
 use crate::error::KanbanError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Object)]
 pub struct RegisterBody {

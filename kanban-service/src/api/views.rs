@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
-use crate::boards::service::{Member, OrganizationBoard, TaskCard};
-use crate::boards::{display_name, profile_picture};
-use crate::entity::{category, organization, tag, task, user};
+use crate::boards::{
+    Category, CategoryKind, Member, Organization, OrganizationBoard, OrganizationRole, Tag, Task,
+    TaskCard, User, display_name, profile_picture,
+};
 
 /// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
 pub fn instant(at: DateTime<Utc>) -> String {
@@ -39,12 +40,29 @@ pub struct CategoryView {
     pub updated_at: String,
 }
 
-impl From<category::Model> for CategoryView {
-    fn from(c: category::Model) -> Self {
+/// The category's kind as seed 000 writes it.
+fn kind_label(kind: CategoryKind) -> &'static str {
+    match kind {
+        CategoryKind::Default => "Default",
+        CategoryKind::Custom => "Custom",
+    }
+}
+
+/// The role as the seed-000 client shows it: the creator is `Owner`.
+fn role_label(role: OrganizationRole, is_creator: bool) -> &'static str {
+    match (is_creator, role) {
+        (true, _) => "Owner",
+        (false, OrganizationRole::Admin) => "Admin",
+        (false, OrganizationRole::Member) => "Member",
+    }
+}
+
+impl From<Category> for CategoryView {
+    fn from(c: Category) -> Self {
         Self {
             id: c.id,
             name: c.name,
-            kind: c.kind,
+            kind: kind_label(c.kind).to_owned(),
             organization_id: c.organization_id,
             position: c.position,
             created_at: instant(c.created_at),
@@ -67,8 +85,8 @@ pub struct TagView {
     pub updated_at: String,
 }
 
-impl From<tag::Model> for TagView {
-    fn from(t: tag::Model) -> Self {
+impl From<Tag> for TagView {
+    fn from(t: Tag) -> Self {
         Self {
             id: t.id,
             name: t.name,
@@ -99,8 +117,8 @@ pub struct OrganizationView {
     pub tags: Option<Vec<TagView>>,
 }
 
-impl From<organization::Model> for OrganizationView {
-    fn from(o: organization::Model) -> Self {
+impl From<Organization> for OrganizationView {
+    fn from(o: Organization) -> Self {
         Self {
             id: o.id,
             name: o.name,
@@ -132,8 +150,8 @@ pub struct PersonView {
     pub profile_picture: String,
 }
 
-impl From<user::Model> for PersonView {
-    fn from(u: user::Model) -> Self {
+impl From<User> for PersonView {
+    fn from(u: User) -> Self {
         let name = display_name(&u.name, u.email.as_deref());
         Self {
             id: u.id,
@@ -162,7 +180,7 @@ impl From<Member> for MemberView {
             name: person.name,
             email: person.email,
             profile_picture: person.profile_picture,
-            role: m.role.label(m.is_creator).to_owned(),
+            role: role_label(m.role, m.is_creator).to_owned(),
         }
     }
 }
@@ -191,8 +209,8 @@ pub struct TaskView {
     pub updated_at: String,
 }
 
-impl From<task::Model> for TaskView {
-    fn from(t: task::Model) -> Self {
+impl From<Task> for TaskView {
+    fn from(t: Task) -> Self {
         Self {
             id: t.id,
             title: t.title,
@@ -283,5 +301,23 @@ impl From<TaskCard> for TaskCardView {
             created_at: instant(t.created_at),
             updated_at: instant(t.updated_at),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_kinds_read_as_seed_000_wrote_them() {
+        assert_eq!(role_label(OrganizationRole::Member, true), "Owner");
+        assert_eq!(role_label(OrganizationRole::Admin, false), "Admin");
+        assert_eq!(role_label(OrganizationRole::Member, false), "Member");
+        assert_eq!(kind_label(CategoryKind::Default), "Default");
+        assert_eq!(kind_label(CategoryKind::Custom), "Custom");
+        assert_eq!(
+            instant(DateTime::from_timestamp(1_604_508_519, 650_000_000).unwrap()),
+            "2020-11-04T16:48:39.650Z"
+        );
     }
 }

@@ -7,13 +7,22 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    /// `Default` (created with the organization) or `Custom`.
-    pub kind: String,
+    pub kind: CategoryKind,
     pub organization_id: i64,
     /// 1-based, dense within the organization.
     pub position: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Stored as `Default` (created with the organization) or `Custom`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CategoryKind {
+    #[sea_orm(string_value = "Default")]
+    Default,
+    #[sea_orm(string_value = "Custom")]
+    Custom,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

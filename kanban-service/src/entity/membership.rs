@@ -8,9 +8,18 @@ pub struct Model {
     pub organization_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    /// `admin` or `member`.
-    pub role: String,
+    pub role: OrganizationRole,
     pub created_at: DateTimeUtc,
+}
+
+/// Stored as `admin` or `member`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum OrganizationRole {
+    #[sea_orm(string_value = "admin")]
+    Admin,
+    #[sea_orm(string_value = "member")]
+    Member,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,29 +3,38 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
 };
 
-use super::{Page, lock_one};
+use super::lock_one;
+use super::rows::all;
+use crate::boards::{
+    Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
+};
 use crate::entity::{category, membership, organization, tag, task, task_assignee, task_tag};
+
+/// `Set` when given, else left as it is.
+fn set_given<T: Into<sea_orm::Value>>(value: Option<T>) -> ActiveValue<T> {
+    value.map_or(ActiveValue::NotSet, Set)
+}
 
 pub async fn role(
     conn: &impl ConnectionTrait,
     organization_id: i64,
     user_id: i64,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<OrganizationRole>, DbErr> {
     Ok(membership::Entity::find_by_id((organization_id, user_id))
         .one(conn)
         .await?
-        .map(|m| m.role))
+        .map(|m| m.role.into()))
 }
 
 pub async fn organizations_of(
     conn: &impl ConnectionTrait,
     user_id: i64,
     page: Page,
-) -> Result<(Vec<organization::Model>, u64), DbErr> {
+) -> Result<(Vec<Organization>, u64), DbErr> {
     let mine = membership::Entity::find()
         .select_only()
         .column(membership::Column::OrganizationId)
@@ -39,44 +48,53 @@ pub async fn organizations_of(
         .offset(page.offset)
         .all(conn)
         .await?;
-    Ok((rows, total))
+    Ok((all(rows), total))
 }
 
 pub async fn organization(
     conn: &impl ConnectionTrait,
     id: i64,
-) -> Result<Option<organization::Model>, DbErr> {
-    organization::Entity::find_by_id(id).one(conn).await
+) -> Result<Option<Organization>, DbErr> {
+    Ok(organization::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Into::into))
 }
 
+/// Reads the organization and locks its row until the transaction ends:
+/// the one lock every change of a board takes first.
 pub async fn lock_organization(
     conn: &impl ConnectionTrait,
     id: i64,
-) -> Result<Option<organization::Model>, DbErr> {
-    lock_one(conn, organization::Entity::find_by_id(id)).await
+) -> Result<Option<Organization>, DbErr> {
+    Ok(lock_one(conn, organization::Entity::find_by_id(id))
+        .await?
+        .map(Into::into))
 }
 
 pub async fn categories_of(
     conn: &impl ConnectionTrait,
     organization_ids: &[i64],
-) -> Result<Vec<category::Model>, DbErr> {
-    category::Entity::find()
+) -> Result<Vec<Category>, DbErr> {
+    let rows = category::Entity::find()
         .filter(category::Column::OrganizationId.is_in(organization_ids.iter().copied()))
         .order_by_asc(category::Column::Position)
         .order_by_asc(category::Column::Id)
         .all(conn)
-        .await
+        .await?;
+    Ok(all(rows))
 }
 
 pub async fn tags_of(
     conn: &impl ConnectionTrait,
     organization_ids: &[i64],
-) -> Result<Vec<tag::Model>, DbErr> {
-    tag::Entity::find()
+) -> Result<Vec<Tag>, DbErr> {
+    let rows = tag::Entity::find()
         .filter(tag::Column::OrganizationId.is_in(organization_ids.iter().copied()))
         .order_by_asc(tag::Column::Id)
         .all(conn)
-        .await
+        .await?;
+    Ok(all(rows))
 }
 
 pub async fn insert_organization(
@@ -85,8 +103,8 @@ pub async fn insert_organization(
     description: String,
     creator: i64,
     now: DateTime<Utc>,
-) -> Result<organization::Model, DbErr> {
-    organization::ActiveModel {
+) -> Result<Organization, DbErr> {
+    let row = organization::ActiveModel {
         name: Set(name),
         description: Set(description),
         user_id: Set(creator),
@@ -95,25 +113,26 @@ pub async fn insert_organization(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    Ok(row.into())
 }
 
+/// Changes the given fields; answers the organization as it now is.
 pub async fn update_organization(
     conn: &impl ConnectionTrait,
-    current: organization::Model,
+    id: i64,
     name: Option<String>,
     description: Option<String>,
     now: DateTime<Utc>,
-) -> Result<organization::Model, DbErr> {
-    let mut row: organization::ActiveModel = current.into();
-    if let Some(name) = name {
-        row.name = Set(name);
-    }
-    if let Some(description) = description {
-        row.description = Set(description);
-    }
-    row.updated_at = Set(now);
-    row.update(conn).await
+) -> Result<Organization, DbErr> {
+    let row = organization::ActiveModel {
+        id: Unchanged(id),
+        name: set_given(name),
+        description: set_given(description),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(row.update(conn).await?.into())
 }
 
 /// Deletes the organization and everything in it.
@@ -150,29 +169,31 @@ pub async fn delete_organization(conn: &impl ConnectionTrait, id: i64) -> Result
     Ok(())
 }
 
+/// The memberships, oldest first.
 pub async fn members(
     conn: &impl ConnectionTrait,
     organization_id: i64,
-) -> Result<Vec<membership::Model>, DbErr> {
-    membership::Entity::find()
+) -> Result<Vec<Membership>, DbErr> {
+    let rows = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .order_by_asc(membership::Column::CreatedAt)
         .order_by_asc(membership::Column::UserId)
         .all(conn)
-        .await
+        .await?;
+    Ok(all(rows))
 }
 
 pub async fn insert_membership(
     conn: &impl ConnectionTrait,
     organization_id: i64,
     user_id: i64,
-    role: &str,
+    role: OrganizationRole,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     membership::ActiveModel {
         organization_id: Set(organization_id),
         user_id: Set(user_id),
-        role: Set(role.to_owned()),
+        role: Set(role.into()),
         created_at: Set(now),
     }
     .insert(conn)
@@ -184,10 +205,13 @@ pub async fn set_role(
     conn: &impl ConnectionTrait,
     organization_id: i64,
     user_id: i64,
-    role: &str,
+    role: OrganizationRole,
 ) -> Result<(), DbErr> {
     membership::Entity::update_many()
-        .col_expr(membership::Column::Role, Expr::value(role))
+        .col_expr(
+            membership::Column::Role,
+            Expr::value(membership::OrganizationRole::from(role)),
+        )
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .filter(membership::Column::UserId.eq(user_id))
         .exec(conn)
@@ -217,24 +241,24 @@ pub async fn delete_membership(
     Ok(())
 }
 
-pub async fn category(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<category::Model>, DbErr> {
-    category::Entity::find_by_id(id).one(conn).await
+pub async fn category(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Category>, DbErr> {
+    Ok(category::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Into::into))
 }
 
 pub async fn insert_category(
     conn: &impl ConnectionTrait,
     organization_id: i64,
     name: &str,
-    kind: &str,
+    kind: CategoryKind,
     position: i32,
     now: DateTime<Utc>,
-) -> Result<category::Model, DbErr> {
-    category::ActiveModel {
+) -> Result<Category, DbErr> {
+    let row = category::ActiveModel {
         name: Set(name.to_owned()),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind.into()),
         organization_id: Set(organization_id),
         position: Set(position),
         created_at: Set(now),
@@ -242,7 +266,8 @@ pub async fn insert_category(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    Ok(row.into())
 }
 
 pub async fn rename_category(
@@ -263,7 +288,7 @@ pub async fn rename_category(
 /// Gives each category its index + 1 as position (only rows that change).
 pub async fn set_category_positions(
     conn: &impl ConnectionTrait,
-    current: &[category::Model],
+    current: &[Category],
     order: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -289,8 +314,8 @@ pub async fn delete_category(conn: &impl ConnectionTrait, id: i64) -> Result<(),
     Ok(())
 }
 
-pub async fn tag(conn: &impl ConnectionTrait, id: i64) -> Result<Option<tag::Model>, DbErr> {
-    tag::Entity::find_by_id(id).one(conn).await
+pub async fn tag(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Tag>, DbErr> {
+    Ok(tag::Entity::find_by_id(id).one(conn).await?.map(Into::into))
 }
 
 pub async fn insert_tag(
@@ -299,8 +324,8 @@ pub async fn insert_tag(
     name: String,
     color: String,
     now: DateTime<Utc>,
-) -> Result<tag::Model, DbErr> {
-    tag::ActiveModel {
+) -> Result<Tag, DbErr> {
+    let row = tag::ActiveModel {
         name: Set(name),
         color: Set(color),
         organization_id: Set(organization_id),
@@ -309,25 +334,26 @@ pub async fn insert_tag(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    Ok(row.into())
 }
 
+/// Changes the given fields; answers the tag as it now is.
 pub async fn update_tag(
     conn: &impl ConnectionTrait,
-    current: tag::Model,
+    id: i64,
     name: Option<String>,
     color: Option<String>,
     now: DateTime<Utc>,
-) -> Result<tag::Model, DbErr> {
-    let mut row: tag::ActiveModel = current.into();
-    if let Some(name) = name {
-        row.name = Set(name);
-    }
-    if let Some(color) = color {
-        row.color = Set(color);
-    }
-    row.updated_at = Set(now);
-    row.update(conn).await
+) -> Result<Tag, DbErr> {
+    let row = tag::ActiveModel {
+        id: Unchanged(id),
+        name: set_given(name),
+        color: set_given(color),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(row.update(conn).await?.into())
 }
 
 pub async fn delete_tag(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {

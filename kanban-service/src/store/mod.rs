@@ -1,29 +1,36 @@
 //! Storage behind small functions; the only module that builds queries.
+//! Rows come back as `boards` values (see `rows`); the rules never see an
+//! entity, a query or a connection's API, only the opaque handles below.
 
 pub mod boards;
+mod rows;
 pub mod tasks;
 pub mod users;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect, Select,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QuerySelect, Select, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 pub use shared::db::ping;
 
 use crate::migration::Migrator;
 
+/// The database (a pool); `Boards` holds it.
+pub type Database = DatabaseConnection;
+
+/// A transaction: `commit()` ends it, dropping it rolls it back.
+pub type Transaction = DatabaseTransaction;
+
 /// Opens the database (see [`shared::db::connect`]) and runs the migrations.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr> {
     let db = shared::db::connect(url, max_connections).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }
 
-/// A page of a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub limit: u64,
-    pub offset: u64,
+pub async fn begin(db: &Database) -> Result<Transaction, DbErr> {
+    db.begin().await
 }
 
 /// Locks the selected rows until the transaction ends (`FOR UPDATE`) on

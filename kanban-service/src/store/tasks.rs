@@ -1,26 +1,21 @@
+//! Tasks, their positions, assignees and tags.
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
 };
 
-use super::Page;
+use super::rows::all;
+use crate::boards::{Assignment, Labelling, Page, Task, TaskQuery};
 use crate::entity::{task, task_assignee, task_tag};
-
-/// Which tasks to list; every given criterion must hold.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TaskQuery {
-    pub organization_id: Option<i64>,
-    pub category_id: Option<i64>,
-    pub tag_id: Option<i64>,
-}
 
 pub async fn list(
     conn: &impl ConnectionTrait,
     query: TaskQuery,
     page: Page,
-) -> Result<(Vec<task::Model>, u64), DbErr> {
+) -> Result<(Vec<Task>, u64), DbErr> {
     let mut select = task::Entity::find();
     if let Some(organization_id) = query.organization_id {
         select = select.filter(task::Column::OrganizationId.eq(organization_id));
@@ -45,11 +40,14 @@ pub async fn list(
         .offset(page.offset)
         .all(conn)
         .await?;
-    Ok((rows, total))
+    Ok((all(rows), total))
 }
 
-pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<task::Model>, DbErr> {
-    task::Entity::find_by_id(id).one(conn).await
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, DbErr> {
+    Ok(task::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Into::into))
 }
 
 /// The ids of the category's tasks in board order.
@@ -97,6 +95,8 @@ pub async fn set_order(
     Ok(())
 }
 
+/// A task to insert.
+#[derive(Debug, Clone)]
 pub struct NewTaskRow {
     pub title: String,
     pub description: Option<String>,
@@ -111,8 +111,8 @@ pub async fn insert(
     conn: &impl ConnectionTrait,
     row: NewTaskRow,
     now: DateTime<Utc>,
-) -> Result<task::Model, DbErr> {
-    task::ActiveModel {
+) -> Result<Task, DbErr> {
+    let row = task::ActiveModel {
         title: Set(row.title),
         description: Set(row.description),
         due_date: Set(row.due_date),
@@ -125,14 +125,37 @@ pub async fn insert(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    Ok(row.into())
 }
 
-pub async fn update(
+/// Fields of a task to change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` clears the due date.
+    pub due_date: Option<Option<DateTime<Utc>>>,
+}
+
+/// Changes the given fields and `updated_at`; answers the task as it now is.
+pub async fn update_fields(
     conn: &impl ConnectionTrait,
-    row: task::ActiveModel,
-) -> Result<task::Model, DbErr> {
-    row.update(conn).await
+    id: i64,
+    fields: TaskFields,
+    now: DateTime<Utc>,
+) -> Result<Task, DbErr> {
+    let row = task::ActiveModel {
+        id: Unchanged(id),
+        title: fields.title.map_or(ActiveValue::NotSet, Set),
+        description: fields
+            .description
+            .map_or(ActiveValue::NotSet, |d| Set(Some(d))),
+        due_date: fields.due_date.map_or(ActiveValue::NotSet, Set),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(row.update(conn).await?.into())
 }
 
 pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
@@ -160,23 +183,25 @@ pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 pub async fn assignees(
     conn: &impl ConnectionTrait,
     task_ids: &[i64],
-) -> Result<Vec<task_assignee::Model>, DbErr> {
-    task_assignee::Entity::find()
+) -> Result<Vec<Assignment>, DbErr> {
+    let rows = task_assignee::Entity::find()
         .filter(task_assignee::Column::TaskId.is_in(task_ids.iter().copied()))
         .order_by_asc(task_assignee::Column::UserId)
         .all(conn)
-        .await
+        .await?;
+    Ok(all(rows))
 }
 
 pub async fn tag_links(
     conn: &impl ConnectionTrait,
     task_ids: &[i64],
-) -> Result<Vec<task_tag::Model>, DbErr> {
-    task_tag::Entity::find()
+) -> Result<Vec<Labelling>, DbErr> {
+    let rows = task_tag::Entity::find()
         .filter(task_tag::Column::TaskId.is_in(task_ids.iter().copied()))
         .order_by_asc(task_tag::Column::TagId)
         .all(conn)
-        .await
+        .await?;
+    Ok(all(rows))
 }
 
 pub async fn add_assignee(

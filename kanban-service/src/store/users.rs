@@ -1,9 +1,12 @@
+//! What the board knows of users of the account manager.
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, Set,
 };
 
+use crate::boards::User;
 use crate::entity::user;
 
 /// Records what is known of a user as of `as_of`: inserts the user, or
@@ -46,26 +49,28 @@ pub async fn remember(
     Ok(())
 }
 
-pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find_by_id(id).one(conn).await
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<User>, DbErr> {
+    Ok(user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Into::into))
 }
 
-pub async fn by_email(
-    conn: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find()
+pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<User>, DbErr> {
+    Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .one(conn)
-        .await
+        .await?
+        .map(Into::into))
 }
 
 pub async fn by_ids(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
-) -> Result<Vec<user::Model>, DbErr> {
-    user::Entity::find()
+) -> Result<Vec<User>, DbErr> {
+    let rows = user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
         .all(conn)
-        .await
+        .await?;
+    Ok(super::rows::all(rows))
 }

@@ -4,32 +4,27 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Stack, User, expect, id, spawn_stack};
+use crate::helpers::{User, expect, id, spawn_stack};
 
 const HIDDEN: &str = "Organization not found or you are not authorized to see this organization";
 const NOT_MEMBER: &str = "Authorization failed, you are not a member of this organization";
 const NOT_ADMIN: &str = "Authorization failed, you are not admin of this organization";
 const NOT_EDITOR: &str = "Authorization failed, only task owner and assignee can edit this task";
+const NO_CATEGORY: &str = "Category not found";
+const NO_TAG: &str = "Tag not found";
+const NO_TASK: &str = "Task not found";
 
-async fn check(
-    stack: &Stack,
-    who: (&str, &User),
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    status: StatusCode,
-    msg: Option<&str>,
-) {
-    let response = stack
-        .send(method.clone(), path, Some(&who.1.token), body)
-        .await;
-    let actual = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(actual, status, "{} {method} {path}: {answer}", who.0);
-    if let Some(msg) = msg {
-        assert_eq!(answer["msg"], msg, "{} {method} {path}", who.0);
-    }
-}
+/// Who asks, how, and the status and `msg` (when given) they must get.
+/// Paths name the fixture's ids as `{org}`, `{todo}`, `{spare}`, `{tag}`,
+/// `{task}`, `{member}` and `{owner}`.
+type Row = (
+    &'static str,
+    Method,
+    &'static str,
+    Option<Value>,
+    StatusCode,
+    Option<&'static str>,
+);
 
 #[tokio::test]
 async fn every_route_answers_each_role_as_documented() {
@@ -46,575 +41,154 @@ async fn every_route_answers_each_role_as_documented() {
     for user in [&member, &owner, &assignee] {
         stack.add_member(&admin, org, user, "member").await;
     }
-    let task = stack.task(&owner, org, todo, "Owned").await;
-    let task_id = id(&task);
-    expect(
-        stack
-            .post(
-                &format!("/tasks/{task_id}/assignee"),
-                &owner,
-                json!({"UserEmail": assignee.email}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let tag = expect(
-        stack
-            .post(
-                "/tags",
-                &admin,
-                json!({"name": "T", "color": "#00FF00", "OrganizationId": org}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let tag_id = id(&tag);
+    let task = id(&stack.task(&owner, org, todo, "Owned").await);
+    let assign = json!({"UserEmail": assignee.email});
+    let path = format!("/tasks/{task}/assignee");
+    expect(stack.post(&path, &owner, assign).await, StatusCode::CREATED).await;
+    let tag = json!({"name": "T", "color": "#00FF00", "OrganizationId": org});
+    let tag = id(&expect(stack.post("/tags", &admin, tag).await, StatusCode::CREATED).await);
+    let spare = json!({"name": "Spare", "OrganizationId": org});
     let spare = expect(
-        stack
-            .post(
-                "/categories",
-                &admin,
-                json!({"name": "Spare", "OrganizationId": org}),
-            )
-            .await,
+        stack.post("/categories", &admin, spare).await,
         StatusCode::CREATED,
     )
     .await;
-    let spare_id = id(&spare);
+    let spare = id(&spare);
 
-    use StatusCode as S;
-    let out = ("outsider", &outsider);
-    let mem = ("member", &member);
-    let adm = ("admin", &admin);
-    let own = ("owner", &owner);
-    let asg = ("assignee", &assignee);
-
-    // Organization reads.
-    for path in [
-        format!("/organizations/{org}"),
-        format!("/organizations/{org}/members"),
-    ] {
-        check(
-            &stack,
-            out,
-            Method::GET,
-            &path,
-            None,
-            S::UNAUTHORIZED,
-            Some(HIDDEN),
-        )
-        .await;
-        check(&stack, mem, Method::GET, &path, None, S::OK, None).await;
-    }
-    let listed = expect(stack.get("/organizations", &outsider).await, S::OK).await;
+    let listed = expect(stack.get("/organizations", &outsider).await, StatusCode::OK).await;
     assert_eq!(
         listed,
         json!([]),
         "an outsider's list does not show the organization"
     );
 
-    // Organization writes: admins only.
-    let edit = json!({"name": "Renamed"});
-    check(
-        &stack,
-        out,
-        Method::PUT,
-        &format!("/organizations/{org}"),
-        Some(edit.clone()),
-        S::UNAUTHORIZED,
-        Some(HIDDEN),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::PUT,
-        &format!("/organizations/{org}"),
-        Some(edit.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::PUT,
-        &format!("/organizations/{org}"),
-        Some(edit),
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::DELETE,
-        &format!("/organizations/{org}"),
-        None,
-        S::UNAUTHORIZED,
-        Some(HIDDEN),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::DELETE,
-        &format!("/organizations/{org}"),
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-
-    // Members: admins manage them.
-    let add = json!({"UserEmail": "outsider@mail.com"});
-    check(
-        &stack,
-        out,
-        Method::POST,
-        &format!("/organizations/{org}/members"),
-        Some(add.clone()),
-        S::UNAUTHORIZED,
-        Some(HIDDEN),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::POST,
-        &format!("/organizations/{org}/members"),
-        Some(add),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    let promote = json!({"role": "admin"});
-    let member_path = format!("/organizations/{org}/members/{}", member.id);
-    check(
-        &stack,
-        out,
-        Method::PATCH,
-        &member_path,
-        Some(promote.clone()),
-        S::UNAUTHORIZED,
-        Some(HIDDEN),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::PATCH,
-        &format!("/organizations/{org}/members/{}", owner.id),
-        Some(promote.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::DELETE,
-        &member_path,
-        None,
-        S::UNAUTHORIZED,
-        Some(HIDDEN),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::DELETE,
-        &format!("/organizations/{org}/members/{}", owner.id),
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-
-    // Categories and tags: members read, admins write; foreign ids are not found.
-    for path in [
-        format!("/categories?OrganizationId={org}"),
-        format!("/tags?OrganizationId={org}"),
-    ] {
-        check(
-            &stack,
-            out,
-            Method::GET,
-            &path,
-            None,
-            S::UNAUTHORIZED,
-            Some(NOT_MEMBER),
-        )
-        .await;
-        check(&stack, mem, Method::GET, &path, None, S::OK, None).await;
-    }
-    let category = json!({"name": "New", "OrganizationId": org});
-    check(
-        &stack,
-        out,
-        Method::POST,
-        "/categories",
-        Some(category.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_MEMBER),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::POST,
-        "/categories",
-        Some(category),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    let new_tag = json!({"name": "New", "color": "#000000", "OrganizationId": org});
-    check(
-        &stack,
-        out,
-        Method::POST,
-        "/tags",
-        Some(new_tag.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_MEMBER),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::POST,
-        "/tags",
-        Some(new_tag),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    let rename = json!({"name": "Renamed"});
-    check(
-        &stack,
-        out,
-        Method::PATCH,
-        &format!("/categories/{spare_id}"),
-        Some(rename.clone()),
-        S::NOT_FOUND,
-        Some("Category not found"),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::PATCH,
-        &format!("/categories/{spare_id}"),
-        Some(rename.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::PATCH,
-        &format!("/categories/{spare_id}"),
-        Some(rename.clone()),
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::PUT,
-        &format!("/tags/{tag_id}"),
-        Some(rename.clone()),
-        S::NOT_FOUND,
-        Some("Tag not found"),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::PUT,
-        &format!("/tags/{tag_id}"),
-        Some(rename.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::PUT,
-        &format!("/tags/{tag_id}"),
-        Some(rename),
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::DELETE,
-        &format!("/categories/{spare_id}"),
-        None,
-        S::NOT_FOUND,
-        Some("Category not found"),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::DELETE,
-        &format!("/categories/{spare_id}"),
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_ADMIN),
-    )
-    .await;
-
-    // Tasks: members read and create; only the owner and assignees change a task.
-    check(
-        &stack,
-        out,
-        Method::GET,
-        &format!("/tasks?OrganizationId={org}"),
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_MEMBER),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::GET,
-        &format!("/tasks?OrganizationId={org}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::GET,
-        &format!("/tasks/{task_id}"),
-        None,
-        S::NOT_FOUND,
-        Some("Task not found"),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::GET,
-        &format!("/tasks/{task_id}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    let draft = json!({"title": "X", "OrganizationId": org, "CategoryId": todo});
-    check(
-        &stack,
-        out,
-        Method::POST,
-        "/tasks",
-        Some(draft.clone()),
-        S::UNAUTHORIZED,
-        Some(NOT_MEMBER),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::POST,
-        "/tasks",
-        Some(draft),
-        S::CREATED,
-        None,
-    )
-    .await;
-
-    let task_path = format!("/tasks/{task_id}");
-    let changes = [
-        (Method::PUT, task_path.clone(), json!({"title": "Edited"})),
-        (Method::PATCH, task_path.clone(), json!({"position": 1})),
-        (
-            Method::POST,
-            format!("{task_path}/addTag"),
-            json!({"TagId": tag_id}),
-        ),
-        (
-            Method::POST,
-            format!("{task_path}/assignee"),
-            json!({"UserEmail": "assignee@mail.com"}),
-        ),
+    let users: [(&str, &User); 5] = [
+        ("outsider", &outsider),
+        ("member", &member),
+        ("admin", &admin),
+        ("owner", &owner),
+        ("assignee", &assignee),
     ];
-    for (method, path, body) in changes {
-        check(
-            &stack,
-            out,
-            method.clone(),
-            &path,
-            Some(body.clone()),
-            S::NOT_FOUND,
-            Some("Task not found"),
-        )
-        .await;
-        check(
-            &stack,
-            mem,
-            method.clone(),
-            &path,
-            Some(body.clone()),
-            S::UNAUTHORIZED,
-            Some(NOT_EDITOR),
-        )
-        .await;
-        check(
-            &stack,
-            adm,
-            method.clone(),
-            &path,
-            Some(body.clone()),
-            S::UNAUTHORIZED,
-            Some(NOT_EDITOR),
-        )
-        .await;
-        let ok = if method == Method::POST {
-            S::CREATED
-        } else {
-            S::OK
-        };
-        check(
-            &stack,
-            own,
-            method.clone(),
-            &path,
-            Some(body.clone()),
-            ok,
-            None,
-        )
-        .await;
-        check(&stack, asg, method, &path, Some(body), ok, None).await;
-    }
-    for who in [out] {
-        check(
-            &stack,
-            who,
-            Method::DELETE,
-            &format!("{task_path}/removeTag/{tag_id}"),
-            None,
-            S::NOT_FOUND,
-            Some("Task not found"),
-        )
-        .await;
-    }
-    check(
-        &stack,
-        mem,
-        Method::DELETE,
-        &format!("{task_path}/removeTag/{tag_id}"),
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_EDITOR),
-    )
-    .await;
-    check(
-        &stack,
-        asg,
-        Method::DELETE,
-        &format!("{task_path}/removeTag/{tag_id}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        out,
-        Method::DELETE,
-        &task_path,
-        None,
-        S::NOT_FOUND,
-        Some("Task not found"),
-    )
-    .await;
-    check(
-        &stack,
-        mem,
-        Method::DELETE,
-        &task_path,
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_EDITOR),
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::DELETE,
-        &task_path,
-        None,
-        S::UNAUTHORIZED,
-        Some(NOT_EDITOR),
-    )
-    .await;
-    check(&stack, asg, Method::DELETE, &task_path, None, S::OK, None).await;
+    let fill = |template: &str| {
+        [
+            ("{org}", org),
+            ("{todo}", todo),
+            ("{spare}", spare),
+            ("{tag}", tag),
+            ("{task}", task),
+            ("{member}", member.id),
+            ("{owner}", owner.id),
+        ]
+        .iter()
+        .fold(template.to_owned(), |path, (name, value)| {
+            path.replace(name, &value.to_string())
+        })
+    };
+    let edit = || Some(json!({"name": "Renamed"}));
+    let add = || Some(json!({"UserEmail": "outsider@mail.com"}));
+    let promote = || Some(json!({"role": "admin"}));
+    let category = || Some(json!({"name": "New", "OrganizationId": org}));
+    let new_tag = || Some(json!({"name": "New", "color": "#000000", "OrganizationId": org}));
+    let draft = || Some(json!({"title": "X", "OrganizationId": org, "CategoryId": todo}));
+    let title = || Some(json!({"title": "Edited"}));
+    let first = || Some(json!({"position": 1}));
+    let link = || Some(json!({"TagId": tag}));
+    let assign = || Some(json!({"UserEmail": "assignee@mail.com"}));
 
-    // Admin-only writes that remove things, last.
-    check(
-        &stack,
-        adm,
-        Method::PATCH,
-        &member_path,
-        Some(promote),
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::DELETE,
-        &format!("/organizations/{org}/members/{}", owner.id),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::DELETE,
-        &format!("/tags/{tag_id}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::DELETE,
-        &format!("/categories/{spare_id}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
-    check(
-        &stack,
-        adm,
-        Method::DELETE,
-        &format!("/organizations/{org}"),
-        None,
-        S::OK,
-        None,
-    )
-    .await;
+    use Method as M;
+    use StatusCode as S;
+    let (ok, created, denied, missing) = (S::OK, S::CREATED, S::UNAUTHORIZED, S::NOT_FOUND);
+    #[rustfmt::skip]
+    let rows: Vec<Row> = vec![
+        // Organization reads.
+        ("outsider", M::GET, "/organizations/{org}", None, denied, Some(HIDDEN)),
+        ("member", M::GET, "/organizations/{org}", None, ok, None),
+        ("outsider", M::GET, "/organizations/{org}/members", None, denied, Some(HIDDEN)),
+        ("member", M::GET, "/organizations/{org}/members", None, ok, None),
+        // Organization writes: admins only.
+        ("outsider", M::PUT, "/organizations/{org}", edit(), denied, Some(HIDDEN)),
+        ("member", M::PUT, "/organizations/{org}", edit(), denied, Some(NOT_ADMIN)),
+        ("admin", M::PUT, "/organizations/{org}", edit(), ok, None),
+        ("outsider", M::DELETE, "/organizations/{org}", None, denied, Some(HIDDEN)),
+        ("member", M::DELETE, "/organizations/{org}", None, denied, Some(NOT_ADMIN)),
+        // Members: admins manage them.
+        ("outsider", M::POST, "/organizations/{org}/members", add(), denied, Some(HIDDEN)),
+        ("member", M::POST, "/organizations/{org}/members", add(), denied, Some(NOT_ADMIN)),
+        ("outsider", M::PATCH, "/organizations/{org}/members/{member}", promote(), denied, Some(HIDDEN)),
+        ("member", M::PATCH, "/organizations/{org}/members/{owner}", promote(), denied, Some(NOT_ADMIN)),
+        ("outsider", M::DELETE, "/organizations/{org}/members/{member}", None, denied, Some(HIDDEN)),
+        ("member", M::DELETE, "/organizations/{org}/members/{owner}", None, denied, Some(NOT_ADMIN)),
+        // Categories and tags: members read, admins write; foreign ids are not found.
+        ("outsider", M::GET, "/categories?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
+        ("member", M::GET, "/categories?OrganizationId={org}", None, ok, None),
+        ("outsider", M::GET, "/tags?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
+        ("member", M::GET, "/tags?OrganizationId={org}", None, ok, None),
+        ("outsider", M::POST, "/categories", category(), denied, Some(NOT_MEMBER)),
+        ("member", M::POST, "/categories", category(), denied, Some(NOT_ADMIN)),
+        ("outsider", M::POST, "/tags", new_tag(), denied, Some(NOT_MEMBER)),
+        ("member", M::POST, "/tags", new_tag(), denied, Some(NOT_ADMIN)),
+        ("outsider", M::PATCH, "/categories/{spare}", edit(), missing, Some(NO_CATEGORY)),
+        ("member", M::PATCH, "/categories/{spare}", edit(), denied, Some(NOT_ADMIN)),
+        ("admin", M::PATCH, "/categories/{spare}", edit(), ok, None),
+        ("outsider", M::PUT, "/tags/{tag}", edit(), missing, Some(NO_TAG)),
+        ("member", M::PUT, "/tags/{tag}", edit(), denied, Some(NOT_ADMIN)),
+        ("admin", M::PUT, "/tags/{tag}", edit(), ok, None),
+        ("outsider", M::DELETE, "/categories/{spare}", None, missing, Some(NO_CATEGORY)),
+        ("member", M::DELETE, "/categories/{spare}", None, denied, Some(NOT_ADMIN)),
+        // Tasks: members read and create; only the owner and assignees change a task.
+        ("outsider", M::GET, "/tasks?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
+        ("member", M::GET, "/tasks?OrganizationId={org}", None, ok, None),
+        ("outsider", M::GET, "/tasks/{task}", None, missing, Some(NO_TASK)),
+        ("member", M::GET, "/tasks/{task}", None, ok, None),
+        ("outsider", M::POST, "/tasks", draft(), denied, Some(NOT_MEMBER)),
+        ("member", M::POST, "/tasks", draft(), created, None),
+        ("outsider", M::PUT, "/tasks/{task}", title(), missing, Some(NO_TASK)),
+        ("member", M::PUT, "/tasks/{task}", title(), denied, Some(NOT_EDITOR)),
+        ("admin", M::PUT, "/tasks/{task}", title(), denied, Some(NOT_EDITOR)),
+        ("owner", M::PUT, "/tasks/{task}", title(), ok, None),
+        ("assignee", M::PUT, "/tasks/{task}", title(), ok, None),
+        ("outsider", M::PATCH, "/tasks/{task}", first(), missing, Some(NO_TASK)),
+        ("member", M::PATCH, "/tasks/{task}", first(), denied, Some(NOT_EDITOR)),
+        ("admin", M::PATCH, "/tasks/{task}", first(), denied, Some(NOT_EDITOR)),
+        ("owner", M::PATCH, "/tasks/{task}", first(), ok, None),
+        ("assignee", M::PATCH, "/tasks/{task}", first(), ok, None),
+        ("outsider", M::POST, "/tasks/{task}/addTag", link(), missing, Some(NO_TASK)),
+        ("member", M::POST, "/tasks/{task}/addTag", link(), denied, Some(NOT_EDITOR)),
+        ("admin", M::POST, "/tasks/{task}/addTag", link(), denied, Some(NOT_EDITOR)),
+        ("owner", M::POST, "/tasks/{task}/addTag", link(), created, None),
+        ("assignee", M::POST, "/tasks/{task}/addTag", link(), created, None),
+        ("outsider", M::POST, "/tasks/{task}/assignee", assign(), missing, Some(NO_TASK)),
+        ("member", M::POST, "/tasks/{task}/assignee", assign(), denied, Some(NOT_EDITOR)),
+        ("admin", M::POST, "/tasks/{task}/assignee", assign(), denied, Some(NOT_EDITOR)),
+        ("owner", M::POST, "/tasks/{task}/assignee", assign(), created, None),
+        ("assignee", M::POST, "/tasks/{task}/assignee", assign(), created, None),
+        ("outsider", M::DELETE, "/tasks/{task}/removeTag/{tag}", None, missing, Some(NO_TASK)),
+        ("member", M::DELETE, "/tasks/{task}/removeTag/{tag}", None, denied, Some(NOT_EDITOR)),
+        ("assignee", M::DELETE, "/tasks/{task}/removeTag/{tag}", None, ok, None),
+        ("outsider", M::DELETE, "/tasks/{task}", None, missing, Some(NO_TASK)),
+        ("member", M::DELETE, "/tasks/{task}", None, denied, Some(NOT_EDITOR)),
+        ("admin", M::DELETE, "/tasks/{task}", None, denied, Some(NOT_EDITOR)),
+        ("assignee", M::DELETE, "/tasks/{task}", None, ok, None),
+        // Admin-only writes that remove things, last.
+        ("admin", M::PATCH, "/organizations/{org}/members/{member}", promote(), ok, None),
+        ("admin", M::DELETE, "/organizations/{org}/members/{owner}", None, ok, None),
+        ("admin", M::DELETE, "/tags/{tag}", None, ok, None),
+        ("admin", M::DELETE, "/categories/{spare}", None, ok, None),
+        ("admin", M::DELETE, "/organizations/{org}", None, ok, None),
+    ];
+
+    for (n, (who, method, template, body, status, msg)) in rows.into_iter().enumerate() {
+        let path = fill(template);
+        let row = format!("row {n}: {who} {method} {template} ({path})");
+        let user = users.iter().find(|(name, _)| *name == who).expect(&row).1;
+        let response = stack.send(method, &path, Some(&user.token), body).await;
+        let actual = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(actual, status, "{row}: {answer}");
+        if let Some(msg) = msg {
+            assert_eq!(answer["msg"], msg, "{row}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,9 +1,14 @@
-//! Concurrent moves keep positions dense and ordered.
+//! Concurrent moves keep positions dense and ordered; a demotion racing
+//! an admin's actions is either seen by them or waited for, never missed.
 
-use reqwest::StatusCode;
-use serde_json::json;
+use std::time::{Duration, Instant};
 
-use crate::helpers::{expect, id, spawn_stack};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Stack, User, expect, id, spawn_stack};
+
+const NOT_ADMIN: &str = "Authorization failed, you are not admin of this organization";
 
 #[tokio::test]
 async fn concurrent_moves_leave_a_gap_free_order() {
@@ -95,4 +100,290 @@ async fn concurrent_creates_append_without_duplicate_positions() {
         .map(|t| t["position"].as_i64().unwrap())
         .collect();
     assert_eq!(positions, (1..=12).collect::<Vec<i64>>());
+}
+
+/// The members' role labels by email (`Owner`, `Admin` or `Member`).
+async fn roles(stack: &Stack, org: i64, asker: &User) -> Vec<(String, String)> {
+    let path = format!("/organizations/{org}/members");
+    let members = expect(stack.get(&path, asker).await, StatusCode::OK).await;
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap().to_owned(),
+                m["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Two admins act against each other at once: Ada demotes Bob while Bob
+/// demotes (or removes) Ada. Whichever commits first, the other is no
+/// longer an admin when its turn comes, so exactly one succeeds and the
+/// other is refused as not an admin. Both succeeding would mean one of
+/// them acted after its own demotion had committed (a role read before the
+/// lock and acted on after it); the organization's creator stays admin
+/// throughout, so no last-admin rule can hide that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_racing_to_demote_each_other_never_both_win() {
+    let stack = spawn_stack().await;
+    let cy = stack.user("Cy", "Creator", "cy@mail.com").await;
+    let ada = stack.user("Ada", "A", "ada@mail.com").await;
+    let bob = stack.user("Bob", "B", "bob@mail.com").await;
+    let org = id(&stack.organization(&cy, "Board").await);
+    stack.add_member(&cy, org, &ada, "admin").await;
+    stack.add_member(&cy, org, &bob, "admin").await;
+    let member = |user: &User| format!("/organizations/{org}/members/{}", user.id);
+    let demote = json!({"role": "member"});
+
+    for round in 0..24 {
+        // Every other round Bob's move is to remove Ada instead.
+        let removes = round % 2 == 1;
+        let (method, body) = if removes {
+            (Method::DELETE, None)
+        } else {
+            (Method::PATCH, Some(demote.clone()))
+        };
+        let (ada_path, bob_path) = (member(&ada), member(&bob));
+        let (by_ada, by_bob) = tokio::join!(
+            async { answer(stack.patch(&bob_path, &ada, demote.clone()).await).await },
+            async { answer(stack.send(method, &ada_path, Some(&bob.token), body).await).await },
+        );
+        let (winner, loser, refusal) = match (by_ada.0, by_bob.0) {
+            (StatusCode::OK, StatusCode::UNAUTHORIZED) => (&ada, &bob, &by_bob.1),
+            (StatusCode::UNAUTHORIZED, StatusCode::OK) => (&bob, &ada, &by_ada.1),
+            _ => panic!("round {round}: exactly one may win: Ada {by_ada:?}, Bob {by_bob:?}"),
+        };
+        // Ada, once removed, no longer sees the organization at all.
+        let expected = if removes && loser.id == ada.id {
+            "Organization not found or you are not authorized to see this organization"
+        } else {
+            NOT_ADMIN
+        };
+        assert_eq!(refusal["msg"], expected, "round {round}");
+
+        let lost = if removes && winner.id == bob.id {
+            None
+        } else {
+            Some("Member")
+        };
+        let mut expected = vec![
+            ("cy@mail.com".to_owned(), "Owner".to_owned()),
+            (winner.email.clone(), "Admin".to_owned()),
+        ];
+        expected.extend(lost.map(|role| (loser.email.clone(), role.to_owned())));
+        let mut actual = roles(&stack, org, &cy).await;
+        expected.sort();
+        actual.sort();
+        assert_eq!(actual, expected, "round {round}");
+
+        // Back to two admins for the next round.
+        if lost.is_some() {
+            let promote = json!({"role": "admin"});
+            expect(
+                stack.patch(&member(loser), &cy, promote).await,
+                StatusCode::OK,
+            )
+            .await;
+        } else {
+            stack.add_member(&cy, org, loser, "admin").await;
+        }
+    }
+}
+
+/// One request of Bob's: what, when it was sent, and the answer.
+#[derive(Debug)]
+struct Attempt {
+    what: String,
+    sent: Instant,
+    status: StatusCode,
+    msg: Value,
+}
+
+/// Bob, an admin, adds members, creates categories and deletes tags (two
+/// streams of requests, one after the other in each) while Ada demotes him.
+/// Every answer is a success or "not admin"; in each stream, once refused,
+/// Bob stays refused; every request sent after Ada's demotion was answered
+/// is refused; exactly the accepted requests left an effect; and every
+/// category Bob created sits before the one Ada creates right after the
+/// demotion, so none of his effects is ordered after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_admin_is_refused_from_the_demotions_commit_on() {
+    const ROUNDS: usize = 6;
+    const PER_STREAM: usize = 6;
+    let stack = spawn_stack().await;
+    let ada = stack.user("Ada", "A", "ada@mail.com").await;
+    let bob = stack.user("Bob", "B", "bob@mail.com").await;
+    let org = id(&stack.organization(&ada, "Board").await);
+    stack.add_member(&ada, org, &bob, "admin").await;
+    let bob_path = format!("/organizations/{org}/members/{}", bob.id);
+
+    for round in 0..ROUNDS {
+        // What Bob may act on this round: tags to delete, accounts to add.
+        let mut tags = Vec::new();
+        let mut emails = Vec::new();
+        for n in 0..PER_STREAM {
+            let tag =
+                json!({"name": format!("r{round}t{n}"), "color": "#123456", "OrganizationId": org});
+            tags.push(id(&expect(
+                stack.post("/tags", &ada, tag).await,
+                StatusCode::CREATED,
+            )
+            .await));
+            if n % 3 == 0 {
+                let email = format!("r{round}n{n}@mail.com");
+                let body = json!({"first_name": "New", "last_name": "Member", "email": email, "password": crate::helpers::PASSWORD});
+                expect(
+                    stack
+                        .send(Method::POST, "/register", None, Some(body))
+                        .await,
+                    StatusCode::CREATED,
+                )
+                .await;
+                emails.push(email);
+            }
+        }
+
+        let stream = |first: usize| {
+            let (tags, emails, bob) = (&tags, &emails, &bob);
+            let stack = &stack;
+            async move {
+                let mut attempts = Vec::new();
+                for n in (first..PER_STREAM).step_by(2) {
+                    let (what, method, path, body) = match n % 3 {
+                        0 => (
+                            format!("add {}", emails[n / 3]),
+                            Method::POST,
+                            format!("/organizations/{org}/members"),
+                            Some(json!({"UserEmail": emails[n / 3]})),
+                        ),
+                        1 => (
+                            format!("create r{round}c{n}"),
+                            Method::POST,
+                            "/categories".to_owned(),
+                            Some(json!({"name": format!("r{round}c{n}"), "OrganizationId": org})),
+                        ),
+                        _ => (
+                            format!("delete tag {}", tags[n]),
+                            Method::DELETE,
+                            format!("/tags/{}", tags[n]),
+                            None,
+                        ),
+                    };
+                    let sent = Instant::now();
+                    let (status, msg) =
+                        answer(stack.send(method, &path, Some(&bob.token), body).await).await;
+                    attempts.push(Attempt {
+                        what,
+                        sent,
+                        status,
+                        msg: msg["msg"].clone(),
+                    });
+                }
+                attempts
+            }
+        };
+        let demotion = async {
+            // Let Bob's first requests get going; a little later each round.
+            tokio::time::sleep(Duration::from_millis(2 * round as u64)).await;
+            let response = stack
+                .patch(&bob_path, &ada, json!({"role": "member"}))
+                .await;
+            let status = response.status();
+            let answered = Instant::now();
+            let fence = json!({"name": format!("fence{round}"), "OrganizationId": org});
+            expect(
+                stack.post("/categories", &ada, fence).await,
+                StatusCode::CREATED,
+            )
+            .await;
+            (status, answered)
+        };
+        let ((demoted, answered), even, odd) = tokio::join!(demotion, stream(0), stream(1));
+        assert_eq!(demoted, StatusCode::OK, "round {round}");
+
+        for attempts in [&even, &odd] {
+            let mut refused = false;
+            for attempt in attempts.iter() {
+                let accepted = attempt.status.is_success();
+                assert!(
+                    accepted
+                        || (attempt.status == StatusCode::UNAUTHORIZED && attempt.msg == NOT_ADMIN),
+                    "round {round}: {attempt:?}"
+                );
+                assert!(
+                    !(refused && accepted),
+                    "round {round}: accepted after a refusal: {attempt:?}"
+                );
+                assert!(
+                    !(accepted && attempt.sent > answered),
+                    "round {round}: accepted though sent after the demotion was answered: {attempt:?}"
+                );
+                refused |= !accepted;
+            }
+        }
+
+        // Exactly the accepted requests left an effect.
+        let accepted = |what: &str| {
+            even.iter()
+                .chain(&odd)
+                .any(|a| a.what == what && a.status.is_success())
+        };
+        let path = format!("/categories?OrganizationId={org}");
+        let categories = expect(stack.get(&path, &ada).await, StatusCode::OK).await;
+        let names: Vec<&str> = categories
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let fence = names
+            .iter()
+            .position(|n| *n == format!("fence{round}"))
+            .unwrap();
+        for n in (1..PER_STREAM).step_by(3) {
+            let name = format!("r{round}c{n}");
+            let at = names.iter().position(|c| *c == name);
+            assert_eq!(
+                at.is_some(),
+                accepted(&format!("create {name}")),
+                "round {round}: {name}"
+            );
+            assert!(
+                at.is_none_or(|at| at < fence),
+                "round {round}: {name} after the demotion: {names:?}"
+            );
+        }
+        let path = format!("/tags?OrganizationId={org}");
+        let left = expect(stack.get(&path, &ada).await, StatusCode::OK).await;
+        let left: Vec<i64> = left.as_array().unwrap().iter().map(id).collect();
+        for n in (2..PER_STREAM).step_by(3) {
+            let deleted = !left.contains(&tags[n]);
+            assert_eq!(
+                deleted,
+                accepted(&format!("delete tag {}", tags[n])),
+                "round {round}: tag {n}"
+            );
+        }
+        let members = roles(&stack, org, &ada).await;
+        for email in &emails {
+            let added = members.iter().any(|(e, _)| e == email);
+            assert_eq!(
+                added,
+                accepted(&format!("add {email}")),
+                "round {round}: {email}"
+            );
+        }
+        assert!(members.contains(&("bob@mail.com".to_owned(), "Member".to_owned())));
+
+        let promote = json!({"role": "admin"});
+        expect(stack.patch(&bob_path, &ada, promote).await, StatusCode::OK).await;
+    }
 }

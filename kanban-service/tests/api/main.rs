@@ -1,12 +1,13 @@
 //! HTTP tests of the kanban service against a real account manager: both
 //! boot on free ports with fresh databases (SQLite, or PostgreSQL when
 //! `TEST_DATABASE_URL` names a server) and share Redis when `TEST_REDIS_URL`
-//! is set.
+//! is set (otherwise kanban follows the account manager's HTTP feed).
 
 mod authorization;
 mod bad_input;
 mod concurrency;
 mod helpers;
+mod openapi;
 mod revocation;
 mod tokens;
 mod walkthrough;

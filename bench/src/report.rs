@@ -1,0 +1,91 @@
+//! The results: a Markdown table on stdout and a JSON document in a file.
+
+use serde_json::{Value, json};
+
+use crate::measure::Outcome;
+use crate::options::{Options, Scale};
+
+pub(crate) fn report(
+    options: &Options,
+    scale: Scale,
+    outcomes: &[Outcome],
+    argon2: f64,
+    cores: usize,
+    rss: &Value,
+) -> anyhow::Result<()> {
+    let ceiling = |service: &str| {
+        outcomes
+            .iter()
+            .find(|o| o.service == service && o.name.starts_with("healthz"))
+            .map(Outcome::rate)
+    };
+    let mut table = String::new();
+    table.push_str("| scenario | service | req/s | p50 ms | p99 ms | errors | vs /healthz |\n");
+    table.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+    let mut rows = Vec::new();
+    for outcome in outcomes {
+        let ratio = ceiling(outcome.service)
+            .map(|c| outcome.rate() / c)
+            .unwrap_or(0.0);
+        table.push_str(&format!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} % |\n",
+            outcome.name,
+            outcome.service,
+            outcome.rate(),
+            outcome.p50_ms,
+            outcome.p99_ms,
+            outcome.errors,
+            ratio * 100.0
+        ));
+        rows.push(json!({
+            "scenario": outcome.name, "service": outcome.service, "requests": outcome.requests,
+            "requests_per_second": outcome.rate(), "p50_ms": outcome.p50_ms, "p99_ms": outcome.p99_ms,
+            "errors": outcome.errors, "ratio_to_healthz": ratio,
+        }));
+    }
+    let login = outcomes
+        .iter()
+        .find(|o| o.name.starts_with("login"))
+        .map(Outcome::rate)
+        .unwrap_or(0.0);
+    let kib = |service: &str| {
+        rss[service]
+            .as_u64()
+            .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let summary = format!(
+        "\nargon2id raw rate (m=19456 KiB, t=2, p=1, {cores} threads): {argon2:.1} hashes/s; logins reach {:.0} % of it.\n\
+         Peak resident memory: auth-service {}, kanban-service {}.\n\
+         Mode: {}; concurrency {}; {:?} per scenario; board: {} users, {} organizations, {} tasks.\n",
+        if argon2 > 0.0 {
+            login / argon2 * 100.0
+        } else {
+            0.0
+        },
+        kib("auth"),
+        kib("kanban"),
+        if options.short { "short" } else { "full" },
+        scale.concurrency,
+        scale.duration,
+        scale.users,
+        scale.organizations,
+        scale.tasks,
+    );
+    let document = json!({
+        "mode": if options.short { "short" } else { "full" },
+        "cores": cores,
+        "concurrency": scale.concurrency,
+        "seconds_per_scenario": scale.duration.as_secs_f64(),
+        "board": {"users": scale.users, "organizations": scale.organizations, "tasks": scale.tasks},
+        "argon2id_hashes_per_second": argon2,
+        "login_fraction_of_argon2": if argon2 > 0.0 { login / argon2 } else { 0.0 },
+        "peak_rss_kib": rss,
+        "scenarios": rows,
+    });
+    std::fs::write(&options.out, serde_json::to_string_pretty(&document)?)?;
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{table}{summary}JSON: {}", options.out)?;
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! The scenarios, in the order they run and are reported.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::PASSWORD;
+use crate::measure::{Outcome, Recorder, json_of, ok, scenario};
+use crate::options::Scale;
+use crate::seed::World;
+
+/// A scenario whose workers each GET one URL until the deadline, expecting
+/// 200: `target(worker)` gives the worker's URL and the access token to
+/// send, if any.
+async fn get_scenario(
+    name: &'static str,
+    service: &'static str,
+    scale: Scale,
+    client: &Client,
+    target: impl Fn(usize) -> (String, Option<String>),
+) -> Outcome {
+    scenario(name, service, scale, |i, deadline| {
+        let (client, (url, token)) = (client.clone(), target(i));
+        async move {
+            let mut rec = Recorder::default();
+            while Instant::now() < deadline {
+                let mut request = client.get(&url);
+                if let Some(token) = &token {
+                    request = request.header("access_token", token);
+                }
+                rec.time(ok(request, StatusCode::OK)).await;
+            }
+            rec
+        }
+    })
+    .await
+}
+
+pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    let w = &world;
+    let (auth, kanban) = (w.auth.as_str(), w.kanban.as_str());
+    for (name, service, url) in [
+        ("healthz (ceiling)", "auth", format!("{auth}/healthz")),
+        ("healthz (ceiling)", "kanban", format!("{kanban}/healthz")),
+        (
+            "JWKS fetch",
+            "auth",
+            format!("{auth}/.well-known/jwks.json"),
+        ),
+    ] {
+        let target = |_| (url.clone(), None);
+        outcomes.push(get_scenario(name, service, scale, &w.client, target).await);
+    }
+    outcomes.push(
+        scenario("token validate", "auth", scale, |i, deadline| {
+            let (client, url) = (
+                w.client.clone(),
+                format!("{}/api/v1/auth/token/validate", w.auth),
+            );
+            let body = json!({"token": w.users[i % w.users.len()].token});
+            async move {
+                let mut rec = Recorder::default();
+                while Instant::now() < deadline {
+                    rec.time(async {
+                        json_of(client.post(&url).json(&body), StatusCode::OK)
+                            .await
+                            .is_some_and(|v| v["isValid"] == true)
+                    })
+                    .await;
+                }
+                rec
+            }
+        })
+        .await,
+    );
+    outcomes.push(
+        scenario("refresh (rotation)", "auth", scale, |i, deadline| {
+            let (client, url) = (
+                w.client.clone(),
+                format!("{}/api/v1/auth/token/refresh", w.auth),
+            );
+            let mut token = w.users[i % w.users.len()].refresh_token.clone();
+            async move {
+                let mut rec = Recorder::default();
+                while Instant::now() < deadline {
+                    let mut next = None;
+                    rec.time(async {
+                        next = json_of(
+                            client.post(&url).json(&json!({"refreshToken": token})),
+                            StatusCode::OK,
+                        )
+                        .await
+                        .and_then(|v| v["refreshToken"].as_str().map(str::to_owned));
+                        next.is_some()
+                    })
+                    .await;
+                    match next {
+                        Some(fresh) => token = fresh,
+                        None => break,
+                    }
+                }
+                rec
+            }
+        })
+        .await,
+    );
+    outcomes.push(
+        scenario("login (argon2id)", "auth", scale, |i, deadline| {
+            let (client, url) = (
+                w.client.clone(),
+                format!("{}/api/v1/auth/login/email", w.auth),
+            );
+            let emails: Vec<String> = w.users.iter().map(|u| u.email.clone()).collect();
+            async move {
+                let mut rec = Recorder::default();
+                let mut n = i;
+                while Instant::now() < deadline {
+                    let body = json!({"email": emails[n % emails.len()], "password": PASSWORD});
+                    rec.time(ok(client.post(&url).json(&body), StatusCode::OK))
+                        .await;
+                    n += 7;
+                }
+                rec
+            }
+        })
+        .await,
+    );
+    let target = |i: usize| {
+        let board = &w.boards[i % w.boards.len()];
+        let token = w.users[board.owner].token.clone();
+        (format!("{kanban}/organizations"), Some(token))
+    };
+    outcomes.push(get_scenario("list organizations", "kanban", scale, &w.client, target).await);
+    let target = |i: usize| {
+        let board = &w.boards[i % w.boards.len()];
+        let category = board.categories[i % board.categories.len()];
+        let token = w.users[board.owner].token.clone();
+        (format!("{kanban}/tasks?CategoryId={category}"), Some(token))
+    };
+    outcomes.push(
+        get_scenario(
+            "list tasks of a category",
+            "kanban",
+            scale,
+            &w.client,
+            target,
+        )
+        .await,
+    );
+    outcomes.push(scenario("create task", "kanban", scale, |i, deadline| {
+        let board = &w.boards[i % w.boards.len()];
+        let (client, url, token) = (w.client.clone(), format!("{}/tasks", w.kanban), w.users[board.owner].token.clone());
+        let body = json!({"title": "Benchmark task", "OrganizationId": board.id, "CategoryId": board.categories[0]});
+        async move {
+            let mut rec = Recorder::default();
+            while Instant::now() < deadline {
+                rec.time(ok(client.post(&url).header("access_token", &token).json(&body), StatusCode::CREATED)).await;
+            }
+            rec
+        }
+    }).await);
+    outcomes.push(
+        scenario("move task", "kanban", scale, |i, deadline| {
+            let board = &w.boards[i % w.boards.len()];
+            let tasks = board.tasks[1 % board.tasks.len()].clone();
+            let (client, base, token) = (
+                w.client.clone(),
+                w.kanban.clone(),
+                w.users[board.owner].token.clone(),
+            );
+            async move {
+                let mut rec = Recorder::default();
+                let mut n = i;
+                while Instant::now() < deadline && !tasks.is_empty() {
+                    let task = tasks[n % tasks.len()];
+                    let body = json!({"position": (n * 13) % tasks.len() + 1});
+                    let request = client
+                        .patch(format!("{base}/tasks/{task}"))
+                        .header("access_token", &token)
+                        .json(&body);
+                    rec.time(ok(request, StatusCode::OK)).await;
+                    n += 1;
+                }
+                rec
+            }
+        })
+        .await,
+    );
+    outcomes.push(scenario("mixed board workload", "kanban", scale, |i, deadline| {
+        let board = w.boards[i % w.boards.len()].clone();
+        let (client, base, token) = (w.client.clone(), w.kanban.clone(), w.users[board.owner].token.clone());
+        async move {
+            let mut rec = Recorder::default();
+            let mut n = i;
+            while Instant::now() < deadline {
+                let category = n % board.categories.len();
+                let request = match n % 20 {
+                    // 70 % reads of a column, 10 % of the organization list,
+                    // 15 % moves, 5 % creations.
+                    0..=13 => client.get(format!("{base}/tasks?CategoryId={}", board.categories[category])),
+                    14 | 15 => client.get(format!("{base}/organizations")),
+                    16..=18 if !board.tasks[category].is_empty() => {
+                        let tasks = &board.tasks[category];
+                        client
+                            .patch(format!("{base}/tasks/{}", tasks[n % tasks.len()]))
+                            .json(&json!({"position": (n * 7) % tasks.len() + 1}))
+                    }
+                    _ => client.post(format!("{base}/tasks")).json(
+                        &json!({"title": "Mixed", "OrganizationId": board.id, "CategoryId": board.categories[category]}),
+                    ),
+                };
+                rec.time(async {
+                    match request.header("access_token", &token).send().await {
+                        Ok(response) => {
+                            let status = response.status();
+                            response.bytes().await.is_ok() && status.is_success()
+                        }
+                        Err(_) => false,
+                    }
+                })
+                .await;
+                n += 1;
+            }
+            rec
+        }
+    }).await);
+    outcomes
+}

@@ -1,0 +1,174 @@
+//! What the board rules work on: plain values. `store` reads and writes
+//! them; the API turns them into seed 000's JSON.
+
+use chrono::{DateTime, Utc};
+
+/// A member's role in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationRole {
+    Admin,
+    Member,
+}
+
+/// How a category came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategoryKind {
+    /// One of the categories every organization starts with.
+    Default,
+    /// Added by an admin.
+    Custom,
+}
+
+/// Who acts, as their (verified) access token describes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub email: Option<String>,
+    /// Display name ("First Last"); may be empty.
+    pub name: String,
+    /// When the token was issued: what it says is true as of then.
+    pub as_of: DateTime<Utc>,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// Which tasks to list; every given criterion must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskQuery {
+    pub organization_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub tag_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// The creator.
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A column of the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub kind: CategoryKind,
+    pub organization_id: i64,
+    /// 1-based, dense within the organization.
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub id: i64,
+    pub name: String,
+    /// `#RRGGBB`.
+    pub color: String,
+    pub organization_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A card on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub due_date: Option<DateTime<Utc>>,
+    /// 1-based, dense within the category.
+    pub position: i32,
+    pub owner_id: i64,
+    pub category_id: i64,
+    pub organization_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the board knows of a user of the account manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: Option<String>,
+    /// Display name ("First Last"); may be empty.
+    pub name: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub organization_id: i64,
+    pub user_id: i64,
+    pub role: OrganizationRole,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user assigned to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    pub task_id: i64,
+    pub user_id: i64,
+}
+
+/// A tag on a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Labelling {
+    pub task_id: i64,
+    pub tag_id: i64,
+}
+
+/// An organization with its categories (by position) and tags.
+#[derive(Debug, Clone)]
+pub struct OrganizationBoard {
+    pub organization: Organization,
+    pub categories: Vec<Category>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub role: OrganizationRole,
+    pub is_creator: bool,
+}
+
+/// A task with everything a board shows of it.
+#[derive(Debug, Clone)]
+pub struct TaskCard {
+    pub task: Task,
+    /// The category's name.
+    pub category: String,
+    pub owner: Option<User>,
+    pub assignees: Vec<User>,
+    pub tags: Vec<Tag>,
+}
+
+/// A new task, as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct TaskDraft {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub due_date: Option<String>,
+    pub organization_id: Option<i64>,
+    pub category_id: Option<i64>,
+}
+
+/// Changes to a task; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct TaskChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub due_date: Option<String>,
+    pub category_id: Option<i64>,
+}

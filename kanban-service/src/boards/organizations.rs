@@ -1,0 +1,166 @@
+//! Organizations: list, read, create, edit, delete.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::Boards;
+use super::error::{BoardError, Field};
+use super::model::{
+    Actor, Category, CategoryKind, Organization, OrganizationBoard, OrganizationRole, Page, Tag,
+};
+use super::rules::{DEFAULT_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+use super::rules::{optional_text, required_text};
+use crate::error::KanbanResult;
+use crate::store;
+
+impl Boards {
+    /// The organizations with their categories and tags.
+    async fn boards_of(
+        &self,
+        organizations: Vec<Organization>,
+    ) -> KanbanResult<Vec<OrganizationBoard>> {
+        let ids: Vec<i64> = organizations.iter().map(|o| o.id).collect();
+        let mut categories: HashMap<i64, Vec<Category>> = HashMap::new();
+        for category in store::boards::categories_of(&self.db, &ids).await? {
+            categories
+                .entry(category.organization_id)
+                .or_default()
+                .push(category);
+        }
+        let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
+        for tag in store::boards::tags_of(&self.db, &ids).await? {
+            tags.entry(tag.organization_id).or_default().push(tag);
+        }
+        Ok(organizations
+            .into_iter()
+            .map(|organization| OrganizationBoard {
+                categories: categories.remove(&organization.id).unwrap_or_default(),
+                tags: tags.remove(&organization.id).unwrap_or_default(),
+                organization,
+            })
+            .collect())
+    }
+
+    /// The user's organizations, newest first, and how many there are.
+    pub async fn organizations(
+        &self,
+        user_id: i64,
+        page: Page,
+    ) -> KanbanResult<(Vec<OrganizationBoard>, u64)> {
+        let (organizations, total) =
+            store::boards::organizations_of(&self.db, user_id, page).await?;
+        Ok((self.boards_of(organizations).await?, total))
+    }
+
+    pub async fn organization(
+        &self,
+        user_id: i64,
+        organization_id: i64,
+    ) -> KanbanResult<OrganizationBoard> {
+        let hidden = || BoardError::OrganizationHidden;
+        self.visible_role(organization_id, user_id, hidden())
+            .await?;
+        let organization = store::boards::organization(&self.db, organization_id)
+            .await?
+            .ok_or_else(hidden)?;
+        let mut boards = self.boards_of(vec![organization]).await?;
+        Ok(boards.pop().ok_or_else(hidden)?)
+    }
+
+    /// Creates the organization with its default categories; the creator
+    /// (remembered as their token describes them) is its admin.
+    pub async fn create_organization(
+        &self,
+        actor: &Actor,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> KanbanResult<OrganizationBoard> {
+        let name = required_text(Field::Name, name, MAX_NAME_CHARS)?;
+        let description = optional_text(Field::Description, description, MAX_DESCRIPTION_CHARS)?
+            .unwrap_or_default();
+        let now = Utc::now();
+        let txn = self.begin().await?;
+        Self::remember_actor(&txn, actor).await?;
+        let organization =
+            store::boards::insert_organization(&txn, name, description, actor.id, now).await?;
+        store::boards::insert_membership(
+            &txn,
+            organization.id,
+            actor.id,
+            OrganizationRole::Admin,
+            now,
+        )
+        .await?;
+        let mut categories = Vec::new();
+        for (index, name) in DEFAULT_CATEGORIES.iter().enumerate() {
+            let position = index as i32 + 1;
+            let kind = CategoryKind::Default;
+            categories.push(
+                store::boards::insert_category(&txn, organization.id, name, kind, position, now)
+                    .await?,
+            );
+        }
+        txn.commit().await?;
+        Ok(OrganizationBoard {
+            organization,
+            categories,
+            tags: vec![],
+        })
+    }
+
+    /// Changes the name and/or description (admins).
+    pub async fn update_organization(
+        &self,
+        user_id: i64,
+        organization_id: i64,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> KanbanResult<Organization> {
+        let txn = self.begin().await?;
+        let board = self
+            .lock_board(
+                &txn,
+                organization_id,
+                user_id,
+                BoardError::OrganizationHidden,
+            )
+            .await?;
+        board.require_admin()?;
+        let name = name
+            .map(|name| required_text(Field::Name, Some(name), MAX_NAME_CHARS))
+            .transpose()?;
+        let description = optional_text(Field::Description, description, MAX_DESCRIPTION_CHARS)?;
+        let updated = store::boards::update_organization(
+            &txn,
+            organization_id,
+            name,
+            description,
+            Utc::now(),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes the organization and all its data, in one transaction (admins).
+    pub async fn delete_organization(
+        &self,
+        user_id: i64,
+        organization_id: i64,
+    ) -> KanbanResult<()> {
+        let txn = self.begin().await?;
+        let board = self
+            .lock_board(
+                &txn,
+                organization_id,
+                user_id,
+                BoardError::OrganizationHidden,
+            )
+            .await?;
+        board.require_admin()?;
+        store::boards::delete_organization(&txn, organization_id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! The rules of boards: who may do what, what valid input is, and how
+//! positions stay dense. No HTTP and no SQL here.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::error::{BoardError, BoardResult, Field, Rule, Violation};
+use super::model::OrganizationRole;
+
+/// The categories every new organization starts with, in order.
+pub const DEFAULT_CATEGORIES: [&str; 4] = ["Backlog", "Todo", "Doing", "Done"];
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_TITLE_CHARS: usize = 255;
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+pub const MIN_PASSWORD_CHARS: usize = 6;
+
+/// Members (any role) read an organization's data.
+pub fn ensure_member(role: Option<OrganizationRole>) -> BoardResult<OrganizationRole> {
+    role.ok_or(BoardError::NotMember)
+}
+
+/// Only admins change the organization, its categories, tags and members.
+pub fn ensure_admin(role: OrganizationRole) -> BoardResult<()> {
+    match role {
+        OrganizationRole::Admin => Ok(()),
+        OrganizationRole::Member => Err(BoardError::NotAdmin),
+    }
+}
+
+/// Only a task's owner and its assignees edit, move or delete it.
+pub fn ensure_task_editor(user_id: i64, owner_id: i64, assignees: &[i64]) -> BoardResult<()> {
+    if user_id == owner_id || assignees.contains(&user_id) {
+        Ok(())
+    } else {
+        Err(BoardError::NotTaskEditor)
+    }
+}
+
+/// An organization keeps at least one admin.
+pub fn ensure_admin_remains(admins: usize, losing_admin: bool) -> BoardResult<()> {
+    if losing_admin && admins <= 1 {
+        Err(BoardError::LastAdmin)
+    } else {
+        Ok(())
+    }
+}
+
+/// A required, trimmed text of at most `max` characters.
+pub fn required_text(field: Field, value: Option<&str>, max: usize) -> BoardResult<String> {
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(BoardError::invalid(field, Rule::Required));
+    }
+    optional_text(field, Some(value), max).map(Option::unwrap_or_default)
+}
+
+/// An optional text of at most `max` characters.
+pub fn optional_text(field: Field, value: Option<&str>, max: usize) -> BoardResult<Option<String>> {
+    match value {
+        Some(value) if value.chars().count() > max => {
+            Err(BoardError::invalid(field, Rule::AtMost(max)))
+        }
+        Some(value) => Ok(Some(value.trim().to_owned())),
+        None => Ok(None),
+    }
+}
+
+/// A tag color: `#RRGGBB`, stored upper-case.
+pub fn parse_color(value: Option<&str>) -> BoardResult<String> {
+    let value = value.map(str::trim).unwrap_or_default();
+    let hex = value.strip_prefix('#').unwrap_or_default();
+    if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(format!("#{}", hex.to_ascii_uppercase()))
+    } else {
+        Err(BoardError::invalid(Field::Color, Rule::HexColor))
+    }
+}
+
+/// A due date: `2020-10-10` or an RFC 3339 instant.
+pub fn parse_due_date(value: &str) -> BoardResult<DateTime<Utc>> {
+    let value = value.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(value) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|at| at.and_utc())
+        .ok_or(BoardError::invalid(Field::DueDate, Rule::Date))
+}
+
+/// An optional due date; empty means none.
+pub fn due_date(value: Option<&str>) -> BoardResult<Option<DateTime<Utc>>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => parse_due_date(value).map(Some),
+    }
+}
+
+/// Moves `id` to the 1-based `position` in `order` (the end when `None` or
+/// past the end); `id` is added when absent. Returns the new order; an
+/// item's position is its index + 1, so positions stay dense.
+pub fn place(order: &[i64], id: i64, position: Option<i64>) -> Vec<i64> {
+    let mut order: Vec<i64> = order.iter().copied().filter(|&other| other != id).collect();
+    let index = match position {
+        Some(position) => (position.max(1) as usize - 1).min(order.len()),
+        None => order.len(),
+    };
+    order.insert(index, id);
+    order
+}
+
+/// The seed-000 avatar for a name (no request is made to that site).
+pub fn profile_picture(name: &str) -> String {
+    let words: Vec<String> = name.split_whitespace().map(url_escape).collect();
+    format!(
+        "https://ui-avatars.com/api/?name={}&background=random&rounded=true",
+        words.join("+")
+    )
+}
+
+fn url_escape(word: &str) -> String {
+    word.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// What the seed-000 client shows as a user's name: the name, or the email.
+pub fn display_name(name: &str, email: Option<&str>) -> String {
+    if name.trim().is_empty() {
+        email.unwrap_or_default().to_owned()
+    } else {
+        name.trim().to_owned()
+    }
+}
+
+/// The broken rules among `checks`, in order; an error when there is any.
+fn all_of(checks: [(bool, Field, Rule); 2]) -> BoardResult<()> {
+    let broken: Vec<Violation> = checks
+        .into_iter()
+        .filter_map(|(broken, field, rule)| broken.then_some(Violation { field, rule }))
+        .collect();
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(BoardError::Violations(broken))
+    }
+}
+
+/// The seed-000 registration rules, in the seed's order: every missing
+/// field at once, then the email's form, the names' spaces, the password's
+/// length and the names' lengths.
+pub fn check_registration(first: &str, last: &str, email: &str, password: &str) -> BoardResult<()> {
+    let missing: Vec<Violation> = [
+        (first.trim().is_empty(), Field::FirstName),
+        (last.trim().is_empty(), Field::SecondName),
+        (email.trim().is_empty(), Field::Email),
+        (password.is_empty(), Field::Password),
+    ]
+    .into_iter()
+    .filter_map(|(absent, field)| {
+        absent.then_some(Violation {
+            field,
+            rule: Rule::Required,
+        })
+    })
+    .collect();
+    if !missing.is_empty() {
+        return Err(BoardError::Violations(missing));
+    }
+    let email = email.trim();
+    let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !email.contains(char::is_whitespace);
+    if !well_formed {
+        return Err(BoardError::invalid(Field::Email, Rule::EmailAddress));
+    }
+    all_of([
+        (first.trim().contains(' '), Field::FirstName, Rule::NoSpaces),
+        (last.trim().contains(' '), Field::SecondName, Rule::NoSpaces),
+    ])?;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(BoardError::invalid(
+            Field::Password,
+            Rule::AtLeast(MIN_PASSWORD_CHARS),
+        ));
+    }
+    for (field, value) in [(Field::FirstName, first), (Field::SecondName, last)] {
+        optional_text(field, Some(value), MAX_NAME_CHARS)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broken(result: BoardResult<()>) -> Vec<(Field, Rule)> {
+        match result {
+            Err(BoardError::Invalid { field, rule }) => vec![(field, rule)],
+            Err(BoardError::Violations(all)) => all.iter().map(|v| (v.field, v.rule)).collect(),
+            other => panic!("expected a broken input rule, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn placing_keeps_positions_dense() {
+        assert_eq!(place(&[1, 2, 3], 3, Some(1)), vec![3, 1, 2]);
+        assert_eq!(place(&[1, 2, 3], 1, Some(3)), vec![2, 3, 1]);
+        assert_eq!(place(&[1, 2, 3], 1, Some(99)), vec![2, 3, 1]);
+        assert_eq!(place(&[1, 2, 3], 2, Some(-5)), vec![2, 1, 3]);
+        assert_eq!(place(&[1, 2], 7, None), vec![1, 2, 7]);
+        assert_eq!(place(&[], 7, Some(4)), vec![7]);
+    }
+
+    #[test]
+    fn roles_and_permissions() {
+        assert_eq!(ensure_member(None), Err(BoardError::NotMember));
+        assert_eq!(
+            ensure_admin(OrganizationRole::Member),
+            Err(BoardError::NotAdmin)
+        );
+        assert!(ensure_admin(OrganizationRole::Admin).is_ok());
+        assert!(ensure_task_editor(1, 1, &[]).is_ok());
+        assert!(ensure_task_editor(2, 1, &[2]).is_ok());
+        assert_eq!(
+            ensure_task_editor(3, 1, &[2]),
+            Err(BoardError::NotTaskEditor)
+        );
+        assert_eq!(ensure_admin_remains(1, true), Err(BoardError::LastAdmin));
+        assert!(ensure_admin_remains(2, true).is_ok());
+    }
+
+    #[test]
+    fn registration_follows_the_seed() {
+        use Field::*;
+        assert_eq!(
+            broken(check_registration("", "", "", "")),
+            [FirstName, SecondName, Email, Password].map(|f| (f, Rule::Required))
+        );
+        assert_eq!(
+            broken(check_registration("A", "", "a@b.co", "secret")),
+            [(SecondName, Rule::Required)]
+        );
+        assert_eq!(
+            broken(check_registration("A", "B", "nope", "secret")),
+            [(Email, Rule::EmailAddress)]
+        );
+        assert_eq!(
+            broken(check_registration("A b", "C d", "a@b.co", "secret")),
+            [(FirstName, Rule::NoSpaces), (SecondName, Rule::NoSpaces)]
+        );
+        assert_eq!(
+            broken(check_registration("A", "B", "a@b.co", "12345")),
+            [(Password, Rule::AtLeast(6))]
+        );
+        assert_eq!(
+            broken(check_registration(
+                &"a".repeat(101),
+                "B",
+                "a@b.co",
+                "123456"
+            )),
+            [(FirstName, Rule::AtMost(100))]
+        );
+        assert!(check_registration("A", "B", "a@b.co", "123456").is_ok());
+    }
+
+    #[test]
+    fn inputs_are_checked() {
+        assert_eq!(parse_color(Some("#ff00aa")).unwrap(), "#FF00AA");
+        assert!(parse_color(Some("red")).is_err());
+        assert!(parse_color(None).is_err());
+        assert_eq!(
+            parse_due_date("2020-10-10").unwrap().to_rfc3339(),
+            "2020-10-10T00:00:00+00:00"
+        );
+        assert!(parse_due_date("2020-10-10T12:00:00Z").is_ok());
+        assert_eq!(
+            broken(parse_due_date("tomorrow").map(drop)),
+            [(Field::DueDate, Rule::Date)]
+        );
+        assert_eq!(due_date(Some(" ")), Ok(None));
+        assert_eq!(
+            broken(required_text(Field::Title, Some("  "), 10).map(drop)),
+            [(Field::Title, Rule::Required)]
+        );
+        assert_eq!(
+            broken(required_text(Field::Title, Some(&"x".repeat(11)), 10).map(drop)),
+            [(Field::Title, Rule::AtMost(10))]
+        );
+        assert_eq!(required_text(Field::Title, Some(" ok "), 10).unwrap(), "ok");
+    }
+
+    #[test]
+    fn avatars_and_names() {
+        assert_eq!(
+            profile_picture("Jane Doe"),
+            "https://ui-avatars.com/api/?name=Jane+Doe&background=random&rounded=true"
+        );
+        assert_eq!(
+            profile_picture("Zoë"),
+            "https://ui-avatars.com/api/?name=Zo%C3%AB&background=random&rounded=true"
+        );
+        assert_eq!(display_name(" ", Some("a@b.co")), "a@b.co");
+    }
+}

@@ -1,0 +1,186 @@
+//! Changing tasks: members create them; only a task's owner and its
+//! assignees edit, move and delete one. Positions stay dense per category.
+
+use chrono::Utc;
+
+use super::Boards;
+use super::error::{BoardError, Field, Rule};
+use super::guard::BoardGuard;
+use super::model::{Actor, Task, TaskChanges, TaskDraft};
+use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date, place};
+use super::rules::{optional_text, required_text};
+use crate::error::KanbanResult;
+use crate::store::tasks::{NewTaskRow, TaskFields};
+use crate::store::{self, Transaction};
+
+impl Boards {
+    /// Creates a task at the end of its category (members); the creator
+    /// (remembered as their token describes them) owns it.
+    pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
+        let required = |field| BoardError::invalid(field, Rule::Required);
+        let organization_id = draft
+            .organization_id
+            .ok_or_else(|| required(Field::OrganizationId))?;
+        let category_id = draft
+            .category_id
+            .ok_or_else(|| required(Field::CategoryId))?;
+        let txn = self.begin().await?;
+        self.lock_board(&txn, organization_id, actor.id, BoardError::NotMember)
+            .await?;
+        let title = required_text(Field::Title, draft.title.as_deref(), MAX_TITLE_CHARS)?;
+        let description = optional_text(
+            Field::Description,
+            draft.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?;
+        let due_date = due_date(draft.due_date.as_deref())?;
+        store::boards::category(&txn, category_id)
+            .await?
+            .filter(|c| c.organization_id == organization_id)
+            .ok_or(BoardError::CategoryNotFound)?;
+        Self::remember_actor(&txn, actor).await?;
+        let position = store::tasks::count_in(&txn, category_id).await? as i32 + 1;
+        let row = NewTaskRow {
+            title,
+            description,
+            due_date,
+            position,
+            owner_id: actor.id,
+            category_id,
+            organization_id,
+        };
+        let task = store::tasks::insert(&txn, row, Utc::now()).await?;
+        txn.commit().await?;
+        Ok(task)
+    }
+
+    /// Locks the task's board for a change by the user: unknown tasks and
+    /// those of a board the user is not a member of are not found; members
+    /// who are neither owner nor assignee are refused. Every change of
+    /// positions takes this one lock before touching any row, so concurrent
+    /// moves queue instead of deadlocking, and positions stay dense.
+    pub(super) async fn editable_task(
+        &self,
+        txn: &Transaction,
+        user_id: i64,
+        task_id: i64,
+    ) -> KanbanResult<(BoardGuard, Task)> {
+        let not_found = || BoardError::TaskNotFound;
+        let organization_id = store::tasks::by_id(txn, task_id)
+            .await?
+            .ok_or_else(not_found)?
+            .organization_id;
+        let board = self
+            .lock_board(txn, organization_id, user_id, not_found())
+            .await?;
+        // Read again under the lock: a move that finished meanwhile shows.
+        let task = store::tasks::by_id(txn, task_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let assignees: Vec<i64> = store::tasks::assignees(txn, &[task_id])
+            .await?
+            .iter()
+            .map(|a| a.user_id)
+            .collect();
+        board.require_task_editor(&task, &assignees)?;
+        Ok((board, task))
+    }
+
+    /// Moves the task to `category_id` at `position` (the end by default),
+    /// keeping both categories' positions dense. The caller holds the lock.
+    async fn relocate(
+        txn: &Transaction,
+        task: &Task,
+        category_id: i64,
+        position: Option<i64>,
+    ) -> KanbanResult<()> {
+        let target = store::boards::category(txn, category_id)
+            .await?
+            .filter(|c| c.organization_id == task.organization_id)
+            .ok_or(BoardError::CategoryNotFound)?;
+        if target.id != task.category_id {
+            let source = store::tasks::order_in(txn, task.category_id).await?;
+            let rest: Vec<i64> = source
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| *id != task.id)
+                .collect();
+            store::tasks::set_order(txn, task.category_id, &source, &rest).await?;
+        }
+        let current = store::tasks::order_in(txn, target.id).await?;
+        let order: Vec<i64> = current.iter().map(|(id, _)| *id).collect();
+        store::tasks::set_order(txn, target.id, &current, &place(&order, task.id, position))
+            .await?;
+        Ok(())
+    }
+
+    /// Edits a task (its owner and assignees); a new category puts it at
+    /// that category's end.
+    pub async fn update_task(
+        &self,
+        user_id: i64,
+        task_id: i64,
+        changes: TaskChanges,
+    ) -> KanbanResult<Task> {
+        let title = changes
+            .title
+            .as_deref()
+            .map(|title| required_text(Field::Title, Some(title), MAX_TITLE_CHARS))
+            .transpose()?;
+        let description = optional_text(
+            Field::Description,
+            changes.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?;
+        let due = due_date(changes.due_date.as_deref())?;
+        let txn = self.begin().await?;
+        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        if let Some(category_id) = changes.category_id.filter(|id| *id != task.category_id) {
+            Self::relocate(&txn, &task, category_id, None).await?;
+        }
+        let fields = TaskFields {
+            title,
+            description,
+            due_date: changes.due_date.is_some().then_some(due),
+        };
+        let updated = store::tasks::update_fields(&txn, task_id, fields, Utc::now()).await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Moves a task to another category and/or position (its owner and assignees).
+    pub async fn move_task(
+        &self,
+        user_id: i64,
+        task_id: i64,
+        category_id: Option<i64>,
+        position: Option<i64>,
+    ) -> KanbanResult<Task> {
+        let txn = self.begin().await?;
+        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        let category_id = category_id.unwrap_or(task.category_id);
+        if category_id == task.category_id && position.is_none() {
+            let what = &[Field::CategoryId, Field::Position];
+            return Err(BoardError::OneOfRequired(what).into());
+        }
+        Self::relocate(&txn, &task, category_id, position).await?;
+        store::tasks::touch(&txn, task_id, Utc::now()).await?;
+        let moved = store::tasks::by_id(&txn, task_id)
+            .await?
+            .ok_or(BoardError::TaskNotFound)?;
+        txn.commit().await?;
+        Ok(moved)
+    }
+
+    /// Deletes a task (its owner and assignees); the rest close the gap.
+    pub async fn delete_task(&self, user_id: i64, task_id: i64) -> KanbanResult<()> {
+        let txn = self.begin().await?;
+        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        store::tasks::delete(&txn, task_id).await?;
+        let rest = store::tasks::order_in(&txn, task.category_id).await?;
+        let order: Vec<i64> = rest.iter().map(|(id, _)| *id).collect();
+        store::tasks::set_order(&txn, task.category_id, &rest, &order).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
