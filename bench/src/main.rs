@@ -10,6 +10,7 @@
 mod ceiling;
 mod measure;
 mod options;
+mod propagation;
 mod report;
 mod scenarios;
 mod seed;
@@ -24,6 +25,7 @@ use serde_json::json;
 
 use crate::ceiling::argon2_rate;
 use crate::options::{FULL, SHORT, options};
+use crate::propagation::propagation;
 use crate::report::report;
 use crate::scenarios::run_scenarios;
 use crate::seed::seed;
@@ -39,6 +41,8 @@ async fn main() -> anyhow::Result<()> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let auth_db = create_database(&options.database_url, &format!("bench_auth_{run}")).await?;
     let kanban_db = create_database(&options.database_url, &format!("bench_kanban_{run}")).await?;
+    let kanban_http_db =
+        create_database(&options.database_url, &format!("bench_kanban_http_{run}")).await?;
     let prefix = format!("bench:{run}:");
     let client = Client::builder()
         .pool_max_idle_per_host(256)
@@ -74,6 +78,19 @@ async fn main() -> anyhow::Result<()> {
         ],
     )?;
     kanban.wait_ready(&client).await?;
+    // A second kanban without Redis: it follows the account manager's HTTP
+    // revocation feed, as in the embedded default.
+    let kanban_http = Service::spawn(
+        "kanban-http",
+        &options.kanban_bin,
+        &[
+            ("KANBAN_DATABASE_URL", kanban_http_db),
+            ("KANBAN_AUTH_URL", auth.url.clone()),
+            ("KANBAN_AUTH_CLIENT_ID", "kanban-service".into()),
+            ("KANBAN_AUTH_CLIENT_SECRET", CLIENT_SECRET.into()),
+        ],
+    )?;
+    kanban_http.wait_ready(&client).await?;
 
     let sample = if options.short {
         Duration::from_millis(500)
@@ -88,15 +105,46 @@ async fn main() -> anyhow::Result<()> {
         "running each scenario for {:?} at concurrency {}",
         scale.duration, scale.concurrency
     );
-    let outcomes = run_scenarios(world, scale).await;
+    let outcomes = run_scenarios(world.clone(), scale).await;
+    let emails: Vec<String> = world.users.iter().map(|u| u.email.clone()).collect();
+    let samples = if options.short { 10 } else { 200 };
+    let propagations = [
+        propagation(
+            &client,
+            &auth.url,
+            &kanban.url,
+            "Redis stream",
+            &emails,
+            samples,
+        )
+        .await,
+        propagation(
+            &client,
+            &auth.url,
+            &kanban_http.url,
+            "HTTP long poll",
+            &emails,
+            samples,
+        )
+        .await,
+    ];
     let rss = json!({"auth": auth.peak_rss_kib(), "kanban": kanban.peak_rss_kib()});
     // A second sample with the services idle again; the ceiling is the better one.
     let (after, _) = tokio::task::spawn_blocking(move || argon2_rate(sample)).await?;
     eprintln!("argon2id again after the scenarios: {after:.1} hashes/s");
     let argon2_per_second = before.max(after);
 
-    report(&options, scale, &outcomes, argon2_per_second, cores, &rss)?;
-    let errors: u64 = outcomes.iter().map(|o| o.errors).sum();
+    report(
+        &options,
+        scale,
+        &outcomes,
+        &propagations,
+        argon2_per_second,
+        cores,
+        &rss,
+    )?;
+    let errors: u64 = outcomes.iter().map(|o| o.errors).sum::<u64>()
+        + propagations.iter().map(|p| p.errors).sum::<u64>();
     let silent: Vec<&str> = outcomes
         .iter()
         .filter(|o| o.requests == 0)

@@ -4,11 +4,13 @@ use serde_json::{Value, json};
 
 use crate::measure::Outcome;
 use crate::options::{Options, Scale};
+use crate::propagation::Propagation;
 
 pub(crate) fn report(
     options: &Options,
     scale: Scale,
     outcomes: &[Outcome],
+    propagations: &[Propagation],
     argon2: f64,
     cores: usize,
     rss: &Value,
@@ -41,6 +43,19 @@ pub(crate) fn report(
             "scenario": outcome.name, "service": outcome.service, "requests": outcome.requests,
             "requests_per_second": outcome.rate(), "p50_ms": outcome.p50_ms, "p99_ms": outcome.p99_ms,
             "errors": outcome.errors, "ratio_to_healthz": ratio,
+        }));
+    }
+    table.push_str("\n| revocation propagation (logout sent → kanban's first 401) | samples | p50 ms | p99 ms | max ms | errors |\n");
+    table.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    let mut propagation_rows = Vec::new();
+    for p in propagations {
+        table.push_str(&format!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} |\n",
+            p.feed, p.samples, p.p50_ms, p.p99_ms, p.max_ms, p.errors
+        ));
+        propagation_rows.push(json!({
+            "feed": p.feed, "samples": p.samples, "p50_ms": p.p50_ms, "p99_ms": p.p99_ms,
+            "max_ms": p.max_ms, "errors": p.errors,
         }));
     }
     let login = outcomes
@@ -82,6 +97,7 @@ pub(crate) fn report(
         "login_fraction_of_argon2": if argon2 > 0.0 { login / argon2 } else { 0.0 },
         "peak_rss_kib": rss,
         "scenarios": rows,
+        "revocation_propagation": propagation_rows,
     });
     std::fs::write(&options.out, serde_json::to_string_pretty(&document)?)?;
     use std::io::Write;
