@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace:
-#   1. cargo fmt --check and cargo clippy (warnings are errors);
+#   1. cargo fmt --check, cargo clippy (warnings are errors) and the layering
+#      rules of ARCHITECTURE.md (scripts/check-layers.sh);
 #   2. the whole test suite on SQLite with the embedded defaults;
 #   3. the whole test suite again on throwaway PostgreSQL and Redis servers,
 #      started here on free ports in a temporary folder and removed after;
@@ -19,6 +20,9 @@ cargo fmt --all -- --check
 
 log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+log "layering rules"
+scripts/check-layers.sh
 
 # Some tests start Redis servers of their own, on both runs.
 ensure_server_packages

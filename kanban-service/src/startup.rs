@@ -111,7 +111,7 @@ impl Application {
         let state = Arc::new(AppState {
             public_url,
             boards: Boards::new(db),
-            accounts,
+            account_manager: accounts,
             authenticator,
             settings,
         });

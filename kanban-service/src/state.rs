@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use shared::Authenticator;
 
-use crate::accounts::AccountManager;
+use crate::accounts::{AccountManager, Accounts};
 use crate::boards::Boards;
 use crate::config::Settings;
 
@@ -12,6 +12,16 @@ pub struct AppState {
     pub settings: Settings,
     pub public_url: String,
     pub boards: Boards,
-    pub accounts: AccountManager,
+    pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,
+}
+
+impl AppState {
+    /// Registration, login and the current user's profile.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            manager: &self.account_manager,
+            boards: &self.boards,
+        }
+    }
 }

@@ -228,7 +228,7 @@ impl OrganizationsApi {
         let email = body.0.user_email.as_deref();
         state
             .boards
-            .add_member_by_email(user, id.0, email, role, &state.accounts)
+            .add_member_by_email(user, id.0, email, role, &state.account_manager)
             .await?;
         Ok(MessageCreated::Created(Json(Message::new(
             "Member has been added",

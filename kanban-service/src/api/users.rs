@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -12,7 +11,8 @@ use shared::AnyAccessToken;
 use super::error::ErrorResponse;
 use super::views::Message;
 use super::{ApiTags, caller};
-use crate::boards::{check_registration, display_name, profile_picture};
+use crate::accounts::{Bearer, Profile, SignedIn};
+use crate::boards::profile_picture;
 use crate::error::KanbanError;
 use crate::state::AppState;
 
@@ -93,21 +93,14 @@ impl UsersApi {
             email,
             password,
         } = body.0;
-        let (first, last) = (
-            first_name.unwrap_or_default(),
-            last_name.unwrap_or_default(),
-        );
-        let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
-        check_registration(&first, &last, &email, &password)?;
-        let (first, last, email) = (first.trim(), last.trim(), email.trim().to_lowercase());
-        let id = state
-            .accounts
-            .register(first, last, &email, &password)
-            .await?;
-        let name = format!("{first} {last}");
-        state
-            .boards
-            .remember_user(id, Some(email.clone()), name, Utc::now())
+        let (id, email) = state
+            .accounts()
+            .register(
+                first_name.as_deref().unwrap_or_default(),
+                last_name.as_deref().unwrap_or_default(),
+                email.as_deref().unwrap_or_default(),
+                password.as_deref().unwrap_or_default(),
+            )
             .await?;
         Ok(RegisterAnswer::Created(Json(Registered { id, email })))
     }
@@ -122,22 +115,13 @@ impl UsersApi {
         let (Some(email), Some(password)) = (body.0.email, body.0.password) else {
             return Err(KanbanError::WrongCredentials.into());
         };
-        let tokens = state.accounts.login(&email, &password).await?;
-        let account = state.accounts.me(&tokens.token).await?;
-        let name = account.name();
-        state
-            .boards
-            .remember_user(account.id, account.email.clone(), name.clone(), Utc::now())
-            .await?;
-        let shown = display_name(&name, account.email.as_deref());
-        let username = account.username.clone().unwrap_or_else(|| {
-            account
-                .email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .unwrap_or_default()
-                .to_owned()
-        });
+        let signed_in = state.accounts().login(&email, &password).await?;
+        let SignedIn {
+            tokens,
+            account,
+            username,
+            shown_name,
+        } = signed_in;
         Ok(Json(LoginAnswer {
             access_token: tokens.token,
             refresh_token: tokens.refresh_token,
@@ -146,7 +130,7 @@ impl UsersApi {
             email: account.email,
             first_name: account.first_name,
             last_name: account.last_name,
-            profile_picture: profile_picture(&shown),
+            profile_picture: profile_picture(&shown_name),
         }))
     }
 
@@ -168,22 +152,8 @@ impl UsersApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
     ) -> Result<Json<CurrentUser>, ErrorResponse> {
-        let id = caller(&auth.0)?;
-        let known = state.boards.user(id).await?;
-        let (name, email) = match known {
-            Some(user) => (user.name, user.email),
-            None => (
-                auth.0.claims.name.clone().unwrap_or_default(),
-                auth.0.claims.email.clone(),
-            ),
-        };
-        let name = display_name(&name, email.as_deref());
-        Ok(Json(CurrentUser {
-            id,
-            profile_picture: profile_picture(&name),
-            name,
-            email,
-        }))
+        let profile = state.accounts().profile(&bearer(&auth)?).await?;
+        Ok(Json(profile.into()))
     }
 
     /// Change the current user's names
@@ -196,31 +166,36 @@ impl UsersApi {
         auth: AnyAccessToken,
         body: Json<UserUpdate>,
     ) -> Result<Json<CurrentUser>, ErrorResponse> {
-        let id = caller(&auth.0)?;
         let UserUpdate {
             first_name,
             last_name,
         } = body.0;
-        for (label, value) in [("First name", &first_name), ("Second name", &last_name)] {
-            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(KanbanError::Invalid(format!("{label} is required")).into());
-            }
+        let profile = state
+            .accounts()
+            .rename(&bearer(&auth)?, first_name.as_deref(), last_name.as_deref())
+            .await?;
+        Ok(Json(profile.into()))
+    }
+}
+
+/// Who the token speaks for.
+fn bearer(auth: &AnyAccessToken) -> Result<Bearer<'_>, ErrorResponse> {
+    let claims = &auth.0.claims;
+    Ok(Bearer {
+        id: caller(&auth.0)?,
+        name: claims.name.as_deref(),
+        email: claims.email.as_deref(),
+        token: &auth.0.token,
+    })
+}
+
+impl From<Profile> for CurrentUser {
+    fn from(profile: Profile) -> Self {
+        Self {
+            id: profile.id,
+            profile_picture: profile_picture(&profile.shown_name),
+            name: profile.shown_name,
+            email: profile.email,
         }
-        let account = state
-            .accounts
-            .update_names(&auth.0.token, first_name.as_deref(), last_name.as_deref())
-            .await?;
-        let name = account.name();
-        state
-            .boards
-            .remember_user(id, account.email.clone(), name.clone(), Utc::now())
-            .await?;
-        let name = display_name(&name, account.email.as_deref());
-        Ok(Json(CurrentUser {
-            id,
-            profile_picture: profile_picture(&name),
-            name,
-            email: account.email,
-        }))
     }
 }

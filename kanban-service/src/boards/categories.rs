@@ -29,19 +29,10 @@ impl Boards {
         user_id: i64,
         category_id: i64,
     ) -> KanbanResult<(BoardGuard, Category)> {
-        let not_found = || BoardError::CategoryNotFound;
-        let organization_id = store::boards::category(txn, category_id)
-            .await?
-            .ok_or_else(not_found)?
-            .organization_id;
-        let board = self
-            .lock_board(txn, organization_id, user_id, not_found())
-            .await?;
-        // Read again under the lock: a change that finished meanwhile shows.
-        let category = store::boards::category(txn, category_id)
-            .await?
-            .ok_or_else(not_found)?;
-        Ok((board, category))
+        self.lock_board_of(txn, user_id, BoardError::CategoryNotFound, || {
+            store::boards::category(txn, category_id)
+        })
+        .await
     }
 
     /// Adds a category at the end (admins).
@@ -52,10 +43,8 @@ impl Boards {
         name: Option<&str>,
     ) -> KanbanResult<Category> {
         let txn = self.begin().await?;
-        let board = self
-            .lock_board(&txn, organization_id, user_id, BoardError::NotMember)
+        self.lock_board_as_admin(&txn, organization_id, user_id, BoardError::NotMember)
             .await?;
-        board.require_admin()?;
         let name = required_text(Field::Name, name, MAX_NAME_CHARS)?;
         let count = store::boards::categories_of(&txn, &[organization_id])
             .await?

@@ -7,9 +7,9 @@
 
 use super::Boards;
 use super::error::{BoardError, BoardResult};
-use super::model::{Organization, OrganizationRole, Task};
+use super::model::{Category, Organization, OrganizationRole, Tag, Task};
 use super::rules::{ensure_admin, ensure_task_editor};
-use crate::error::KanbanResult;
+use crate::error::{KanbanError, KanbanResult};
 use crate::store::{self, Transaction};
 
 /// A locked board and the caller's role in it, valid until the transaction ends.
@@ -47,7 +47,55 @@ impl BoardGuard {
     }
 }
 
+/// A row that lives on one board.
+pub(super) trait OnBoard {
+    fn organization_id(&self) -> i64;
+}
+
+impl OnBoard for Category {
+    fn organization_id(&self) -> i64 {
+        self.organization_id
+    }
+}
+
+impl OnBoard for Tag {
+    fn organization_id(&self) -> i64 {
+        self.organization_id
+    }
+}
+
+impl OnBoard for Task {
+    fn organization_id(&self) -> i64 {
+        self.organization_id
+    }
+}
+
 impl Boards {
+    /// Locks the board of the row `read` finds, then reads the row again
+    /// under the lock, so a change that finished meanwhile shows. An
+    /// unknown row and a row of a board the user is not a member of look
+    /// the same: `not_found`.
+    pub(super) async fn lock_board_of<T, E, Fut>(
+        &self,
+        txn: &Transaction,
+        user_id: i64,
+        not_found: BoardError,
+        read: impl Fn() -> Fut,
+    ) -> KanbanResult<(BoardGuard, T)>
+    where
+        T: OnBoard,
+        E: Into<KanbanError>,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let row = read().await.map_err(Into::into)?;
+        let organization_id = row.ok_or_else(|| not_found.clone())?.organization_id();
+        let board = self
+            .lock_board(txn, organization_id, user_id, not_found.clone())
+            .await?;
+        let row = read().await.map_err(Into::into)?.ok_or(not_found)?;
+        Ok((board, row))
+    }
+
     /// Locks the organization until `txn` ends and reads `user_id`'s role
     /// under the lock. Fails with `not_visible` when the organization does
     /// not exist or the user is not a member: each route answers that case
@@ -71,6 +119,36 @@ impl Boards {
             user_id,
             role,
         })
+    }
+
+    /// [`Self::lock_board`], for a change only the board's admins make.
+    pub(super) async fn lock_board_as_admin(
+        &self,
+        txn: &Transaction,
+        organization_id: i64,
+        user_id: i64,
+        not_visible: BoardError,
+    ) -> KanbanResult<BoardGuard> {
+        let board = self
+            .lock_board(txn, organization_id, user_id, not_visible)
+            .await?;
+        board.require_admin()?;
+        Ok(board)
+    }
+
+    /// The organization, when the user is one of its members (read without
+    /// a lock); hidden otherwise.
+    pub(super) async fn visible_organization(
+        &self,
+        organization_id: i64,
+        user_id: i64,
+    ) -> KanbanResult<Organization> {
+        let hidden = || BoardError::OrganizationHidden;
+        self.visible_role(organization_id, user_id, hidden())
+            .await?;
+        Ok(store::boards::organization(&self.db, organization_id)
+            .await?
+            .ok_or_else(hidden)?)
     }
 
     /// The user's role, read without a lock: for reads only.

@@ -16,12 +16,7 @@ use crate::store::{self, Transaction};
 
 impl Boards {
     pub async fn members(&self, user_id: i64, organization_id: i64) -> KanbanResult<Vec<Member>> {
-        let hidden = || BoardError::OrganizationHidden;
-        self.visible_role(organization_id, user_id, hidden())
-            .await?;
-        let organization = store::boards::organization(&self.db, organization_id)
-            .await?
-            .ok_or_else(hidden)?;
+        let organization = self.visible_organization(organization_id, user_id).await?;
         let memberships = store::boards::members(&self.db, organization_id).await?;
         let users = store::users::by_ids(&self.db, memberships.iter().map(|m| m.user_id)).await?;
         let users: HashMap<i64, User> = users.into_iter().map(|u| (u.id, u)).collect();
@@ -116,9 +111,8 @@ impl Boards {
     ) -> KanbanResult<()> {
         let txn = self.begin().await?;
         let board = self
-            .lock_board(&txn, organization_id, actor, BoardError::OrganizationHidden)
+            .lock_board_as_admin(&txn, organization_id, actor, BoardError::OrganizationHidden)
             .await?;
-        board.require_admin()?;
         let (admins, current) = Self::admins_and_role(&txn, &board, member).await?;
         ensure_admin_remains(
             admins,

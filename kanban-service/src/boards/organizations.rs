@@ -58,14 +58,9 @@ impl Boards {
         user_id: i64,
         organization_id: i64,
     ) -> KanbanResult<OrganizationBoard> {
-        let hidden = || BoardError::OrganizationHidden;
-        self.visible_role(organization_id, user_id, hidden())
-            .await?;
-        let organization = store::boards::organization(&self.db, organization_id)
-            .await?
-            .ok_or_else(hidden)?;
+        let organization = self.visible_organization(organization_id, user_id).await?;
         let mut boards = self.boards_of(vec![organization]).await?;
-        Ok(boards.pop().ok_or_else(hidden)?)
+        Ok(boards.pop().ok_or(BoardError::OrganizationHidden)?)
     }
 
     /// Creates the organization with its default categories; the creator
@@ -118,15 +113,13 @@ impl Boards {
         description: Option<&str>,
     ) -> KanbanResult<Organization> {
         let txn = self.begin().await?;
-        let board = self
-            .lock_board(
-                &txn,
-                organization_id,
-                user_id,
-                BoardError::OrganizationHidden,
-            )
-            .await?;
-        board.require_admin()?;
+        self.lock_board_as_admin(
+            &txn,
+            organization_id,
+            user_id,
+            BoardError::OrganizationHidden,
+        )
+        .await?;
         let name = name
             .map(|name| required_text(Field::Name, Some(name), MAX_NAME_CHARS))
             .transpose()?;
@@ -150,15 +143,13 @@ impl Boards {
         organization_id: i64,
     ) -> KanbanResult<()> {
         let txn = self.begin().await?;
-        let board = self
-            .lock_board(
-                &txn,
-                organization_id,
-                user_id,
-                BoardError::OrganizationHidden,
-            )
-            .await?;
-        board.require_admin()?;
+        self.lock_board_as_admin(
+            &txn,
+            organization_id,
+            user_id,
+            BoardError::OrganizationHidden,
+        )
+        .await?;
         store::boards::delete_organization(&txn, organization_id).await?;
         txn.commit().await?;
         Ok(())

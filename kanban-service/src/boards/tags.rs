@@ -24,18 +24,10 @@ impl Boards {
         user_id: i64,
         tag_id: i64,
     ) -> KanbanResult<(BoardGuard, Tag)> {
-        let not_found = || BoardError::TagNotFound;
-        let organization_id = store::boards::tag(txn, tag_id)
-            .await?
-            .ok_or_else(not_found)?
-            .organization_id;
-        let board = self
-            .lock_board(txn, organization_id, user_id, not_found())
-            .await?;
-        let tag = store::boards::tag(txn, tag_id)
-            .await?
-            .ok_or_else(not_found)?;
-        Ok((board, tag))
+        self.lock_board_of(txn, user_id, BoardError::TagNotFound, || {
+            store::boards::tag(txn, tag_id)
+        })
+        .await
     }
 
     /// Creates a tag (admins).
@@ -47,10 +39,8 @@ impl Boards {
         color: Option<&str>,
     ) -> KanbanResult<Tag> {
         let txn = self.begin().await?;
-        let board = self
-            .lock_board(&txn, organization_id, user_id, BoardError::NotMember)
+        self.lock_board_as_admin(&txn, organization_id, user_id, BoardError::NotMember)
             .await?;
-        board.require_admin()?;
         let name = required_text(Field::Name, name, MAX_NAME_CHARS)?;
         let color = parse_color(color)?;
         let tag = store::boards::insert_tag(&txn, organization_id, name, color, Utc::now()).await?;

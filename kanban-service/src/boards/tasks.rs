@@ -65,18 +65,11 @@ impl Boards {
         user_id: i64,
         task_id: i64,
     ) -> KanbanResult<(BoardGuard, Task)> {
-        let not_found = || BoardError::TaskNotFound;
-        let organization_id = store::tasks::by_id(txn, task_id)
-            .await?
-            .ok_or_else(not_found)?
-            .organization_id;
-        let board = self
-            .lock_board(txn, organization_id, user_id, not_found())
+        let (board, task) = self
+            .lock_board_of(txn, user_id, BoardError::TaskNotFound, || {
+                store::tasks::by_id(txn, task_id)
+            })
             .await?;
-        // Read again under the lock: a move that finished meanwhile shows.
-        let task = store::tasks::by_id(txn, task_id)
-            .await?
-            .ok_or_else(not_found)?;
         let assignees: Vec<i64> = store::tasks::assignees(txn, &[task_id])
             .await?
             .iter()
