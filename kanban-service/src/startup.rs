@@ -9,6 +9,7 @@ use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
 use shared::client::ClientCredentials;
 use shared::error::ErrorBody;
+use shared::http::Listening;
 use shared::revocation::follower::wait_current;
 use shared::revocation::http::HttpFeed;
 use shared::revocation::redis::RedisFeed;
@@ -48,13 +49,13 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database and wires token verification against the account manager.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (acceptor, address) = shared::http::bind(settings.bind)
+        let Listening {
+            acceptor,
+            address,
+            public_url,
+        } = shared::http::listen(settings.bind, settings.public_url.as_deref())
             .await
             .context("cannot bind")?;
-        let public_url = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| shared::http::default_public_url(address));
         let db = store::connect(&settings.database_url, settings.database_max_connections)
             .await
             .context("cannot open the database")?;

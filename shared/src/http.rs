@@ -28,6 +28,28 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<(TcpAcceptor, SocketAd
     Ok((acceptor, bound))
 }
 
+/// A bound listener and the URL clients reach it at.
+pub struct Listening {
+    pub acceptor: TcpAcceptor,
+    pub address: SocketAddr,
+    pub public_url: String,
+}
+
+/// Binds `address` and settles the public URL: `public_url` when one is
+/// configured (without a trailing slash), else derived from the address.
+pub async fn listen(address: SocketAddr, public_url: Option<&str>) -> std::io::Result<Listening> {
+    let (acceptor, address) = bind(address).await?;
+    let public_url = public_url.map_or_else(
+        || default_public_url(address),
+        |url| url.trim_end_matches('/').to_owned(),
+    );
+    Ok(Listening {
+        acceptor,
+        address,
+        public_url,
+    })
+}
+
 /// `http://host:port` for a bound address (127.0.0.1 for the unspecified one).
 pub fn default_public_url(address: SocketAddr) -> String {
     let host = if address.ip().is_unspecified() {

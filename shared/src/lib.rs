@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod claims;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod db;
