@@ -56,6 +56,34 @@ pub trait KeySource: Send + Sync {
 pub struct TokenVerifier {
     keys: Arc<dyn KeySource>,
     validation: Validation,
+    verified: VerifiedTokens,
+}
+
+/// Access tokens whose signature and parties were already checked, by the
+/// token's exact text, with the key that signed them. A token seen again
+/// skips the signature check (the costly part) but not the rest: its key
+/// must still be trusted (a revoked key is dropped by the key source) and it
+/// must not have expired. Bounded: when full it starts over.
+struct VerifiedTokens {
+    entries: std::sync::RwLock<HashMap<String, (String, AccessClaims)>>,
+}
+
+/// Most tokens remembered at once (a few MiB).
+const VERIFIED_CAPACITY: usize = 20_000;
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<(String, AccessClaims)> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(token).cloned()
+    }
+
+    fn insert(&self, token: &str, kid: String, claims: AccessClaims) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= VERIFIED_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(token.to_owned(), (kid, claims));
+    }
 }
 
 impl TokenVerifier {
@@ -66,17 +94,41 @@ impl TokenVerifier {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        Self { keys, validation }
+        Self {
+            keys,
+            validation,
+            verified: VerifiedTokens {
+                entries: std::sync::RwLock::new(HashMap::new()),
+            },
+        }
     }
 
     /// Verifies an access token and returns its claims. Revocation is a
     /// separate check (see [`crate::revocation`]).
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
-        self.verify::<AccessClaims>(token).await
+        if let Some((kid, claims)) = self.verified.get(token) {
+            let now = unix_now();
+            if claims.exp + (self.validation.leeway as i64) < now {
+                return Err(VerifyError::Expired);
+            }
+            if self.keys.key(&kid).await?.is_some() {
+                return Ok(claims);
+            }
+        }
+        let (kid, claims) = self.verify_with_kid::<AccessClaims>(token).await?;
+        self.verified.insert(token, kid, claims.clone());
+        Ok(claims)
     }
 
     /// Verifies a token whose claims must be of type `C` (its `typ`).
     pub async fn verify<C: TypedClaims>(&self, token: &str) -> Result<C, VerifyError> {
+        Ok(self.verify_with_kid(token).await?.1)
+    }
+
+    async fn verify_with_kid<C: TypedClaims>(
+        &self,
+        token: &str,
+    ) -> Result<(String, C), VerifyError> {
         let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(VerifyError::Algorithm);
@@ -87,7 +139,7 @@ impl TokenVerifier {
         if data.claims.token_type() != C::TYPE {
             return Err(VerifyError::WrongType);
         }
-        Ok(data.claims)
+        Ok((kid, data.claims))
     }
 }
 
