@@ -24,8 +24,8 @@ pub struct ErrorBody {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolve: Option<String>,
-    /// What went wrong, for programs: a stable snake_case word (see
-    /// [`codes`]); the texts may change, the codes do not.
+    /// What went wrong, for programs: a stable snake_case word such as
+    /// `email_taken`; the texts may change, the codes do not.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
