@@ -178,7 +178,7 @@ impl Accounts<'_> {
 #[async_trait]
 impl SessionHolders for Accounts<'_> {
     async fn may_hold_session(&self, user_id: i64) -> anyhow::Result<bool> {
-        let account = store::users::by_id(self.db, user_id).await?;
-        Ok(account.is_some_and(|user| standing(&Account::from(user)).is_ok()))
+        let account = self.by_id(user_id).await?;
+        Ok(account.is_some_and(|account| standing(&account).is_ok()))
     }
 }

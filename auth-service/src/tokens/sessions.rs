@@ -89,7 +89,7 @@ pub trait SessionHolders: Send + Sync {
 /// A refresh token that may be exchanged: known, unexpired, its session
 /// live. Whose session it is ([`Self::user_id`]) lets the accounts side
 /// decide whether the account may go on; then [`Sessions::refresh`].
-#[derive(Debug)]
+/// (No `Debug`: it holds the presented token.)
 pub struct Redeemable {
     presented: String,
     token_hash: String,
