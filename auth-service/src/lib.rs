@@ -5,7 +5,6 @@ pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod entity;
-pub mod error;
 pub mod migration;
 pub mod startup;
 pub mod state;

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a token is for. A token is only ever accepted where its type is
-/// expected: an access token is never a refresh token, and vice versa.
+/// What a signed token is for. A token is only ever accepted where its type
+/// is expected: an access token is never a service token, and vice versa.
+/// (Refresh tokens are opaque random strings, never JWTs.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
     Access,
-    Refresh,
     Service,
 }
 

@@ -1,14 +1,16 @@
-//! The error body every account-manager answer uses, and the mapping of
-//! poem's own errors (unparsable bodies, unknown routes, oversized bodies)
-//! to it, so that no answer leaks internal detail.
+//! The error body every service answers with, the one response type that
+//! wraps it in a status, and the mapping of poem's own errors (unparsable
+//! bodies, unknown routes, oversized bodies) to it, so that no answer leaks
+//! internal detail.
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
-use poem_openapi::Object;
-use serde::Serialize;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use serde::{Deserialize, Serialize};
 
-/// `{"msg", "humanMsg"?, "resolve"?}`.
-#[derive(Debug, Clone, Object, Serialize, PartialEq, Eq)]
+/// `{"msg", "humanMsg"?, "resolve"?, "code"?}`.
+#[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq, Eq)]
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
@@ -22,6 +24,42 @@ pub struct ErrorBody {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolve: Option<String>,
+    /// What went wrong, for programs: a stable snake_case word such as
+    /// `email_taken`; the texts may change, the codes do not.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// The machine-readable `code`s of the account manager's errors, for the
+/// services that call it to match on (never on the texts).
+pub mod codes {
+    /// A field is missing or invalid (which one is in `msg`).
+    pub const VALIDATION: &str = "validation";
+    /// Registration: the email is already registered.
+    pub const EMAIL_TAKEN: &str = "email_taken";
+    /// Login: unknown email or wrong password.
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// Login or refresh: the account is disabled (see `resolve`).
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// Login or refresh: the account is banned.
+    pub const ACCOUNT_BANNED: &str = "account_banned";
+    /// The access token is missing, invalid, expired or revoked, or names no user.
+    pub const INVALID_TOKEN: &str = "invalid_token";
+    /// The refresh token is unknown, expired, revoked or reused.
+    pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";
+    /// Unknown service client, or wrong secret.
+    pub const INVALID_CLIENT: &str = "invalid_client";
+    /// The service token lacks the scope the route needs.
+    pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
+    /// The route is for admins.
+    pub const ADMIN_REQUIRED: &str = "admin_required";
+    pub const USER_NOT_FOUND: &str = "user_not_found";
+    pub const KEY_NOT_FOUND: &str = "key_not_found";
+    /// The revocation state cannot be read or spread; try again.
+    pub const UNAVAILABLE: &str = "unavailable";
+    /// Something failed on the server's side (details only in its logs).
+    pub const INTERNAL: &str = "internal";
 }
 
 impl ErrorBody {
@@ -30,6 +68,7 @@ impl ErrorBody {
             msg: msg.into(),
             human_msg: Some(human_msg.into()),
             resolve: None,
+            code: None,
         }
     }
 
@@ -38,11 +77,17 @@ impl ErrorBody {
             msg: msg.into(),
             human_msg: None,
             resolve: None,
+            code: None,
         }
     }
 
     pub fn with_resolve(mut self, resolve: impl Into<String>) -> Self {
         self.resolve = Some(resolve.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
         self
     }
 
@@ -56,6 +101,67 @@ impl ErrorBody {
 
     pub fn into_response(self, status: StatusCode) -> Response {
         crate::auth::json_response(status, &self.to_value())
+    }
+}
+
+/// An error answer: an [`ErrorBody`] under its status. Each service maps
+/// its own error type to this one, choosing every text it says.
+#[derive(ApiResponse, Debug)]
+pub enum ErrorResponse {
+    /// The request is invalid.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing, invalid or revoked credentials (or, where a service says
+    /// so, a refusal it words as one).
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The caller is known but may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such resource (or not one the caller may see).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The request conflicts with what exists (e.g. a taken email).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// Something failed on our side; details are in the logs only.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// Not offered yet.
+    #[oai(status = 501)]
+    NotImplemented(Json<ErrorBody>),
+    /// A service or store the answer depends on cannot be reached.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+impl ErrorResponse {
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ErrorResponse::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ErrorResponse::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ErrorResponse::Forbidden(_) => StatusCode::FORBIDDEN,
+            ErrorResponse::NotFound(_) => StatusCode::NOT_FOUND,
+            ErrorResponse::Conflict(_) => StatusCode::CONFLICT,
+            ErrorResponse::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorResponse::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ErrorResponse::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The answer's body.
+    pub fn body(&self) -> &ErrorBody {
+        match self {
+            ErrorResponse::BadRequest(body)
+            | ErrorResponse::Unauthorized(body)
+            | ErrorResponse::Forbidden(body)
+            | ErrorResponse::NotFound(body)
+            | ErrorResponse::Conflict(body)
+            | ErrorResponse::Internal(body)
+            | ErrorResponse::NotImplemented(body)
+            | ErrorResponse::Unavailable(body) => &body.0,
+        }
     }
 }
 

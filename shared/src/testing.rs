@@ -1,7 +1,12 @@
-//! Test support (feature `testing`): a Redis server a test owns and may stop.
+//! Test support (feature `testing`): a Redis server a test owns and may
+//! stop, a fresh database per test, answers checked by status, and
+//! snapshots of documents such as a service's OpenAPI description.
 
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use serde_json::Value;
 
 /// A `redis-server` of one test's own, on a free port, stopped on drop.
 /// `TEST_REDIS_SERVER` names the binary (default `redis-server` on the PATH).
@@ -124,4 +129,77 @@ pub async fn fresh_database(dir: &std::path::Path, name: &str) -> String {
         }
         None => format!("sqlite://{}/{name}.db?mode=rwc", dir.display()),
     }
+}
+
+/// Asserts the answer's status (showing the body when it differs) and
+/// returns its JSON body (`Null` when it has none).
+pub async fn expect(response: reqwest::Response, status: reqwest::StatusCode) -> Value {
+    let actual = response.status();
+    let text = response.text().await.expect("the answer's body");
+    assert_eq!(actual, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// `value` with every object's keys in sorted order.
+pub fn sorted_keys(value: Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(String, Value)> = object.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted_keys(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
+}
+
+/// A JSON document (such as poem-openapi's `spec()`) as a snapshot holds
+/// it: keys sorted, pretty-printed, one final newline.
+pub fn snapshot_text(json: &str) -> String {
+    let document: Value = serde_json::from_str(json).expect("the document is JSON");
+    let mut text = serde_json::to_string_pretty(&sorted_keys(document)).expect("render");
+    text.push('\n');
+    text
+}
+
+/// Compares `current` with the committed snapshot at `path`, panicking at
+/// the first line that differs. With `UPDATE_SNAPSHOTS=1` it writes
+/// `current` to `path` instead (review the diff, then commit it).
+pub fn assert_snapshot(path: &Path, current: &str) {
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(path, current).expect("write the snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_else(|err| {
+        panic!(
+            "cannot read {}: {err}; create it with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    let mut was = committed.lines();
+    let mut is = current.lines();
+    for line in 1.. {
+        match (was.next(), is.next()) {
+            (None, None) => break,
+            (was, is) if was == is => continue,
+            (was, is) => panic!(
+                "{} changed at line {line}:\n  snapshot: {}\n  now:      {}\n\
+                 if the change is intended, rerun with UPDATE_SNAPSHOTS=1 and commit the file",
+                path.display(),
+                was.unwrap_or("<end of file>"),
+                is.unwrap_or("<end of file>"),
+            ),
+        }
+    }
+    assert_eq!(
+        committed,
+        current,
+        "{} changed (line endings?)",
+        path.display()
+    );
 }

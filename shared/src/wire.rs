@@ -8,6 +8,90 @@ use serde::{Deserialize, Serialize};
 
 use crate::revocation::Fact;
 
+/// Registration with email and password (seed 004's Register body;
+/// `POST /api/v1/auth/register/email` and `/api/v1/register/email`).
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// 255 characters at most.
+    pub email: Option<String>,
+    /// 6 or more characters.
+    pub password: Option<String>,
+    /// Must match `password`.
+    pub password2: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// Login with email and password (`POST /api/v1/auth/login/email` and
+/// `/api/v1/login/email`).
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+/// seed 004's token answer, plus the refresh token: what registration,
+/// login and refresh answer.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    /// The access token (a JWT) for `Authorization: Bearer`.
+    pub token: String,
+    /// HTTP date, UTC.
+    pub token_issued_date: String,
+    /// HTTP date, UTC.
+    pub token_expired_date: String,
+    pub user_id: i64,
+    /// Exchange at `/api/v1/auth/token/refresh`; rotated on every use.
+    pub refresh_token: String,
+    /// HTTP date, UTC.
+    pub refresh_token_expired_date: String,
+}
+
+/// The current user (`GET` and `PATCH /api/v1/auth/me`).
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct UserResponse {
+    pub id: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// `admin` or `user`.
+    pub role: String,
+    /// `active`, `disabled` or `banned`.
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The names to change (`PATCH /api/v1/auth/me`); absent fields stay as
+/// they are.
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// What other services may know of a user (`GET /api/v1/users/lookup`
+/// and `GET /api/v1/users`).
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// `active`, `disabled` or `banned`.
+    pub status: String,
+}
+
 /// Client credentials of a service (`POST /api/v1/auth/token/service`).
 #[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]

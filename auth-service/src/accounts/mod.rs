@@ -1,10 +1,14 @@
-//! The rules of accounts: what a valid registration is, who may log in.
-//! No HTTP and no SQL here.
+//! The rules of accounts: what a valid registration is, who may log in and
+//! who their tokens speak for. No HTTP and no SQL here.
 
 pub mod passwords;
 pub mod service;
 
+use chrono::{DateTime, Utc};
 use shared::Role;
+
+pub use crate::entity::user::AccountStatus;
+use crate::tokens::{RefreshError, TokenSubject};
 
 /// Longest email accepted (seed 004: "255 character limit").
 pub const MAX_EMAIL_CHARS: usize = 255;
@@ -137,25 +141,6 @@ pub fn parse_name(value: &str) -> Result<String, RegistrationError> {
     Ok(value.to_owned())
 }
 
-/// An account's standing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    Active,
-    Disabled,
-    Banned,
-}
-
-impl AccountStatus {
-    pub fn parse(value: &str) -> AccountStatus {
-        match value {
-            "active" => AccountStatus::Active,
-            "disabled" => AccountStatus::Disabled,
-            // Anything unknown is treated as the most restrictive state.
-            _ => AccountStatus::Banned,
-        }
-    }
-}
-
 /// Why a login (or a refresh) was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginError {
@@ -168,7 +153,7 @@ pub enum LoginError {
 }
 
 /// Whether an account in this standing may hold a session.
-pub fn ensure_may_log_in(status: AccountStatus) -> Result<(), LoginError> {
+fn ensure_may_log_in(status: AccountStatus) -> Result<(), LoginError> {
     match status {
         AccountStatus::Active => Ok(()),
         AccountStatus::Disabled => Err(LoginError::Disabled),
@@ -184,8 +169,68 @@ pub fn display_name(first: &str, last: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-pub fn role_of(value: &str) -> Role {
-    Role::parse(value).unwrap_or(Role::User)
+/// An account as the rest of the service sees it (never its password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether the account may hold a session (log in, refresh) and, if so,
+/// who its tokens speak for.
+pub fn standing(account: &Account) -> Result<TokenSubject, LoginError> {
+    ensure_may_log_in(account.status)?;
+    Ok(TokenSubject {
+        user_id: account.id,
+        role: account.role,
+        email: account.email.clone(),
+        name: display_name(&account.first_name, &account.last_name),
+    })
+}
+
+/// Why an account use case did not happen: a rule refused it, or something
+/// failed on our side (logged, never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("registration refused: {0:?}")]
+    Registration(RegistrationError),
+    #[error("login refused: {0:?}")]
+    Login(LoginError),
+    /// The refresh token was refused (the account's standing is `Login`).
+    #[error(transparent)]
+    Refresh(RefreshError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<RegistrationError> for AccountError {
+    fn from(err: RegistrationError) -> Self {
+        AccountError::Registration(err)
+    }
+}
+
+impl From<LoginError> for AccountError {
+    fn from(err: LoginError) -> Self {
+        AccountError::Login(err)
+    }
+}
+
+impl From<RefreshError> for AccountError {
+    fn from(err: RefreshError) -> Self {
+        AccountError::Refresh(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for AccountError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AccountError::Internal(err.into())
+    }
 }
 
 #[cfg(test)]
@@ -266,19 +311,36 @@ mod tests {
         assert!(Registration::parse(form("a@b.co", "123456", "123456")).is_ok());
     }
 
+    fn account(status: AccountStatus) -> Account {
+        Account {
+            id: 7,
+            email: Some("ann@example.com".into()),
+            username: None,
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            role: Role::Admin,
+            status,
+            created_at: Utc::now(),
+        }
+    }
+
     #[test]
-    fn only_active_accounts_log_in() {
-        assert_eq!(ensure_may_log_in(AccountStatus::parse("active")), Ok(()));
+    fn only_active_accounts_hold_sessions() {
         assert_eq!(
-            ensure_may_log_in(AccountStatus::parse("disabled")),
+            standing(&account(AccountStatus::Active)),
+            Ok(TokenSubject {
+                user_id: 7,
+                role: Role::Admin,
+                email: Some("ann@example.com".into()),
+                name: Some("Ann Lee".into()),
+            })
+        );
+        assert_eq!(
+            standing(&account(AccountStatus::Disabled)),
             Err(LoginError::Disabled)
         );
         assert_eq!(
-            ensure_may_log_in(AccountStatus::parse("banned")),
-            Err(LoginError::Banned)
-        );
-        assert_eq!(
-            ensure_may_log_in(AccountStatus::parse("???")),
+            standing(&account(AccountStatus::Banned)),
             Err(LoginError::Banned)
         );
     }

@@ -1,68 +1,17 @@
+//! Registration, login and the current user.
+
 use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
+use shared::AccessTokenAuth;
+use shared::wire::{LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse};
 
 use super::ApiTags;
-use shared::AccessTokenAuth;
-
-use super::error::ErrorResponse;
-use super::http_date;
+use super::error::ApiError;
 use crate::accounts::RegistrationForm;
-use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::sessions::TokenGrant;
-
-/// seed 004 Register body.
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-pub struct RegisterRequest {
-    /// 255 characters at most.
-    pub email: Option<String>,
-    /// 6 or more characters.
-    pub password: Option<String>,
-    /// Must match `password`.
-    pub password2: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-}
-
-#[derive(Object)]
-pub struct LoginRequest {
-    pub email: Option<String>,
-    pub password: Option<String>,
-}
-
-/// seed 004's token answer, plus the refresh token.
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-pub struct TokenResponse {
-    /// The access token (a JWT) for `Authorization: Bearer`.
-    pub token: String,
-    /// HTTP date, UTC.
-    pub token_issued_date: String,
-    /// HTTP date, UTC.
-    pub token_expired_date: String,
-    pub user_id: i64,
-    /// Exchange at `/api/v1/auth/token/refresh`; rotated on every use.
-    pub refresh_token: String,
-    /// HTTP date, UTC.
-    pub refresh_token_expired_date: String,
-}
-
-impl From<TokenGrant> for TokenResponse {
-    fn from(grant: TokenGrant) -> Self {
-        Self {
-            token: grant.access.token,
-            token_issued_date: http_date(grant.access.issued_at),
-            token_expired_date: http_date(grant.access.expires_at),
-            user_id: grant.user_id,
-            refresh_token: grant.refresh_token,
-            refresh_token_expired_date: http_date(grant.refresh_expires_at.timestamp()),
-        }
-    }
-}
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -71,51 +20,13 @@ pub enum RegisterResponse {
     Created(Json<TokenResponse>),
 }
 
-#[derive(Object, Debug)]
-#[oai(rename_all = "camelCase")]
-pub struct UserResponse {
-    pub id: i64,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
-    /// `admin` or `user`.
-    pub role: String,
-    /// `active`, `disabled` or `banned`.
-    pub status: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<crate::entity::user::Model> for UserResponse {
-    fn from(user: crate::entity::user::Model) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            username: user.username,
-            first_name: user.first_name,
-            last_name: user.last_name,
-            role: user.role,
-            status: user.status,
-            created_at: user.created_at,
-        }
-    }
-}
-
-/// The names to change; absent fields stay as they are.
-#[derive(Object, Debug)]
-#[oai(rename_all = "camelCase")]
-pub struct ProfileUpdate {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-}
-
 pub struct AccountsApi;
 
 impl AccountsApi {
     async fn register(
         state: &AppState,
         body: RegisterRequest,
-    ) -> Result<RegisterResponse, ErrorResponse> {
+    ) -> Result<RegisterResponse, ApiError> {
         let form = RegistrationForm {
             email: body.email,
             password: body.password,
@@ -124,15 +35,14 @@ impl AccountsApi {
             last_name: body.last_name,
         };
         let grant = state.accounts().register(form).await?;
-        Ok(RegisterResponse::Created(Json(grant.into())))
+        Ok(RegisterResponse::Created(Json(super::token_response(
+            grant,
+        ))))
     }
 
-    async fn login(
-        state: &AppState,
-        body: LoginRequest,
-    ) -> Result<Json<TokenResponse>, ErrorResponse> {
+    async fn login(state: &AppState, body: LoginRequest) -> Result<Json<TokenResponse>, ApiError> {
         let grant = state.accounts().login(body.email, body.password).await?;
-        Ok(Json(grant.into()))
+        Ok(Json(super::token_response(grant)))
     }
 }
 
@@ -146,7 +56,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<RegisterRequest>,
-    ) -> Result<RegisterResponse, ErrorResponse> {
+    ) -> Result<RegisterResponse, ApiError> {
         Self::register(&state, body.0).await
     }
 
@@ -156,7 +66,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<RegisterRequest>,
-    ) -> Result<RegisterResponse, ErrorResponse> {
+    ) -> Result<RegisterResponse, ApiError> {
         Self::register(&state, body.0).await
     }
 
@@ -166,7 +76,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ErrorResponse> {
+    ) -> Result<Json<TokenResponse>, ApiError> {
         Self::login(&state, body.0).await
     }
 
@@ -176,7 +86,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ErrorResponse> {
+    ) -> Result<Json<TokenResponse>, ApiError> {
         Self::login(&state, body.0).await
     }
 
@@ -186,14 +96,14 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<Json<UserResponse>, ErrorResponse> {
-        let id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
-        let user = state
+    ) -> Result<Json<UserResponse>, ApiError> {
+        let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+        let account = state
             .accounts()
-            .user(id)
+            .by_id(id)
             .await?
-            .ok_or(AppError::Unauthenticated)?;
-        Ok(Json(user.into()))
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Json(super::user_response(account)))
     }
 
     /// Change the current user's names
@@ -205,12 +115,13 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
         body: Json<ProfileUpdate>,
-    ) -> Result<Json<UserResponse>, ErrorResponse> {
-        let id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
-        let user = state
+    ) -> Result<Json<UserResponse>, ApiError> {
+        let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+        let account = state
             .accounts()
             .update_names(id, body.0.first_name, body.0.last_name)
-            .await?;
-        Ok(Json(user.into()))
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Json(super::user_response(account)))
     }
 }

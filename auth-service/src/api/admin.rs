@@ -1,3 +1,5 @@
+//! Administration: signing keys.
+
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -7,8 +9,7 @@ use poem_openapi::{Object, OpenApi};
 use shared::{AccessTokenAuth, Role};
 
 use super::ApiTags;
-use super::error::ErrorResponse;
-use crate::error::AppError;
+use super::error::{ApiError, not_spread};
 use crate::state::AppState;
 
 #[derive(Object, Debug)]
@@ -30,16 +31,16 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<Json<RotatedKey>, ErrorResponse> {
+    ) -> Result<Json<RotatedKey>, ApiError> {
         if auth.0.claims.role != Role::Admin {
-            return Err(AppError::Forbidden.into());
+            return Err(ApiError::AdminRequired);
         }
-        let change = state.keys.rotate().await.map_err(AppError::Internal)?;
+        let change = state.keys.rotate().await.map_err(ApiError::Internal)?;
         state
             .revocations
             .committed(&change.facts, change.last_fact_id)
             .await
-            .map_err(AppError::from)?;
+            .map_err(not_spread)?;
         tracing::info!(kid = %change.signing_kid, by = %auth.0.claims.sub, "signing key rotated");
         Ok(Json(RotatedKey {
             kid: change.signing_kid,
@@ -57,21 +58,21 @@ impl AdminApi {
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
         kid: Path<String>,
-    ) -> Result<Json<RotatedKey>, ErrorResponse> {
+    ) -> Result<Json<RotatedKey>, ApiError> {
         if auth.0.claims.role != Role::Admin {
-            return Err(AppError::Forbidden.into());
+            return Err(ApiError::AdminRequired);
         }
         let change = state
             .keys
             .revoke(&kid.0)
             .await
-            .map_err(AppError::Internal)?
-            .ok_or(AppError::KeyNotFound)?;
+            .map_err(ApiError::Internal)?
+            .ok_or(ApiError::KeyNotFound)?;
         state
             .revocations
             .committed(&change.facts, change.last_fact_id)
             .await
-            .map_err(AppError::from)?;
+            .map_err(not_spread)?;
         tracing::warn!(kid = %kid.0, by = %auth.0.claims.sub, "signing key revoked");
         Ok(Json(RotatedKey {
             kid: change.signing_kid,

@@ -1,45 +1,143 @@
-//! How the service's errors are answered (seed 004's `{msg, humanMsg}`).
+//! How the service's errors are answered: seed 004's `{msg, humanMsg}` plus
+//! a machine-readable `code` (see [`shared::error::codes`]), under the
+//! shared [`ErrorResponse`]; and the OAuth shape `{error,
+//! error_description}` of the RFC 7662/7009 endpoints. Every sentence a
+//! caller reads is chosen here; the domain only says which rule refused.
 
-use poem_openapi::ApiResponse;
+use poem::Response;
 use poem_openapi::payload::Json;
-use shared::error::ErrorBody;
+use poem_openapi::registry::{MetaResponses, Registry};
+use poem_openapi::{ApiResponse, Object};
+use shared::RevocationError;
+use shared::error::{ErrorBody, ErrorResponse, codes};
 
 use crate::accounts::{
-    LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
-    RegistrationError,
+    AccountError, LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, RegistrationError,
 };
-use crate::error::AppError;
+use crate::tokens::oauth::DeskError;
+use crate::tokens::revocation::RevocationOutcome;
+use crate::tokens::{ClientError, RefreshError};
 
 /// Where a disabled account is sent to reactivate itself.
 pub const REACTIVATE_PATH: &str = "/api/v1/reactivate/email";
 
-#[derive(ApiResponse, Debug)]
-pub enum ErrorResponse {
-    /// The request is invalid.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// Missing, invalid or revoked credentials, or a disabled account.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// The account is banned, or the caller lacks the role.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No such resource.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// The email is already registered.
-    #[oai(status = 409)]
-    Conflict(Json<ErrorBody>),
-    /// Something failed on our side; details are in the logs only.
-    #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// A store the answer depends on (Redis) is unreachable.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+/// Every way a request to this service can fail, as the handlers say it.
+/// Answered as an [`ErrorResponse`]; internal errors are logged, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("registration refused: {0:?}")]
+    Registration(RegistrationError),
+    #[error("login refused: {0:?}")]
+    Login(LoginError),
+    /// Unknown, expired, revoked or reused refresh token.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// The access token names no live user.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The caller is authenticated but not an admin.
+    #[error("admin role required")]
+    AdminRequired,
+    /// Unknown client id or wrong secret.
+    #[error("invalid client credentials")]
+    InvalidClient,
+    /// The service token lacks the scope the route needs.
+    #[error("missing scope {0}")]
+    MissingScope(&'static str),
+    #[error("user not found")]
+    UserNotFound,
+    #[error("signing key not found")]
+    KeyNotFound,
+    /// A field the caller must send is missing.
+    #[error("{0:?} missing")]
+    Missing(Field),
+    /// `ids` is not a comma-separated list of integers.
+    #[error("invalid ids")]
+    InvalidIds,
+    /// More ids than one look-up answers for.
+    #[error("more than {0} ids")]
+    TooManyIds(usize),
+    /// The revocation state cannot be read or spread (Redis down, or not
+    /// current yet).
+    #[error("revocation state unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The fields a request may lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    RefreshToken,
+    Token,
+    ClientCredentials,
+    Email,
+    Ids,
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Registration(err) => ApiError::Registration(err),
+            AccountError::Login(err) => ApiError::Login(err),
+            AccountError::Refresh(err) => err.into(),
+            AccountError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(err: RefreshError) -> Self {
+        match err {
+            RefreshError::Invalid => ApiError::InvalidRefreshToken,
+            RefreshError::Unavailable => ApiError::Unavailable,
+            RefreshError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::InvalidClient => ApiError::InvalidClient,
+            ClientError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+/// A revocation the caller asked for (logout): recorded and spread, or not.
+impl From<RevocationOutcome> for ApiError {
+    fn from(err: RevocationOutcome) -> Self {
+        match err {
+            RevocationOutcome::Database(err) => ApiError::Internal(err.into()),
+            RevocationOutcome::Spread(err) => not_spread(err),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+/// A revocation this service made was recorded but could not be spread
+/// yet: 503, the caller may retry.
+pub fn not_spread(err: RevocationError) -> ApiError {
+    match err {
+        RevocationError::Unavailable => ApiError::Unavailable,
+        // Spreading a fact never answers "revoked"; if it did, it is a bug.
+        RevocationError::Revoked => {
+            ApiError::Internal(anyhow::anyhow!("spreading a revocation answered `revoked`"))
+        }
+    }
 }
 
 fn bad(msg: String, human: &str) -> ErrorResponse {
-    ErrorResponse::BadRequest(Json(ErrorBody::new(msg, human)))
+    ErrorResponse::BadRequest(Json(
+        ErrorBody::new(msg, human).with_code(codes::VALIDATION),
+    ))
 }
 
 fn registration(err: RegistrationError) -> ErrorResponse {
@@ -81,10 +179,13 @@ fn registration(err: RegistrationError) -> ErrorResponse {
             format!("Bad Request: Name is longer than {MAX_NAME_CHARS} characters."),
             "Your name is too long",
         ),
-        EmailTaken => ErrorResponse::Conflict(Json(ErrorBody::new(
-            "Conflict: User email already has existing email",
-            "This email has already been register.",
-        ))),
+        EmailTaken => ErrorResponse::Conflict(Json(
+            ErrorBody::new(
+                "Conflict: User email already has existing email",
+                "This email has already been register.",
+            )
+            .with_code(codes::EMAIL_TAKEN),
+        )),
     }
 }
 
@@ -94,78 +195,269 @@ fn login(err: LoginError) -> ErrorResponse {
             "Bad Request: Email and password required.".into(),
             "Please enter your account information",
         ),
-        LoginError::BadCredentials => bad(
-            "Bad Request: Invalid email or password.".into(),
-            "The email or password you entered is incorrect",
-        ),
+        LoginError::BadCredentials => ErrorResponse::BadRequest(Json(
+            ErrorBody::new(
+                "Bad Request: Invalid email or password.",
+                "The email or password you entered is incorrect",
+            )
+            .with_code(codes::INVALID_CREDENTIALS),
+        )),
         LoginError::Disabled => ErrorResponse::Unauthorized(Json(
             ErrorBody::new(
                 "Unauthorized: User account is disabled.",
                 "This account is disabled.",
             )
-            .with_resolve(REACTIVATE_PATH),
+            .with_resolve(REACTIVATE_PATH)
+            .with_code(codes::ACCOUNT_DISABLED),
         )),
-        LoginError::Banned => ErrorResponse::Forbidden(Json(ErrorBody::new(
-            "Forbidden: User has been banned.",
-            "This account is suspended.",
-        ))),
+        LoginError::Banned => ErrorResponse::Forbidden(Json(
+            ErrorBody::new(
+                "Forbidden: User has been banned.",
+                "This account is suspended.",
+            )
+            .with_code(codes::ACCOUNT_BANNED),
+        )),
     }
 }
 
+fn missing(field: Field) -> ErrorResponse {
+    let (name, human) = match field {
+        Field::RefreshToken => ("Refresh token", "Please log in again."),
+        Field::Token => ("Token", "Please log in again."),
+        Field::ClientCredentials => (
+            "clientId or clientSecret",
+            "Client credentials are required.",
+        ),
+        Field::Email => ("email", "An email is required."),
+        Field::Ids => ("ids", "User ids are required."),
+    };
+    bad(format!("Bad Request: {name} is missing."), human)
+}
+
+/// The 401 of a missing, invalid or revoked access token (also answered
+/// by the security scheme).
 pub fn unauthorized_body() -> ErrorBody {
     ErrorBody::new(
         "Unauthorized: Missing or invalid access token.",
         "Please log in again.",
     )
+    .with_code(codes::INVALID_TOKEN)
 }
 
+/// The 503 when revocation cannot be checked (also answered by the
+/// security scheme).
 pub fn unavailable_body() -> ErrorBody {
     ErrorBody::new(
         "Service Unavailable: Token revocation state cannot be checked.",
         "Please try again in a moment.",
     )
+    .with_code(codes::UNAVAILABLE)
 }
 
-impl From<AppError> for ErrorResponse {
-    fn from(err: AppError) -> Self {
+impl From<ApiError> for ErrorResponse {
+    fn from(err: ApiError) -> Self {
+        let body =
+            |msg: String, human: &str, code: &str| Json(ErrorBody::new(msg, human).with_code(code));
         match err {
-            AppError::Registration(err) => registration(err),
-            AppError::Login(err) => login(err),
-            AppError::InvalidRefreshToken => ErrorResponse::Unauthorized(Json(ErrorBody::new(
-                "Unauthorized: Invalid refresh token.",
+            ApiError::Registration(err) => registration(err),
+            ApiError::Login(err) => login(err),
+            ApiError::InvalidRefreshToken => ErrorResponse::Unauthorized(body(
+                "Unauthorized: Invalid refresh token.".into(),
                 "Your session has expired. Please log in again.",
-            ))),
-            AppError::Unauthenticated => ErrorResponse::Unauthorized(Json(unauthorized_body())),
-            AppError::InvalidClient => ErrorResponse::Unauthorized(Json(ErrorBody::new(
-                "Unauthorized: Invalid client credentials.",
+                codes::INVALID_REFRESH_TOKEN,
+            )),
+            ApiError::Unauthenticated => ErrorResponse::Unauthorized(Json(unauthorized_body())),
+            ApiError::InvalidClient => ErrorResponse::Unauthorized(body(
+                "Unauthorized: Invalid client credentials.".into(),
                 "This service is not allowed to call the account manager.",
-            ))),
-            AppError::MissingScope(scope) => ErrorResponse::Forbidden(Json(ErrorBody::new(
+                codes::INVALID_CLIENT,
+            )),
+            ApiError::MissingScope(scope) => ErrorResponse::Forbidden(body(
                 format!("Forbidden: Scope {scope} required."),
                 "This service is not allowed to do this.",
-            ))),
-            AppError::UserNotFound => ErrorResponse::NotFound(Json(ErrorBody::new(
-                "Not Found: No such user.",
+                codes::INSUFFICIENT_SCOPE,
+            )),
+            ApiError::UserNotFound => ErrorResponse::NotFound(body(
+                "Not Found: No such user.".into(),
                 "That user does not exist.",
-            ))),
-            AppError::KeyNotFound => ErrorResponse::NotFound(Json(ErrorBody::new(
-                "Not Found: No such signing key.",
+                codes::USER_NOT_FOUND,
+            )),
+            ApiError::KeyNotFound => ErrorResponse::NotFound(body(
+                "Not Found: No such signing key.".into(),
                 "That key does not exist.",
-            ))),
-            AppError::Forbidden => ErrorResponse::Forbidden(Json(ErrorBody::new(
-                "Forbidden: Admin role required.",
+                codes::KEY_NOT_FOUND,
+            )),
+            ApiError::AdminRequired => ErrorResponse::Forbidden(body(
+                "Forbidden: Admin role required.".into(),
                 "You do not have permission to do this.",
-            ))),
-            AppError::Unavailable => ErrorResponse::Unavailable(Json(unavailable_body())),
-            AppError::Internal(err) => {
+                codes::ADMIN_REQUIRED,
+            )),
+            ApiError::Missing(field) => missing(field),
+            ApiError::InvalidIds => bad(
+                "Bad Request: ids must be comma-separated integers.".into(),
+                "Those user ids are not valid.",
+            ),
+            ApiError::TooManyIds(max) => bad(
+                format!("Bad Request: At most {max} ids per request."),
+                "Too many users asked for at once.",
+            ),
+            ApiError::Unavailable => ErrorResponse::Unavailable(Json(unavailable_body())),
+            ApiError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
-                ErrorResponse::Internal(Json(ErrorBody::internal()))
+                ErrorResponse::Internal(Json(ErrorBody::internal().with_code(codes::INTERNAL)))
             }
         }
     }
 }
 
-/// A 400 for a field the caller must send.
-pub fn missing(field: &str, human: &str) -> ErrorResponse {
-    bad(format!("Bad Request: {field} is missing."), human)
+/// Handlers answer `Result<_, ApiError>`; the document shows the shared
+/// [`ErrorResponse`] it becomes.
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        ErrorResponse::meta()
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorResponse::register(registry);
+    }
+}
+
+impl From<ApiError> for poem::Error {
+    fn from(err: ApiError) -> poem::Error {
+        ErrorResponse::from(err).into()
+    }
+}
+
+impl poem::IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        poem::IntoResponse::into_response(ErrorResponse::from(self))
+    }
+}
+
+/// An OAuth error (RFC 6749 §5.2).
+#[derive(Object, Debug)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unauthorized_client`,
+    /// `server_error` or `temporarily_unavailable`.
+    pub error: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub error_description: Option<String>,
+}
+
+fn oauth_error(error: &str, description: &str) -> Json<OAuthError> {
+    Json(OAuthError {
+        error: error.to_owned(),
+        error_description: Some(description.to_owned()),
+    })
+}
+
+/// How the OAuth endpoints fail.
+#[derive(ApiResponse, Debug)]
+pub enum OAuthFailure {
+    /// No token in the request.
+    #[oai(status = 400)]
+    BadRequest(Json<OAuthError>),
+    /// Missing or wrong client credentials.
+    #[oai(status = 401)]
+    InvalidClient(Json<OAuthError>, #[oai(header = "WWW-Authenticate")] String),
+    /// Something failed on our side.
+    #[oai(status = 500)]
+    Internal(Json<OAuthError>),
+    /// The revocation state is not current: the answer cannot be given.
+    #[oai(status = 503)]
+    Unavailable(Json<OAuthError>),
+}
+
+impl OAuthFailure {
+    pub fn invalid_client() -> Self {
+        OAuthFailure::InvalidClient(
+            oauth_error("invalid_client", "Client authentication failed."),
+            "Basic realm=\"account-manager\"".to_owned(),
+        )
+    }
+
+    pub fn missing_token() -> Self {
+        OAuthFailure::BadRequest(oauth_error("invalid_request", "The token is missing."))
+    }
+}
+
+/// RFC 7009's refusal of another client's service token.
+pub fn not_the_clients_token() -> Json<OAuthError> {
+    oauth_error(
+        "unauthorized_client",
+        "The token was not issued to this client.",
+    )
+}
+
+impl From<DeskError> for OAuthFailure {
+    fn from(err: DeskError) -> Self {
+        match err {
+            DeskError::Unavailable => OAuthFailure::Unavailable(oauth_error(
+                "temporarily_unavailable",
+                "Token revocation state cannot be checked.",
+            )),
+            DeskError::Internal(err) => {
+                tracing::error!(error = ?err, "token introspection or revocation failed");
+                OAuthFailure::Internal(oauth_error("server_error", "Internal server error"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(err: ApiError) -> (u16, ErrorBody) {
+        let response = ErrorResponse::from(err);
+        (response.status().as_u16(), response.body().clone())
+    }
+
+    #[test]
+    fn every_answer_has_a_code() {
+        let errors = [
+            ApiError::Registration(RegistrationError::EmailMissing),
+            ApiError::Registration(RegistrationError::EmailTaken),
+            ApiError::Login(LoginError::CredentialsMissing),
+            ApiError::Login(LoginError::BadCredentials),
+            ApiError::Login(LoginError::Disabled),
+            ApiError::Login(LoginError::Banned),
+            ApiError::InvalidRefreshToken,
+            ApiError::Unauthenticated,
+            ApiError::AdminRequired,
+            ApiError::InvalidClient,
+            ApiError::MissingScope("users:read"),
+            ApiError::UserNotFound,
+            ApiError::KeyNotFound,
+            ApiError::Missing(Field::Ids),
+            ApiError::InvalidIds,
+            ApiError::TooManyIds(200),
+            ApiError::Unavailable,
+            ApiError::Internal(anyhow::anyhow!("boom")),
+        ];
+        for err in errors {
+            let shown = format!("{err:?}");
+            let (_, body) = answer(err);
+            assert!(body.code.is_some(), "{shown} has no code");
+        }
+    }
+
+    #[test]
+    fn refusals_keep_their_statuses_and_codes() {
+        let (status, body) = answer(ApiError::Login(LoginError::Disabled));
+        assert_eq!(
+            (status, body.code.as_deref()),
+            (401, Some("account_disabled"))
+        );
+        assert_eq!(body.resolve.as_deref(), Some(REACTIVATE_PATH));
+        let (status, body) = answer(ApiError::Registration(RegistrationError::EmailTaken));
+        assert_eq!((status, body.code.as_deref()), (409, Some("email_taken")));
+        let (status, body) = answer(ApiError::Internal(anyhow::anyhow!("secret detail")));
+        assert_eq!(status, 500);
+        assert_eq!(body.msg, "Internal server error");
+        let (status, _) = answer(RefreshError::Unavailable.into());
+        assert_eq!(status, 503);
+        let (status, _) = answer(not_spread(RevocationError::Unavailable));
+        assert_eq!(status, 503);
+    }
 }

@@ -1,3 +1,5 @@
+//! Liveness and readiness probes.
+
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -8,7 +10,6 @@ use shared::health::{Health, Readiness, alive, readiness};
 
 use super::ApiTags;
 use crate::state::AppState;
-use crate::store;
 
 pub struct HealthApi;
 
@@ -24,7 +25,7 @@ impl HealthApi {
     /// (with Redis) revocations reach Redis
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
-        let database = store::ping(&state.db).await;
+        let database = shared::db::ping(&state.db).await;
         let revocations =
             state.revocations.set().is_current() && state.revocations.ensure_publishing().is_ok();
         readiness(database, revocations)

@@ -13,8 +13,11 @@ use std::sync::Arc;
 
 use poem::Endpoint;
 use poem_openapi::{OpenApiService, Tags};
+use shared::wire::{TokenResponse, UserResponse, UserSummary};
 
+use crate::accounts::Account;
 use crate::state::AppState;
+use crate::tokens::sessions::TokenGrant;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -59,7 +62,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
         env!("CARGO_PKG_VERSION"),
     )
     .description(
-        "Users, credentials, sessions and signing keys. Errors answer `{msg, humanMsg, resolve?}`.",
+        "Users, credentials, sessions and signing keys. Errors answer `{msg, humanMsg, resolve?, code?}`.",
     )
     .server(public_url)
 }
@@ -79,4 +82,41 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
 pub fn http_date(unix_seconds: i64) -> String {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds.max(0) as u64);
     httpdate::fmt_http_date(at)
+}
+
+/// A login's, registration's or refresh's grant as the token answer.
+pub fn token_response(grant: TokenGrant) -> TokenResponse {
+    TokenResponse {
+        token: grant.access.token,
+        token_issued_date: http_date(grant.access.issued_at),
+        token_expired_date: http_date(grant.access.expires_at),
+        user_id: grant.user_id,
+        refresh_token: grant.refresh_token,
+        refresh_token_expired_date: http_date(grant.refresh_expires_at.timestamp()),
+    }
+}
+
+/// The current user's answer.
+pub fn user_response(account: Account) -> UserResponse {
+    UserResponse {
+        id: account.id,
+        email: account.email,
+        username: account.username,
+        first_name: account.first_name,
+        last_name: account.last_name,
+        role: account.role.as_str().to_owned(),
+        status: account.status.as_str().to_owned(),
+        created_at: account.created_at,
+    }
+}
+
+/// What other services may know of an account.
+pub fn user_summary(account: Account) -> UserSummary {
+    UserSummary {
+        id: account.id,
+        email: account.email,
+        first_name: account.first_name,
+        last_name: account.last_name,
+        status: account.status.as_str().to_owned(),
+    }
 }

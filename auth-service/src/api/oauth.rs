@@ -15,11 +15,12 @@ use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
+use super::error::{OAuthError, OAuthFailure, not_the_clients_token};
+use crate::accounts::service::Accounts;
 use crate::config::ServiceClient;
-use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::authenticate_client;
 use crate::tokens::oauth::{Revoked, TokenDesk, TokenInfo};
+use crate::tokens::service::authenticate;
 
 pub const INTROSPECTION_PATH: &str = "/api/v1/oauth/introspect";
 pub const REVOCATION_PATH: &str = "/api/v1/oauth/revoke";
@@ -119,53 +120,6 @@ impl Introspection {
     }
 }
 
-/// An OAuth error (RFC 6749 §5.2).
-#[derive(Object, Debug)]
-pub struct OAuthError {
-    /// `invalid_request`, `invalid_client` or `unauthorized_client`.
-    pub error: String,
-    #[oai(skip_serializing_if_is_none)]
-    pub error_description: Option<String>,
-}
-
-#[derive(ApiResponse, Debug)]
-pub enum OAuthFailure {
-    /// No token in the request.
-    #[oai(status = 400)]
-    BadRequest(Json<OAuthError>),
-    /// Missing or wrong client credentials.
-    #[oai(status = 401)]
-    InvalidClient(Json<OAuthError>, #[oai(header = "WWW-Authenticate")] String),
-    /// Something failed on our side.
-    #[oai(status = 500)]
-    Internal(Json<OAuthError>),
-    /// The revocation state is not current: the answer cannot be given.
-    #[oai(status = 503)]
-    Unavailable(Json<OAuthError>),
-}
-
-fn oauth_error(error: &str, description: &str) -> Json<OAuthError> {
-    Json(OAuthError {
-        error: error.to_owned(),
-        error_description: Some(description.to_owned()),
-    })
-}
-
-impl From<AppError> for OAuthFailure {
-    fn from(err: AppError) -> Self {
-        match err {
-            AppError::Unavailable => OAuthFailure::Unavailable(oauth_error(
-                "temporarily_unavailable",
-                "Token revocation state cannot be checked.",
-            )),
-            other => {
-                tracing::error!(error = ?other, "token introspection or revocation failed");
-                OAuthFailure::Internal(oauth_error("server_error", "Internal server error"))
-            }
-        }
-    }
-}
-
 #[derive(ApiResponse, Debug)]
 pub enum RevocationAnswer {
     /// The token no longer works (also answered for unknown tokens).
@@ -195,29 +149,23 @@ fn client<'a>(
         });
     let credentials = basic.or_else(|| form.client_id.clone().zip(form.client_secret.clone()));
     credentials
-        .and_then(|(id, secret)| authenticate_client(&state.settings.service_clients, &id, &secret))
-        .ok_or_else(|| {
-            OAuthFailure::InvalidClient(
-                oauth_error("invalid_client", "Client authentication failed."),
-                "Basic realm=\"account-manager\"".to_owned(),
-            )
-        })
+        .and_then(|(id, secret)| authenticate(&state.settings.service_clients, &id, &secret))
+        .ok_or_else(OAuthFailure::invalid_client)
 }
 
 fn token(form: &TokenRequest) -> Result<&str, OAuthFailure> {
     form.token
         .as_deref()
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            OAuthFailure::BadRequest(oauth_error("invalid_request", "The token is missing."))
-        })
+        .ok_or_else(OAuthFailure::missing_token)
 }
 
-fn desk(state: &AppState) -> TokenDesk<'_> {
+fn desk<'a>(state: &'a AppState, accounts: &'a Accounts<'a>) -> TokenDesk<'a> {
     TokenDesk {
         verifier: state.authenticator.verifier(),
         revocations: &state.revocations,
         sessions: &state.sessions,
+        holders: accounts,
     }
 }
 
@@ -239,7 +187,10 @@ impl OAuthApi {
     ) -> Result<Json<Introspection>, OAuthFailure> {
         let client = client(&state, req, &form.0)?;
         let token = token(&form.0)?;
-        let info = desk(&state).introspect(&client.id, token).await?;
+        let accounts = state.accounts();
+        let info = desk(&state, &accounts)
+            .introspect(&client.id, token)
+            .await?;
         Ok(Json(Introspection::from_info(info, &state.public_url)))
     }
 
@@ -257,12 +208,10 @@ impl OAuthApi {
     ) -> Result<RevocationAnswer, OAuthFailure> {
         let client = client(&state, req, &form.0)?;
         let token = token(&form.0)?;
-        match desk(&state).revoke(&client.id, token).await? {
+        let accounts = state.accounts();
+        match desk(&state, &accounts).revoke(&client.id, token).await? {
             Revoked::Done => Ok(RevocationAnswer::Revoked),
-            Revoked::NotTheClients => Ok(RevocationAnswer::NotYours(oauth_error(
-                "unauthorized_client",
-                "The token was not issued to this client.",
-            ))),
+            Revoked::NotTheClients => Ok(RevocationAnswer::NotYours(not_the_clients_token())),
         }
     }
 }

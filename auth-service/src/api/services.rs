@@ -5,54 +5,44 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
 use shared::ServiceTokenAuth;
 use shared::wire::{
     RevocationFeedPage, SCOPE_REVOCATIONS_READ, SCOPE_USERS_READ, ServiceTokenRequest,
-    ServiceTokenResponse,
+    ServiceTokenResponse, UserSummary,
 };
 
-use super::ApiTags;
-use super::error::{ErrorResponse, missing};
-use super::http_date;
-use crate::error::AppError;
+use super::error::{ApiError, Field};
+use super::{ApiTags, http_date, user_summary};
 use crate::state::AppState;
-use crate::tokens::authenticate_client;
-
-/// What other services may know of a user.
-#[derive(Object, Debug)]
-#[oai(rename_all = "camelCase")]
-pub struct UserSummary {
-    pub id: i64,
-    pub email: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
-    pub status: String,
-}
-
-impl From<crate::entity::user::Model> for UserSummary {
-    fn from(user: crate::entity::user::Model) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            first_name: user.first_name,
-            last_name: user.last_name,
-            status: user.status,
-        }
-    }
-}
+use crate::tokens;
 
 /// Most ids one look-up answers for.
 const MAX_IDS: usize = 200;
 
-fn require_scope(auth: &ServiceTokenAuth, scope: &'static str) -> Result<(), AppError> {
+fn require_scope(auth: &ServiceTokenAuth, scope: &'static str) -> Result<(), ApiError> {
     if auth.0.has_scope(scope) {
         Ok(())
     } else {
-        Err(AppError::MissingScope(scope))
+        Err(ApiError::MissingScope(scope))
     }
+}
+
+/// `1, 2,3` as ids; at most [`MAX_IDS`].
+fn parse_ids(ids: &str) -> Result<Vec<i64>, ApiError> {
+    let parsed: Vec<i64> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::InvalidIds)?;
+    if parsed.len() > MAX_IDS {
+        return Err(ApiError::TooManyIds(MAX_IDS));
+    }
+    Ok(parsed)
 }
 
 pub struct ServicesApi;
@@ -65,28 +55,22 @@ impl ServicesApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<ServiceTokenRequest>,
-    ) -> Result<Json<ServiceTokenResponse>, ErrorResponse> {
+    ) -> Result<Json<ServiceTokenResponse>, ApiError> {
         let (Some(client_id), Some(secret)) = (body.0.client_id, body.0.client_secret) else {
-            return Err(missing(
-                "clientId or clientSecret",
-                "Client credentials are required.",
-            ));
+            return Err(ApiError::Missing(Field::ClientCredentials));
         };
-        let client = authenticate_client(&state.settings.service_clients, &client_id, &secret)
-            .ok_or(AppError::InvalidClient)?;
-        let issued = state
-            .issuer
-            .service_token(
-                &client.id,
-                &client.scopes,
-                state.settings.tokens.service_ttl,
-            )
-            .map_err(AppError::Internal)?;
+        let issued = tokens::service::issue(
+            &state.settings.service_clients,
+            &state.issuer,
+            &client_id,
+            &secret,
+            state.settings.tokens.service_ttl,
+        )?;
         Ok(Json(ServiceTokenResponse {
-            token: issued.token,
-            token_issued_date: http_date(issued.issued_at),
-            token_expired_date: http_date(issued.expires_at),
-            scope: client.scopes.join(" "),
+            token: issued.token.token,
+            token_issued_date: http_date(issued.token.issued_at),
+            token_expired_date: http_date(issued.token.expires_at),
+            scope: issued.scope,
         }))
     }
 
@@ -97,17 +81,17 @@ impl ServicesApi {
         state: Data<&Arc<AppState>>,
         auth: ServiceTokenAuth,
         email: Query<Option<String>>,
-    ) -> Result<Json<UserSummary>, ErrorResponse> {
+    ) -> Result<Json<UserSummary>, ApiError> {
         require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(email) = email.0 else {
-            return Err(missing("email", "An email is required."));
+            return Err(ApiError::Missing(Field::Email));
         };
-        let user = state
+        let account = state
             .accounts()
-            .user_by_email(&email)
+            .by_email(&email)
             .await?
-            .ok_or(AppError::UserNotFound)?;
-        Ok(Json(user.into()))
+            .ok_or(ApiError::UserNotFound)?;
+        Ok(Json(user_summary(account)))
     }
 
     /// Users by id (scope `users:read`)
@@ -119,35 +103,13 @@ impl ServicesApi {
         state: Data<&Arc<AppState>>,
         auth: ServiceTokenAuth,
         ids: Query<Option<String>>,
-    ) -> Result<Json<Vec<UserSummary>>, ErrorResponse> {
+    ) -> Result<Json<Vec<UserSummary>>, ApiError> {
         require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(ids) = ids.0 else {
-            return Err(missing("ids", "User ids are required."));
+            return Err(ApiError::Missing(Field::Ids));
         };
-        let parsed: Result<Vec<i64>, _> = ids
-            .split(',')
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::parse)
-            .collect();
-        let Ok(parsed) = parsed else {
-            return Err(ErrorResponse::BadRequest(Json(
-                shared::error::ErrorBody::new(
-                    "Bad Request: ids must be comma-separated integers.",
-                    "Those user ids are not valid.",
-                ),
-            )));
-        };
-        if parsed.len() > MAX_IDS {
-            return Err(ErrorResponse::BadRequest(Json(
-                shared::error::ErrorBody::new(
-                    format!("Bad Request: At most {MAX_IDS} ids per request."),
-                    "Too many users asked for at once.",
-                ),
-            )));
-        }
-        let users = state.accounts().users(&parsed).await?;
-        Ok(Json(users.into_iter().map(UserSummary::from).collect()))
+        let accounts = state.accounts().by_ids(&parse_ids(&ids)?).await?;
+        Ok(Json(accounts.into_iter().map(user_summary).collect()))
     }
 
     /// Revocation facts (scope `revocations:read`)
@@ -169,14 +131,13 @@ impl ServicesApi {
         generation: Query<Option<String>>,
         after: Query<Option<i64>>,
         #[oai(name = "waitMs", validator(maximum(value = "25000")))] wait_ms: Query<Option<u64>>,
-    ) -> Result<Json<RevocationFeedPage>, ErrorResponse> {
+    ) -> Result<Json<RevocationFeedPage>, ApiError> {
         require_scope(&auth, SCOPE_REVOCATIONS_READ)?;
         let wait = std::time::Duration::from_millis(wait_ms.0.unwrap_or(0));
         let batch = state
             .feed
             .page(generation.0.as_deref(), after.0, wait)
-            .await
-            .map_err(|err| AppError::Internal(err.into()))?;
+            .await?;
         Ok(Json(RevocationFeedPage {
             generation: batch.cursor.generation,
             cursor: batch.cursor.position,

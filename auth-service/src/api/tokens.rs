@@ -1,14 +1,16 @@
+//! Refresh, validation and logout.
+
 use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use shared::AccessTokenAuth;
+use shared::{AccessClaims, AccessTokenAuth};
+
+use shared::wire::TokenResponse;
 
 use super::ApiTags;
-use super::accounts::TokenResponse;
-use super::error::{ErrorResponse, missing};
-use crate::error::AppError;
+use super::error::{ApiError, Field};
 use crate::state::AppState;
 
 #[derive(Object)]
@@ -35,6 +37,23 @@ pub struct TokenClaims {
     pub role: String,
     pub email: Option<String>,
     pub name: Option<String>,
+}
+
+impl From<AccessClaims> for TokenClaims {
+    fn from(claims: AccessClaims) -> Self {
+        Self {
+            sub: claims.sub,
+            iss: claims.iss,
+            aud: claims.aud,
+            exp: claims.exp,
+            iat: claims.iat,
+            jti: claims.jti,
+            sid: claims.sid,
+            role: claims.role.as_str().to_owned(),
+            email: claims.email,
+            name: claims.name,
+        }
+    }
 }
 
 #[derive(Object, Debug)]
@@ -67,12 +86,12 @@ impl TokensApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<RefreshRequest>,
-    ) -> Result<Json<TokenResponse>, ErrorResponse> {
+    ) -> Result<Json<TokenResponse>, ApiError> {
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
-            return Err(missing("Refresh token", "Please log in again."));
+            return Err(ApiError::Missing(Field::RefreshToken));
         };
-        let grant = state.sessions.refresh(&token).await?;
-        Ok(Json(grant.into()))
+        let grant = state.accounts().refresh(&token).await?;
+        Ok(Json(super::token_response(grant)))
     }
 
     /// Check an access token
@@ -84,30 +103,16 @@ impl TokensApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<ValidateRequest>,
-    ) -> Result<Json<ValidateResponse>, ErrorResponse> {
+    ) -> Result<Json<ValidateResponse>, ApiError> {
         let Some(token) = body.0.token.filter(|t| !t.is_empty()) else {
-            return Err(missing("Token", "Please log in again."));
+            return Err(ApiError::Missing(Field::Token));
         };
         match state.authenticator.authenticate(&token).await {
-            Ok(user) => {
-                let claims = user.claims;
-                Ok(Json(ValidateResponse {
-                    is_valid: true,
-                    claims: Some(TokenClaims {
-                        sub: claims.sub,
-                        iss: claims.iss,
-                        aud: claims.aud,
-                        exp: claims.exp,
-                        iat: claims.iat,
-                        jti: claims.jti,
-                        sid: claims.sid,
-                        role: claims.role.as_str().to_owned(),
-                        email: claims.email,
-                        name: claims.name,
-                    }),
-                }))
-            }
-            Err(failure) if failure.is_unavailable() => Err(AppError::Unavailable.into()),
+            Ok(user) => Ok(Json(ValidateResponse {
+                is_valid: true,
+                claims: Some(user.claims.into()),
+            })),
+            Err(failure) if failure.is_unavailable() => Err(ApiError::Unavailable),
             Err(_) => Ok(Json(ValidateResponse {
                 is_valid: false,
                 claims: None,
@@ -123,7 +128,7 @@ impl TokensApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<LoggedOut, ErrorResponse> {
+    ) -> Result<LoggedOut, ApiError> {
         state.sessions.logout(&auth.0.claims).await?;
         Ok(LoggedOut::Done)
     }
@@ -134,8 +139,8 @@ impl TokensApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<LoggedOut, ErrorResponse> {
-        let user_id = auth.0.claims.user_id().ok_or(AppError::Unauthenticated)?;
+    ) -> Result<LoggedOut, ApiError> {
+        let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         state.sessions.logout_all(user_id).await?;
         Ok(LoggedOut::Done)
     }

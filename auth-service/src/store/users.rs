@@ -4,6 +4,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
+use crate::entity::user::{AccountStatus, StoredRole};
 use crate::entity::{admin_claim, user};
 
 pub struct NewUser {
@@ -25,8 +26,8 @@ pub async fn insert(
         first_name: Set(new.first_name),
         last_name: Set(new.last_name),
         password_hash: Set(new.password_hash),
-        role: Set("user".to_owned()),
-        status: Set("active".to_owned()),
+        role: Set(StoredRole::User),
+        status: Set(AccountStatus::Active),
         banned_until: Set(None),
         not_before: Set(None),
         created_at: Set(now),
@@ -62,7 +63,10 @@ pub async fn claim_first_admin(
         return Ok(false);
     }
     user::Entity::update_many()
-        .col_expr(user::Column::Role, sea_orm::sea_query::Expr::value("admin"))
+        .col_expr(
+            user::Column::Role,
+            sea_orm::sea_query::Expr::value(StoredRole::Admin),
+        )
         .filter(user::Column::Id.eq(user_id))
         .exec(conn)
         .await?;

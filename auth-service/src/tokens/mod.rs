@@ -5,7 +5,11 @@ pub mod keys;
 pub mod oauth;
 pub mod refresh;
 pub mod revocation;
+pub mod service;
 pub mod sessions;
+
+pub use service::ClientError;
+pub use sessions::{RefreshError, SessionHolders};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +19,9 @@ use shared::{AccessClaims, Role, ServiceClaims, TokenType};
 
 use self::keys::KeyRing;
 
-/// Who an access token speaks for.
-#[derive(Debug, Clone)]
+/// Who an access token speaks for. Built by the accounts side, which alone
+/// decides whether an account may hold a session; tokens only sign it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSubject {
     pub user_id: i64,
     pub role: Role,
@@ -128,20 +133,6 @@ impl TokenIssuer {
             expires_at,
         })
     }
-}
-
-/// The configured client with this id and secret, if any. Compares digests,
-/// so the time taken says nothing about how much of a secret was right.
-pub fn authenticate_client<'a>(
-    clients: &'a [crate::config::ServiceClient],
-    client_id: &str,
-    secret: &str,
-) -> Option<&'a crate::config::ServiceClient> {
-    use sha2::{Digest, Sha256};
-    let presented = Sha256::digest(secret.as_bytes());
-    clients.iter().find(|client| {
-        client.id == client_id && Sha256::digest(client.secret.as_bytes()) == presented
-    })
 }
 
 /// `n` random bytes from the operating system.

@@ -6,9 +6,8 @@ use shared::{
     AccessClaims, RevocationCheck, RevocationError, ServiceClaims, TokenVerifier, VerifyError,
 };
 
-use super::revocation::Revocations;
-use super::sessions::{RefreshInfo, Sessions};
-use crate::error::{AppError, AppResult};
+use super::revocation::{RevocationOutcome, Revocations};
+use super::sessions::{RefreshInfo, SessionHolders, Sessions};
 
 /// What a presented token is, as far as a client may know.
 #[derive(Debug, Clone)]
@@ -29,33 +28,54 @@ pub enum Revoked {
     NotTheClients,
 }
 
+/// Why the desk could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The revocation state (or the signing keys) cannot be read now.
+    #[error("revocation state unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<RevocationOutcome> for DeskError {
+    fn from(err: RevocationOutcome) -> Self {
+        match err {
+            RevocationOutcome::Spread(RevocationError::Unavailable) => DeskError::Unavailable,
+            other => DeskError::Internal(other.into()),
+        }
+    }
+}
+
 /// Deciding on tokens for clients.
 pub struct TokenDesk<'a> {
     pub verifier: &'a TokenVerifier,
     pub revocations: &'a Revocations,
     pub sessions: &'a Sessions,
+    /// Whose accounts may still hold a session (the accounts side decides).
+    pub holders: &'a dyn SessionHolders,
 }
 
 fn looks_like_jwt(token: &str) -> bool {
     token.split('.').count() == 3
 }
 
-fn unavailable_or_inactive<T>(result: Result<T, RevocationError>) -> AppResult<Option<T>> {
+fn unavailable_or_inactive<T>(result: Result<T, RevocationError>) -> Result<Option<T>, DeskError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(RevocationError::Revoked) => Ok(None),
-        Err(RevocationError::Unavailable) => Err(AppError::Unavailable),
+        Err(RevocationError::Unavailable) => Err(DeskError::Unavailable),
     }
 }
 
 impl TokenDesk<'_> {
     /// RFC 7662: what `token` is, for `client_id`. A service token is only
     /// described to the client it was issued to.
-    pub async fn introspect(&self, client_id: &str, token: &str) -> AppResult<TokenInfo> {
+    pub async fn introspect(&self, client_id: &str, token: &str) -> Result<TokenInfo, DeskError> {
         if !looks_like_jwt(token) {
             return Ok(self
                 .sessions
-                .refresh_info(token)
+                .refresh_info(token, self.holders)
                 .await?
                 .map_or(TokenInfo::Inactive, TokenInfo::Refresh));
         }
@@ -65,7 +85,7 @@ impl TokenDesk<'_> {
                 let live = unavailable_or_inactive(set.check(&claims))?;
                 return Ok(live.map_or(TokenInfo::Inactive, |_| TokenInfo::Access(claims)));
             }
-            Err(VerifyError::KeysUnavailable) => return Err(AppError::Unavailable),
+            Err(VerifyError::KeysUnavailable) => return Err(DeskError::Unavailable),
             // Perhaps a service token (whose claims are not an access token's).
             Err(_) => {}
         }
@@ -74,7 +94,7 @@ impl TokenDesk<'_> {
                 let live = unavailable_or_inactive(set.check_token_id(&claims.jti))?;
                 Ok(live.map_or(TokenInfo::Inactive, |_| TokenInfo::Service(claims)))
             }
-            Err(VerifyError::KeysUnavailable) => Err(AppError::Unavailable),
+            Err(VerifyError::KeysUnavailable) => Err(DeskError::Unavailable),
             _ => Ok(TokenInfo::Inactive),
         }
     }
@@ -82,7 +102,7 @@ impl TokenDesk<'_> {
     /// RFC 7009: `client_id` no longer wants `token` to work. A refresh
     /// token ends its session; an access token dies alone; a service token
     /// only at the request of the client it was issued to.
-    pub async fn revoke(&self, client_id: &str, token: &str) -> AppResult<Revoked> {
+    pub async fn revoke(&self, client_id: &str, token: &str) -> Result<Revoked, DeskError> {
         if !looks_like_jwt(token) {
             self.sessions.end_by_refresh_token(token).await?;
             return Ok(Revoked::Done);
@@ -93,7 +113,7 @@ impl TokenDesk<'_> {
                 self.revocations.revoke(&[fact]).await?;
                 return Ok(Revoked::Done);
             }
-            Err(VerifyError::KeysUnavailable) => return Err(AppError::Unavailable),
+            Err(VerifyError::KeysUnavailable) => return Err(DeskError::Unavailable),
             // Perhaps a service token (whose claims are not an access token's).
             Err(_) => {}
         }
@@ -104,7 +124,7 @@ impl TokenDesk<'_> {
                 self.revocations.revoke(&[fact]).await?;
                 Ok(Revoked::Done)
             }
-            Err(VerifyError::KeysUnavailable) => Err(AppError::Unavailable),
+            Err(VerifyError::KeysUnavailable) => Err(DeskError::Unavailable),
             Err(_) => Ok(Revoked::Done),
         }
     }

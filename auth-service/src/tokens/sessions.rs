@@ -8,17 +8,15 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
-use shared::AccessClaims;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use shared::{AccessClaims, RevocationError};
 
 use super::refresh::{self, RotationSecret};
-use super::revocation::Revocations;
+use super::revocation::{RevocationOutcome, Revocations};
 use super::{IssuedAccessToken, TokenIssuer, TokenSubject};
-use crate::accounts::{AccountStatus, display_name, ensure_may_log_in, role_of};
 use crate::config::TokenSettings;
-use crate::entity::user;
-use crate::error::{AppError, AppResult};
 use crate::store;
 
 /// What a successful login or refresh hands out.
@@ -39,21 +37,81 @@ pub struct RefreshInfo {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Why a refresh token was not exchanged (the account's own standing is
+/// the accounts side's to refuse, before [`Sessions::refresh`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// Unknown, expired, revoked or reused refresh token, or its session's
+    /// user is gone.
+    #[error("invalid refresh token")]
+    Invalid,
+    /// Revocations cannot reach every verifier now, so no token is handed
+    /// out that a later revocation could not kill.
+    #[error("revocation state unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for RefreshError {
+    fn from(err: DbErr) -> Self {
+        RefreshError::Internal(err.into())
+    }
+}
+
+impl From<RevocationError> for RefreshError {
+    fn from(err: RevocationError) -> Self {
+        match err {
+            RevocationError::Unavailable => RefreshError::Unavailable,
+            // For a refresh, a revoked session is just an invalid token.
+            RevocationError::Revoked => RefreshError::Invalid,
+        }
+    }
+}
+
+impl From<RevocationOutcome> for RefreshError {
+    fn from(err: RevocationOutcome) -> Self {
+        match err {
+            RevocationOutcome::Database(err) => err.into(),
+            RevocationOutcome::Spread(err) => err.into(),
+        }
+    }
+}
+
+/// The accounts side's word on whether a user may still hold a session;
+/// introspection asks it, so that the refresh tokens of a disabled account
+/// are described as inactive. Tokens never decide that themselves.
+#[async_trait]
+pub trait SessionHolders: Send + Sync {
+    async fn may_hold_session(&self, user_id: i64) -> anyhow::Result<bool>;
+}
+
+/// A refresh token that may be exchanged: known, unexpired, its session
+/// live. Whose session it is ([`Self::user_id`]) lets the accounts side
+/// decide whether the account may go on; then [`Sessions::refresh`].
+/// (No `Debug`: it holds the presented token.)
+pub struct Redeemable {
+    presented: String,
+    token_hash: String,
+    rotated_at: Option<DateTime<Utc>>,
+    session_id: String,
+    user_id: i64,
+    /// When the token was presented: the instant the whole refresh uses.
+    now: DateTime<Utc>,
+}
+
+impl Redeemable {
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+}
+
 pub struct Sessions {
     db: DatabaseConnection,
     issuer: Arc<TokenIssuer>,
     rotation: RotationSecret,
     revocations: Arc<Revocations>,
     settings: TokenSettings,
-}
-
-pub fn subject_of(user: &user::Model) -> TokenSubject {
-    TokenSubject {
-        user_id: user.id,
-        role: role_of(&user.role),
-        email: user.email.clone(),
-        name: display_name(&user.first_name, &user.last_name),
-    }
 }
 
 fn ttl(duration: std::time::Duration) -> chrono::Duration {
@@ -77,17 +135,19 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `user` (inside the caller's transaction).
+    /// Opens a session for `subject`, whose account the caller found in
+    /// good standing (inside the caller's transaction).
     pub async fn start(
         &self,
         conn: &impl ConnectionTrait,
-        user: &user::Model,
+        subject: &TokenSubject,
         now: DateTime<Utc>,
-    ) -> AppResult<TokenGrant> {
+    ) -> anyhow::Result<TokenGrant> {
         let session_id = uuid::Uuid::new_v4().to_string();
         let refresh_token = refresh::generate()?;
         let refresh_expires_at = now + ttl(self.settings.refresh_ttl);
-        store::sessions::create(conn, &session_id, user.id, now, refresh_expires_at).await?;
+        store::sessions::create(conn, &session_id, subject.user_id, now, refresh_expires_at)
+            .await?;
         store::sessions::insert_refresh_token(
             conn,
             refresh::hash(&refresh_token),
@@ -97,60 +157,78 @@ impl Sessions {
         )
         .await?;
         let jti = uuid::Uuid::new_v4().simple().to_string();
-        let access =
-            self.issuer
-                .access_token(&subject_of(user), &session_id, jti, now.timestamp())?;
+        let access = self
+            .issuer
+            .access_token(subject, &session_id, jti, now.timestamp())?;
         Ok(TokenGrant {
-            user_id: user.id,
+            user_id: subject.user_id,
             access,
             refresh_token,
             refresh_expires_at,
         })
     }
 
-    /// Exchanges a refresh token for a new pair.
-    pub async fn refresh(&self, presented: &str) -> AppResult<TokenGrant> {
+    /// The refresh token `presented`, if it may be exchanged: known, not
+    /// expired, its session live. Nothing changes yet.
+    pub async fn redeemable(&self, presented: &str) -> Result<Redeemable, RefreshError> {
         let now = Utc::now();
         let token_hash = refresh::hash(presented);
         let row = store::sessions::refresh_token(&self.db, &token_hash)
             .await?
-            .ok_or(AppError::InvalidRefreshToken)?;
+            .ok_or(RefreshError::Invalid)?;
         let session = store::sessions::get(&self.db, &row.session_id)
             .await?
-            .ok_or(AppError::InvalidRefreshToken)?;
+            .ok_or(RefreshError::Invalid)?;
         if session.revoked_at.is_some() || row.expires_at <= now {
-            return Err(AppError::InvalidRefreshToken);
+            return Err(RefreshError::Invalid);
         }
-        let user = store::users::by_id(&self.db, session.user_id)
-            .await?
-            .ok_or(AppError::InvalidRefreshToken)?;
-        ensure_may_log_in(AccountStatus::parse(&user.status))?;
-        self.revocations.ensure_publishing()?;
+        Ok(Redeemable {
+            presented: presented.to_owned(),
+            token_hash,
+            rotated_at: row.rotated_at,
+            session_id: session.id,
+            user_id: session.user_id,
+            now,
+        })
+    }
 
-        let rotated_at = match row.rotated_at {
+    /// Exchanges a redeemable refresh token for a new pair speaking for
+    /// `subject`: the session's user, whose account the caller found in
+    /// good standing.
+    pub async fn refresh(
+        &self,
+        token: Redeemable,
+        subject: &TokenSubject,
+    ) -> Result<TokenGrant, RefreshError> {
+        if subject.user_id != token.user_id {
+            return Err(anyhow::anyhow!("a refresh for another user than the session's").into());
+        }
+        self.revocations.ensure_publishing()?;
+        let Redeemable {
+            presented,
+            token_hash,
+            session_id,
+            now,
+            ..
+        } = &token;
+        let rotated_at = match token.rotated_at {
             Some(at) => at,
-            None => {
-                self.rotate(presented, &token_hash, &session.id, now)
-                    .await?
-            }
+            None => self.rotate(presented, token_hash, session_id, *now).await?,
         };
-        let retry = rotated_at != now;
-        if retry && now - rotated_at > ttl(self.settings.refresh_grace) {
-            tracing::warn!(session = %session.id, user = user.id, "refresh token reused; session revoked");
-            self.end_session(&session.id, now).await?;
-            return Err(AppError::InvalidRefreshToken);
+        let retry = rotated_at != *now;
+        if retry && *now - rotated_at > ttl(self.settings.refresh_grace) {
+            tracing::warn!(session = %session_id, user = token.user_id, "refresh token reused; session revoked");
+            self.end_session(session_id, *now).await?;
+            return Err(RefreshError::Invalid);
         }
         // The answer of the rotation at `rotated_at`, rebuilt: same successor,
         // same access token (same claims, deterministic signature).
         let jti = self.rotation.access_token_id(presented);
-        let access = self.issuer.access_token(
-            &subject_of(&user),
-            &session.id,
-            jti,
-            rotated_at.timestamp(),
-        )?;
+        let access = self
+            .issuer
+            .access_token(subject, session_id, jti, rotated_at.timestamp())?;
         Ok(TokenGrant {
-            user_id: user.id,
+            user_id: token.user_id,
             access,
             refresh_token: self.rotation.successor(presented),
             refresh_expires_at: rotated_at + ttl(self.settings.refresh_ttl),
@@ -165,7 +243,7 @@ impl Sessions {
         token_hash: &str,
         session_id: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<DateTime<Utc>> {
+    ) -> Result<DateTime<Utc>, RefreshError> {
         let txn = self.db.begin().await?;
         if store::sessions::mark_rotated(&txn, token_hash, now).await? {
             let successor = self.rotation.successor(presented);
@@ -186,12 +264,17 @@ impl Sessions {
         store::sessions::refresh_token(&self.db, token_hash)
             .await?
             .and_then(|row| row.rotated_at)
-            .ok_or(AppError::InvalidRefreshToken)
+            .ok_or(RefreshError::Invalid)
     }
 
     /// A refresh token that would be accepted now (not rotated, not
-    /// expired, its session live, its user allowed in), described.
-    pub async fn refresh_info(&self, presented: &str) -> AppResult<Option<RefreshInfo>> {
+    /// expired, its session live, its user allowed in by `holders`),
+    /// described.
+    pub async fn refresh_info(
+        &self,
+        presented: &str,
+        holders: &dyn SessionHolders,
+    ) -> anyhow::Result<Option<RefreshInfo>> {
         let now = Utc::now();
         let Some(row) = store::sessions::refresh_token(&self.db, &refresh::hash(presented)).await?
         else {
@@ -206,9 +289,7 @@ impl Sessions {
         if session.revoked_at.is_some() {
             return Ok(None);
         }
-        let user = store::users::by_id(&self.db, session.user_id).await?;
-        let allowed =
-            user.is_some_and(|user| ensure_may_log_in(AccountStatus::parse(&user.status)).is_ok());
+        let allowed = holders.may_hold_session(session.user_id).await?;
         Ok(allowed.then_some(RefreshInfo {
             user_id: session.user_id,
             session_id: session.id,
@@ -219,7 +300,7 @@ impl Sessions {
 
     /// Ends the session a refresh token (of any age) belongs to; nothing
     /// when the token is unknown.
-    pub async fn end_by_refresh_token(&self, presented: &str) -> AppResult<()> {
+    pub async fn end_by_refresh_token(&self, presented: &str) -> Result<(), RevocationOutcome> {
         let row = store::sessions::refresh_token(&self.db, &refresh::hash(presented)).await?;
         match row {
             Some(row) => self.end_session(&row.session_id, Utc::now()).await,
@@ -228,13 +309,17 @@ impl Sessions {
     }
 
     /// Ends one session: its refresh tokens and access tokens stop working.
-    async fn end_session(&self, session_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    async fn end_session(
+        &self,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), RevocationOutcome> {
         self.revoke(&[session_id.to_owned()], Vec::new(), None, now)
             .await
     }
 
     /// Logout: the presented access token and its whole session die.
-    pub async fn logout(&self, claims: &AccessClaims) -> AppResult<()> {
+    pub async fn logout(&self, claims: &AccessClaims) -> Result<(), RevocationOutcome> {
         let token = self.revocations.token(&claims.jti, claims.exp);
         self.revoke(
             std::slice::from_ref(&claims.sid),
@@ -247,7 +332,7 @@ impl Sessions {
 
     /// Logout everywhere: every session of the user dies, and every token
     /// issued before now.
-    pub async fn logout_all(&self, user_id: i64) -> AppResult<()> {
+    pub async fn logout_all(&self, user_id: i64) -> Result<(), RevocationOutcome> {
         let now = Utc::now();
         let sessions = store::sessions::live_ids(&self.db, user_id, now).await?;
         self.revoke(&sessions, Vec::new(), Some(user_id), now).await
@@ -262,7 +347,7 @@ impl Sessions {
         mut facts: Vec<shared::Fact>,
         everything_of: Option<i64>,
         now: DateTime<Utc>,
-    ) -> AppResult<()> {
+    ) -> Result<(), RevocationOutcome> {
         facts.extend(sessions.iter().map(|sid| self.revocations.session(sid)));
         let txn = self.db.begin().await?;
         if let Some(user_id) = everything_of {

@@ -140,3 +140,49 @@ async fn docs_and_probes_are_served() {
         .unwrap();
     assert_eq!(with_id.headers()["x-request-id"], "abc-123");
 }
+
+#[tokio::test]
+async fn refusals_carry_a_machine_readable_code() {
+    let app = spawn_app().await;
+    let session = app.register("ann@example.com").await;
+    let cases = [
+        (
+            app.post("/api/v1/register/email", &json!({"password": "x"}))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "validation",
+        ),
+        (
+            app.post(
+                "/api/v1/login/email",
+                &json!({"email": "ann@example.com", "password": "wrong password"}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_credentials",
+        ),
+        (
+            app.me("not-a-token").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        ),
+        (
+            app.refresh("not-a-refresh-token").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_refresh_token",
+        ),
+        (
+            app.post_auth(
+                "/api/v1/admin/signing-keys/nope/revoke",
+                session["token"].as_str().unwrap(),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "key_not_found",
+        ),
+    ];
+    for (response, status, code) in cases {
+        let body = expect(response, status).await;
+        assert_eq!(body["code"], code, "{body}");
+    }
+}

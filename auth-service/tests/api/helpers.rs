@@ -247,12 +247,4 @@ pub fn ed25519_key() -> (Vec<u8>, String) {
     (der, pem)
 }
 
-pub use shared::testing::RedisServer;
-
-/// Asserts the status and returns the JSON body.
-pub async fn expect(response: Response, status: StatusCode) -> Value {
-    let actual = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(actual, status, "body: {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
+pub use shared::testing::{RedisServer, expect};

@@ -97,7 +97,7 @@ async fn disabled_accounts_answer_401_with_a_resolve_link_and_banned_403() {
         .await;
     assert_eq!(
         expect(disabled, StatusCode::UNAUTHORIZED).await,
-        json!({"msg": "Unauthorized: User account is disabled.", "humanMsg": "This account is disabled.", "resolve": "/api/v1/reactivate/email"})
+        json!({"msg": "Unauthorized: User account is disabled.", "humanMsg": "This account is disabled.", "resolve": "/api/v1/reactivate/email", "code": "account_disabled"})
     );
     let banned = app
         .post(
@@ -107,7 +107,7 @@ async fn disabled_accounts_answer_401_with_a_resolve_link_and_banned_403() {
         .await;
     assert_eq!(
         expect(banned, StatusCode::FORBIDDEN).await,
-        json!({"msg": "Forbidden: User has been banned.", "humanMsg": "This account is suspended."})
+        json!({"msg": "Forbidden: User has been banned.", "humanMsg": "This account is suspended.", "code": "account_banned"})
     );
     // Without the right password, the account's state is not revealed.
     let guess = app
@@ -146,6 +146,28 @@ async fn old_password_hashes_are_upgraded_at_login() {
         "{upgraded}"
     );
     app.login("ann@example.com").await;
+}
+
+#[tokio::test]
+async fn an_account_state_the_service_does_not_know_is_an_error_not_a_guess() {
+    let app = spawn_app().await;
+    app.register("ann@example.com").await;
+    app.db
+        .execute("UPDATE users SET status = 'frozen' WHERE id = 1")
+        .await;
+    let answer = expect(
+        app.post(
+            "/api/v1/login/email",
+            &json!({"email": "ann@example.com", "password": PASSWORD}),
+        )
+        .await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"msg": "Internal server error", "code": "internal"})
+    );
 }
 
 fn argon2_hash_with(memory_kib: u32, iterations: u32) -> String {

@@ -9,6 +9,7 @@ mod helpers;
 mod keys;
 mod login;
 mod logout;
+mod openapi;
 mod redis_outage;
 mod refresh;
 mod register;

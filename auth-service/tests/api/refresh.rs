@@ -101,6 +101,7 @@ async fn reuse_after_the_grace_window_kills_the_whole_session() {
     )
     .await;
     assert_eq!(reuse["msg"], "Unauthorized: Invalid refresh token.");
+    assert_eq!(reuse["code"], "invalid_refresh_token");
     // The newest refresh token of that session is refused too...
     expect(
         app.refresh(field(&third, "refreshToken")).await,

@@ -131,7 +131,7 @@ async fn an_existing_email_answers_409_whatever_its_case() {
     .await;
     assert_eq!(
         answer,
-        json!({"msg": "Conflict: User email already has existing email", "humanMsg": "This email has already been register."})
+        json!({"msg": "Conflict: User email already has existing email", "humanMsg": "This email has already been register.", "code": "email_taken"})
     );
 }
 

@@ -43,6 +43,7 @@ async fn client_credentials_give_a_scoped_service_token() {
         )
         .await;
         assert_eq!(answer["msg"], "Unauthorized: Invalid client credentials.");
+        assert_eq!(answer["code"], "invalid_client");
     }
     expect(
         app.post(
@@ -77,10 +78,9 @@ async fn services_look_users_up_by_email_and_id() {
         &token,
     )
     .await;
-    assert_eq!(
-        expect(unknown, StatusCode::NOT_FOUND).await["msg"],
-        "Not Found: No such user."
-    );
+    let unknown = expect(unknown, StatusCode::NOT_FOUND).await;
+    assert_eq!(unknown["msg"], "Not Found: No such user.");
+    assert_eq!(unknown["code"], "user_not_found");
 
     let users = expect(
         get_with(&app, "/api/v1/users?ids=2,1,99", &token).await,
@@ -116,6 +116,7 @@ async fn user_look_ups_need_a_service_token_with_the_scope() {
     let unscoped = service_token(&app, OTHER_CLIENT_ID).await;
     let refused = expect(get_with(&app, path, &unscoped).await, StatusCode::FORBIDDEN).await;
     assert_eq!(refused["msg"], "Forbidden: Scope users:read required.");
+    assert_eq!(refused["code"], "insufficient_scope");
 }
 
 #[tokio::test]
