@@ -54,13 +54,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        "-h" | "--help" | "help" => {
-            eprintln!("{USAGE}");
-            Ok(())
-        }
         other => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            std::process::exit(2);
+            shared::cli::help_or_unknown(other, USAGE);
+            Ok(())
         }
     }
 }

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Server};
 use sea_orm::DatabaseConnection;
+use shared::http::Listening;
 use shared::revocation::follower::wait_current;
 use shared::revocation::redis::{self, RedisFeed, RedisFeedWriter};
 use shared::revocation::{FeedSource, KeyEvents, spawn_follower};
@@ -70,13 +71,13 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database, loads the signing keys and wires the app.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (acceptor, address) = shared::http::bind(settings.bind)
+        let Listening {
+            acceptor,
+            address,
+            public_url,
+        } = shared::http::listen(settings.bind, settings.public_url.as_deref())
             .await
             .context("cannot bind")?;
-        let public_url = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| shared::http::default_public_url(address));
 
         let db = store::connect(&settings.database_url, settings.database_max_connections)
             .await

@@ -133,3 +133,11 @@ pub struct RevocationFeedPage {
 pub const SCOPE_REVOCATIONS_READ: &str = "revocations:read";
 /// The scope that lets a service look users up.
 pub const SCOPE_USERS_READ: &str = "users:read";
+
+/// The one rule for a person's full name: "First Last", trimmed (empty
+/// when both are).
+pub fn full_name(first: &str, last: &str) -> String {
+    format!("{} {}", first.trim(), last.trim())
+        .trim()
+        .to_owned()
+}

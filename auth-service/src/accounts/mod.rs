@@ -163,9 +163,7 @@ fn ensure_may_log_in(status: AccountStatus) -> Result<(), LoginError> {
 
 /// The display name put in tokens: "First Last", or nothing.
 pub fn display_name(first: &str, last: &str) -> Option<String> {
-    let name = format!("{} {}", first.trim(), last.trim())
-        .trim()
-        .to_owned();
+    let name = shared::wire::full_name(first, last);
     (!name.is_empty()).then_some(name)
 }
 

@@ -116,12 +116,6 @@ impl From<RevocationOutcome> for ApiError {
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        ApiError::Internal(err.into())
-    }
-}
-
 /// A revocation this service made was recorded but could not be spread
 /// yet: 503, the caller may retry.
 pub fn not_spread(err: RevocationError) -> ApiError {

@@ -69,13 +69,15 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
 
 /// The whole app: routes, docs, limits, CORS, error bodies, request logs.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let (max_body, cors) = (state.settings.max_body_bytes, &state.settings.cors_origins);
     let api = openapi(&state.public_url);
-    let (authenticator, max_body, cors) = (
+    shared::http::app(
+        api,
+        state.clone(),
         state.authenticator.clone(),
-        state.settings.max_body_bytes,
-        state.settings.cors_origins.clone(),
-    );
-    shared::http::app(api, state, authenticator, max_body, &cors)
+        max_body,
+        cors,
+    )
 }
 
 /// `Tue, 15 Nov 1994 08:12:31 GMT` for a unix time.

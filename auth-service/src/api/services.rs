@@ -137,7 +137,8 @@ impl ServicesApi {
         let batch = state
             .feed
             .page(generation.0.as_deref(), after.0, wait)
-            .await?;
+            .await
+            .map_err(|err| ApiError::Internal(err.into()))?;
         Ok(Json(RevocationFeedPage {
             generation: batch.cursor.generation,
             cursor: batch.cursor.position,

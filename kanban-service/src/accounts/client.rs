@@ -10,50 +10,61 @@
 
 use std::sync::Arc;
 
-use reqwest::{RequestBuilder, Response, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use reqwest::{RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
 use shared::client::{ClientCredentials, CredentialsError};
+use shared::error::{ErrorBody, codes};
+use shared::wire::{
+    LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse, UserSummary,
+    full_name,
+};
 
 use crate::error::{KanbanError, KanbanResult};
 
 const UNAVAILABLE: &str = "account manager";
 
 /// A user as the account manager describes them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct AccountUser {
-    #[serde(default)]
-    pub username: Option<String>,
     pub id: i64,
+    pub username: Option<String>,
     pub email: Option<String>,
-    #[serde(default)]
     pub first_name: String,
-    #[serde(default)]
     pub last_name: String,
 }
 
 impl AccountUser {
     pub fn name(&self) -> String {
-        format!("{} {}", self.first_name.trim(), self.last_name.trim())
-            .trim()
-            .to_owned()
+        full_name(&self.first_name, &self.last_name)
+    }
+}
+
+impl From<UserResponse> for AccountUser {
+    fn from(user: UserResponse) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+        }
+    }
+}
+
+impl From<UserSummary> for AccountUser {
+    fn from(user: UserSummary) -> Self {
+        Self {
+            id: user.id,
+            username: None,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+        }
     }
 }
 
 /// A login's tokens.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tokens {
-    pub token: String,
-    pub refresh_token: String,
-    pub user_id: i64,
-}
-
-#[derive(Deserialize)]
-struct ErrorAnswer {
-    msg: Option<String>,
-}
+pub type Tokens = TokenResponse;
 
 pub struct AccountManager {
     base_url: String,
@@ -66,28 +77,33 @@ fn unavailable(err: reqwest::Error) -> KanbanError {
     KanbanError::Unavailable(UNAVAILABLE)
 }
 
-/// An answer no call expects: a failing account manager is unavailable;
-/// anything else is a contract mismatch, logged with its status only.
-fn unexpected(status: StatusCode) -> KanbanError {
-    if status.is_server_error() {
-        tracing::error!(%status, "account manager failed");
-        return KanbanError::Unavailable(UNAVAILABLE);
-    }
-    KanbanError::Internal(anyhow::anyhow!(
-        "unexpected account manager answer {status}"
-    ))
+/// A refusal of the account manager: its status and the body's
+/// machine-readable `code` (and `msg`, passed on for validation errors).
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    code: Option<String>,
+    msg: String,
 }
 
-async fn invalid(response: Response) -> KanbanError {
-    match response.json::<ErrorAnswer>().await {
-        Ok(answer) => KanbanError::Invalid(
-            answer
-                .msg
-                .unwrap_or_default()
-                .trim_start_matches("Bad Request: ")
-                .to_owned(),
-        ),
-        Err(err) => unavailable(err),
+impl Refusal {
+    fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    /// An answer the call does not expect: a contract mismatch, logged with
+    /// its status and code only.
+    fn unexpected(self) -> KanbanError {
+        KanbanError::Internal(anyhow::anyhow!(
+            "unexpected account manager answer {} ({:?})",
+            self.status,
+            self.code
+        ))
+    }
+
+    /// A validation refusal, worded as the account manager worded it.
+    fn invalid(self) -> KanbanError {
+        KanbanError::Invalid(self.msg.trim_start_matches("Bad Request: ").to_owned())
     }
 }
 
@@ -101,23 +117,35 @@ impl AccountManager {
         }
     }
 
-    /// Sends a request; a 401 is the caller's token refused upstream, a 5xx
-    /// or no answer is unavailability; other statuses are the call's to read.
-    async fn send(&self, request: RequestBuilder) -> KanbanResult<Response> {
-        let response = request.send().await.map_err(unavailable)?;
-        let status = response.status();
-        if status.is_server_error() {
-            return Err(unexpected(status));
-        }
-        Ok(response)
-    }
-
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Sends a request: the answer's body when it succeeded, its refusal
+    /// otherwise. No answer, or a failing account manager, is unavailable.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> KanbanResult<Result<T, Refusal>> {
+        let response = request.send().await.map_err(unavailable)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Ok(response.json().await.map_err(unavailable)?));
+        }
+        if status.is_server_error() {
+            tracing::error!(%status, "account manager failed");
+            return Err(KanbanError::Unavailable(UNAVAILABLE));
+        }
+        let body: Option<ErrorBody> = response.json().await.ok();
+        Ok(Err(Refusal {
+            status,
+            code: body.as_ref().and_then(|body| body.code.clone()),
+            msg: body.map(|body| body.msg).unwrap_or_default(),
+        }))
     }
 
     /// Registers a user; answers their id.
@@ -128,62 +156,54 @@ impl AccountManager {
         email: &str,
         password: &str,
     ) -> KanbanResult<i64> {
-        let body = json!({
-            "email": email, "password": password, "password2": password,
-            "firstName": first_name, "lastName": last_name,
-        });
-        let response = self
-            .send(
-                self.http
-                    .post(self.url("/api/v1/auth/register/email"))
-                    .json(&body),
-            )
-            .await?;
-        match response.status() {
-            StatusCode::CREATED => Ok(response
-                .json::<Tokens>()
-                .await
-                .map_err(unavailable)?
-                .user_id),
-            StatusCode::CONFLICT => Err(KanbanError::EmailTaken),
-            StatusCode::BAD_REQUEST => Err(invalid(response).await),
-            status => Err(unexpected(status)),
+        let body = RegisterRequest {
+            email: Some(email.to_owned()),
+            password: Some(password.to_owned()),
+            password2: Some(password.to_owned()),
+            first_name: Some(first_name.to_owned()),
+            last_name: Some(last_name.to_owned()),
+        };
+        let request = self
+            .http
+            .post(self.url("/api/v1/auth/register/email"))
+            .json(&body);
+        match self.send::<TokenResponse>(request).await? {
+            Ok(tokens) => Ok(tokens.user_id),
+            Err(refusal) if refusal.is(codes::EMAIL_TAKEN) => Err(KanbanError::EmailTaken),
+            Err(refusal) if refusal.is(codes::VALIDATION) => Err(refusal.invalid()),
+            Err(refusal) => Err(refusal.unexpected()),
         }
     }
 
     /// Logs a user in.
     pub async fn login(&self, email: &str, password: &str) -> KanbanResult<Tokens> {
-        let body = json!({"email": email, "password": password});
-        let response = self
-            .send(
-                self.http
-                    .post(self.url("/api/v1/auth/login/email"))
-                    .json(&body),
-            )
-            .await?;
-        match response.status() {
-            StatusCode::OK => response.json().await.map_err(unavailable),
-            StatusCode::BAD_REQUEST => Err(KanbanError::WrongCredentials),
-            StatusCode::UNAUTHORIZED => Err(KanbanError::AccountDisabled),
-            StatusCode::FORBIDDEN => Err(KanbanError::AccountBanned),
-            status => Err(unexpected(status)),
+        let body = LoginRequest {
+            email: Some(email.to_owned()),
+            password: Some(password.to_owned()),
+        };
+        let request = self
+            .http
+            .post(self.url("/api/v1/auth/login/email"))
+            .json(&body);
+        match self.send(request).await? {
+            Ok(tokens) => Ok(tokens),
+            Err(refusal) if refusal.is(codes::ACCOUNT_DISABLED) => {
+                Err(KanbanError::AccountDisabled)
+            }
+            Err(refusal) if refusal.is(codes::ACCOUNT_BANNED) => Err(KanbanError::AccountBanned),
+            // Wrong or missing credentials, in whatever words.
+            Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::WrongCredentials),
+            Err(refusal) => Err(refusal.unexpected()),
         }
     }
 
     /// The user an access token belongs to.
     pub async fn me(&self, access_token: &str) -> KanbanResult<AccountUser> {
-        let response = self
-            .send(
-                self.http
-                    .get(self.url("/api/v1/auth/me"))
-                    .bearer_auth(access_token),
-            )
-            .await?;
-        match response.status() {
-            StatusCode::OK => response.json().await.map_err(unavailable),
-            StatusCode::UNAUTHORIZED => Err(KanbanError::Unauthenticated),
-            status => Err(unexpected(status)),
-        }
+        let request = self
+            .http
+            .get(self.url("/api/v1/auth/me"))
+            .bearer_auth(access_token);
+        Self::as_user(self.send::<UserResponse>(request).await?)
     }
 
     /// Changes the names of the user the access token belongs to.
@@ -193,20 +213,28 @@ impl AccountManager {
         first_name: Option<&str>,
         last_name: Option<&str>,
     ) -> KanbanResult<AccountUser> {
-        let body = json!({"firstName": first_name, "lastName": last_name});
-        let response = self
-            .send(
-                self.http
-                    .patch(self.url("/api/v1/auth/me"))
-                    .bearer_auth(access_token)
-                    .json(&body),
-            )
-            .await?;
-        match response.status() {
-            StatusCode::OK => response.json().await.map_err(unavailable),
-            StatusCode::BAD_REQUEST => Err(invalid(response).await),
-            StatusCode::UNAUTHORIZED => Err(KanbanError::Unauthenticated),
-            status => Err(unexpected(status)),
+        let body = ProfileUpdate {
+            first_name: first_name.map(str::to_owned),
+            last_name: last_name.map(str::to_owned),
+        };
+        let request = self
+            .http
+            .patch(self.url("/api/v1/auth/me"))
+            .bearer_auth(access_token)
+            .json(&body);
+        Self::as_user(self.send::<UserResponse>(request).await?)
+    }
+
+    /// The answer of a call on the user's behalf: the user, or why not (the
+    /// account manager refused the token: the caller is not authenticated).
+    fn as_user(answer: Result<UserResponse, Refusal>) -> KanbanResult<AccountUser> {
+        match answer {
+            Ok(user) => Ok(user.into()),
+            Err(refusal) if refusal.status == StatusCode::UNAUTHORIZED => {
+                Err(KanbanError::Unauthenticated)
+            }
+            Err(refusal) if refusal.is(codes::VALIDATION) => Err(refusal.invalid()),
+            Err(refusal) => Err(refusal.unexpected()),
         }
     }
 
@@ -228,21 +256,17 @@ impl AccountManager {
     /// The user with this email, if any.
     pub async fn user_by_email(&self, email: &str) -> KanbanResult<Option<AccountUser>> {
         for renew in [false, true] {
-            let token = self.service_token(renew).await?;
-            let response = self
-                .send(
-                    self.http
-                        .get(self.url("/api/v1/users/lookup"))
-                        .query(&[("email", email)])
-                        .bearer_auth(token),
-                )
-                .await?;
-            match response.status() {
-                StatusCode::OK => return response.json().await.map(Some).map_err(unavailable),
-                StatusCode::NOT_FOUND => return Ok(None),
+            let request = self
+                .http
+                .get(self.url("/api/v1/users/lookup"))
+                .query(&[("email", email)])
+                .bearer_auth(self.service_token(renew).await?);
+            match self.send::<UserSummary>(request).await? {
+                Ok(user) => return Ok(Some(user.into())),
+                Err(refusal) if refusal.is(codes::USER_NOT_FOUND) => return Ok(None),
                 // The cached token died (e.g. a key rotation): get a new one once.
-                StatusCode::UNAUTHORIZED if !renew => continue,
-                status => return Err(unexpected(status)),
+                Err(refusal) if refusal.status == StatusCode::UNAUTHORIZED && !renew => continue,
+                Err(refusal) => return Err(refusal.unexpected()),
             }
         }
         Err(KanbanError::Unavailable(UNAVAILABLE))

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 pub use client::{AccountManager, AccountUser, Tokens};
 
-use crate::boards::{Boards, Field, Rule, check_registration, display_name};
+use crate::boards::{Boards, Field, Rule, check_registration, shown_name};
 use crate::error::KanbanResult;
 
 /// A successful login: the tokens and who they belong to.
@@ -80,7 +80,7 @@ impl Accounts<'_> {
             email.split('@').next().unwrap_or_default().to_owned()
         });
         Ok(SignedIn {
-            shown_name: display_name(&name, account.email.as_deref()),
+            shown_name: shown_name(&name, account.email.as_deref()),
             tokens,
             account,
             username,
@@ -98,7 +98,7 @@ impl Accounts<'_> {
         };
         Ok(Profile {
             id: bearer.id,
-            shown_name: display_name(&name, email.as_deref()),
+            shown_name: shown_name(&name, email.as_deref()),
             email,
         })
     }
@@ -123,7 +123,7 @@ impl Accounts<'_> {
             .await?;
         Ok(Profile {
             id: bearer.id,
-            shown_name: display_name(&name, account.email.as_deref()),
+            shown_name: shown_name(&name, account.email.as_deref()),
             email: account.email,
         })
     }

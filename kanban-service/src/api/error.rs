@@ -2,37 +2,13 @@
 //! texts. Every sentence a client reads is chosen here; the domain only
 //! says which rule refused (so another dialect can word it differently).
 
-use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use shared::error::ErrorBody;
 
 use crate::boards::{BoardError, Field, Rule, Violation};
 use crate::error::KanbanError;
 
-#[derive(ApiResponse, Debug)]
-pub enum ErrorResponse {
-    /// The request is invalid.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// Not authenticated, or not allowed (seed 000 answers 401 for both).
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// The account is banned.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No such resource (or not one the caller may see).
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// Something failed on our side; details are in the logs only.
-    #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// Not offered yet.
-    #[oai(status = 501)]
-    NotImplemented(Json<ErrorBody>),
-    /// A service this answer depends on cannot be reached.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
-}
+pub use shared::error::ErrorResponse;
 
 fn body(msg: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody::msg_only(msg))

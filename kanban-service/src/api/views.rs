@@ -5,7 +5,7 @@ use poem_openapi::Object;
 
 use crate::boards::{
     Category, CategoryKind, Member, Organization, OrganizationBoard, OrganizationRole, Tag, Task,
-    TaskCard, User, display_name, profile_picture,
+    TaskCard, User, profile_picture, shown_name,
 };
 
 /// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
@@ -152,7 +152,7 @@ pub struct PersonView {
 
 impl From<User> for PersonView {
     fn from(u: User) -> Self {
-        let name = display_name(&u.name, u.email.as_deref());
+        let name = shown_name(&u.name, u.email.as_deref());
         Self {
             id: u.id,
             profile_picture: profile_picture(&name),

@@ -28,7 +28,7 @@ pub use model::{
 };
 pub use rules::{
     DEFAULT_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS, MIN_PASSWORD_CHARS,
-    check_registration, display_name, place, profile_picture,
+    check_registration, place, profile_picture, shown_name,
 };
 
 use chrono::{DateTime, Utc};

@@ -131,7 +131,7 @@ fn url_escape(word: &str) -> String {
 }
 
 /// What the seed-000 client shows as a user's name: the name, or the email.
-pub fn display_name(name: &str, email: Option<&str>) -> String {
+pub fn shown_name(name: &str, email: Option<&str>) -> String {
     if name.trim().is_empty() {
         email.unwrap_or_default().to_owned()
     } else {
@@ -310,6 +310,6 @@ mod tests {
             profile_picture("Zoë"),
             "https://ui-avatars.com/api/?name=Zo%C3%AB&background=random&rounded=true"
         );
-        assert_eq!(display_name(" ", Some("a@b.co")), "a@b.co");
+        assert_eq!(shown_name(" ", Some("a@b.co")), "a@b.co");
     }
 }
