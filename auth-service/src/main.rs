@@ -18,9 +18,7 @@ Settings come from AUTH_* environment variables; see the README.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
+    let command = shared::cli::command();
     let settings = Settings::from_env()?;
     shared::telemetry::init(settings.log_json);
     let fact_ttl = settings.tokens.access_ttl + tokens::revocation::MARGIN;
