@@ -55,6 +55,9 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let id = request_id(&req);
         let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+        // A verifier long-polls the revocation feed without pause: its
+        // answered polls are routine, not worth a line each.
+        let routine = req.uri().path() == crate::revocation::http::FEED_PATH;
         let started = Instant::now();
         async move {
             let result = self.inner.call(req).await;
@@ -62,11 +65,15 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
                 Ok(output) => output.into_response(),
                 Err(err) => err.into_response(),
             };
-            tracing::info!(
-                status = response.status().as_u16(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "request"
+            let (status, elapsed_ms) = (
+                response.status().as_u16(),
+                started.elapsed().as_millis() as u64,
             );
+            if routine && response.status().is_success() {
+                tracing::debug!(status, elapsed_ms, "request");
+            } else {
+                tracing::info!(status, elapsed_ms, "request");
+            }
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
