@@ -42,6 +42,126 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    pub accounts: AccountSettings,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    /// `AUTH_EMAIL_VERIFICATION`: `optional` (default) or `required` (new
+    /// accounts get a verification mail and cannot log in before using it).
+    pub email_verification_required: bool,
+    /// `AUTH_PASSWORD_RESET_TTL` (seconds, default 1800): how long a reset
+    /// link works.
+    pub reset_ttl: Duration,
+    /// `AUTH_PASSWORD_RESET_URL`: the frontend page reset links lead to
+    /// (`?token=` is added); default `<public URL>/reset-password`.
+    pub reset_url: Option<String>,
+    /// `AUTH_EMAIL_VERIFY_URL`: where verification links lead (`?token=` is
+    /// added); default this service's `GET /api/v1/auth/verify-email`.
+    pub verify_url: Option<String>,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            email_verification_required: false,
+            reset_ttl: Duration::from_secs(30 * 60),
+            reset_url: None,
+            verify_url: None,
+        }
+    }
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required), port 587.
+    StartTls,
+    /// TLS from the first byte, port 465.
+    Tls,
+    /// No encryption, port 25: only for a relay on the same host or network.
+    None,
+}
+
+impl SmtpTls {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Tls => "tls",
+            SmtpTls::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for SmtpTls {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            "none" => Ok(SmtpTls::None),
+            _ => Err("one of starttls, tls, none".to_owned()),
+        }
+    }
+}
+
+/// Outgoing mail (password reset, email verification).
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `AUTH_SMTP_HOST`: the relay; unset, mail is written to the outbox.
+    pub smtp_host: Option<String>,
+    /// `AUTH_SMTP_PORT`: default 587 (starttls), 465 (tls) or 25 (none).
+    pub smtp_port: Option<u16>,
+    /// `AUTH_SMTP_TLS`: `starttls` (default), `tls` or `none`.
+    pub smtp_tls: SmtpTls,
+    /// `AUTH_SMTP_USERNAME` and `AUTH_SMTP_PASSWORD`: credentials, if the
+    /// relay wants them.
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// `AUTH_MAIL_FROM`: the sender, e.g. `Boards <no-reply@example.com>`.
+    pub from: String,
+    /// `AUTH_MAIL_OUTBOX`: the folder mail is written to without a relay
+    /// (default `data/outbox`).
+    pub outbox: PathBuf,
+}
+
+impl MailSettings {
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.smtp_tls {
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        })
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::StartTls,
+            smtp_username: None,
+            smtp_password: None,
+            from: "Account manager <no-reply@localhost>".to_owned(),
+            outbox: PathBuf::from("data/outbox"),
+        }
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port())
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field("from", &self.from)
+            .field("outbox", &self.outbox)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Another service allowed to call the account manager.
@@ -176,6 +296,30 @@ impl Settings {
             cors_origins: env.list("CORS_ORIGINS"),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
+            accounts: AccountSettings {
+                email_verification_required: match env.string("EMAIL_VERIFICATION", "optional").as_str() {
+                    "optional" => false,
+                    "required" => true,
+                    _ => {
+                        return Err(ConfigError {
+                            name: env.key("EMAIL_VERIFICATION"),
+                            reason: "optional or required".to_owned(),
+                        });
+                    }
+                },
+                reset_ttl: env.seconds("PASSWORD_RESET_TTL", Duration::from_secs(30 * 60))?,
+                reset_url: env.get("PASSWORD_RESET_URL"),
+                verify_url: env.get("EMAIL_VERIFY_URL"),
+            },
+            mail: MailSettings {
+                smtp_host: env.get("SMTP_HOST").filter(|host| !host.is_empty()),
+                smtp_port: env.get("SMTP_PORT").map(|_| env.parse("SMTP_PORT", 0)).transpose()?,
+                smtp_tls: env.parse("SMTP_TLS", SmtpTls::StartTls)?,
+                smtp_username: env.get("SMTP_USERNAME"),
+                smtp_password: env.get("SMTP_PASSWORD"),
+                from: env.string("MAIL_FROM", "Account manager <no-reply@localhost>"),
+                outbox: PathBuf::from(env.string("MAIL_OUTBOX", "data/outbox")),
+            },
         })
     }
 }

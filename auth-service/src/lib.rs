@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod entity;
+pub mod mail;
 pub mod migration;
 pub mod startup;
 pub mod state;

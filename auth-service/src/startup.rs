@@ -18,6 +18,8 @@ use shared::{Authenticator, KeySource, RevocationCheck, RevocationSet, TokenVeri
 use tokio::task::JoinHandle;
 
 use crate::accounts::passwords::PasswordHasher;
+use crate::accounts::{AccountPolicy, EmailVerification};
+use crate::mail::Mailer;
 use crate::api;
 use crate::config::Settings;
 use crate::state::AppState;
@@ -54,6 +56,27 @@ const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long start-up waits for the first revocation snapshot.
 const FIRST_SNAPSHOT: Duration = Duration::from_secs(5);
+
+/// The account rules of the settings; links default to this service.
+fn account_policy(settings: &Settings, public_url: &str) -> AccountPolicy {
+    let accounts = &settings.accounts;
+    AccountPolicy {
+        verification: if accounts.email_verification_required {
+            EmailVerification::Required
+        } else {
+            EmailVerification::Optional
+        },
+        reset_ttl: accounts.reset_ttl,
+        reset_url: accounts
+            .reset_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/reset-password")),
+        verify_url: accounts
+            .verify_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/api/v1/auth/verify-email")),
+    }
+}
 
 /// The secret behind refresh-token successors, shared by every replica.
 async fn rotation_secret(db: &DatabaseConnection) -> anyhow::Result<RotationSecret> {
@@ -163,6 +186,8 @@ impl Application {
             tokens.clone(),
         );
         let passwords = PasswordHasher::new(&settings.passwords).await?;
+        let mailer = Mailer::new(&settings.mail)?;
+        let policy = account_policy(&settings, &public_url);
         let state = Arc::new(AppState {
             settings,
             public_url,
@@ -174,6 +199,8 @@ impl Application {
             revocations,
             feed,
             authenticator,
+            mailer,
+            policy,
         });
         Ok(Self {
             acceptor,
@@ -215,6 +242,7 @@ impl Application {
                 "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
             );
         }
+        tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "auth-service listening");
         let app = api::app(self.state.clone()).boxed();
         let result = Server::new_with_acceptor(self.acceptor)

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use shared::Authenticator;
 
+use crate::accounts::AccountPolicy;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::service::Accounts;
 use crate::config::Settings;
+use crate::mail::Mailer;
 use crate::tokens::TokenIssuer;
 use crate::tokens::feed::SqlFeed;
 use crate::tokens::keys::KeyRing;
@@ -26,6 +28,8 @@ pub struct AppState {
     /// The revocation feed as the HTTP route serves it.
     pub feed: Arc<SqlFeed>,
     pub authenticator: Arc<Authenticator>,
+    pub mailer: Mailer,
+    pub policy: AccountPolicy,
 }
 
 impl AppState {
@@ -34,6 +38,8 @@ impl AppState {
             db: &self.db,
             passwords: &self.passwords,
             sessions: &self.sessions,
+            mailer: &self.mailer,
+            policy: &self.policy,
         }
     }
 }

@@ -44,6 +44,16 @@ pub mod codes {
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
     /// Login or refresh: the account is banned.
     pub const ACCOUNT_BANNED: &str = "account_banned";
+    /// Login or refresh: email verification is required and not done yet
+    /// (see `resolve`).
+    pub const EMAIL_UNVERIFIED: &str = "email_unverified";
+    /// The password given to confirm a change is wrong.
+    pub const WRONG_PASSWORD: &str = "wrong_password";
+    /// A password-reset or verification link's token is unknown, used or expired.
+    pub const INVALID_LINK_TOKEN: &str = "invalid_link_token";
+    /// The change would leave no active admin.
+    pub const LAST_ADMIN: &str = "last_admin";
+    pub const SESSION_NOT_FOUND: &str = "session_not_found";
     /// The access token is missing, invalid, expired or revoked, or names no user.
     pub const INVALID_TOKEN: &str = "invalid_token";
     /// The refresh token is unknown, expired, revoked or reused.

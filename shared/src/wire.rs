@@ -65,6 +65,9 @@ pub struct UserResponse {
     pub role: String,
     /// `active`, `disabled` or `banned`.
     pub status: String,
+    /// Whether the user proved they read mail at `email`.
+    #[serde(default)]
+    pub email_verified: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -1,7 +1,9 @@
 //! The rules of accounts: what a valid registration is, who may log in and
 //! who their tokens speak for. No HTTP and no SQL here.
 
+pub mod lifecycle;
 pub mod passwords;
+pub mod recovery;
 pub mod service;
 
 use chrono::{DateTime, Utc};
@@ -112,16 +114,7 @@ impl Registration {
             EmailError::TooLong => RegistrationError::EmailTooLong,
             EmailError::Invalid => RegistrationError::EmailInvalid,
         })?;
-        let length = password.chars().count();
-        if length < MIN_PASSWORD_CHARS {
-            return Err(RegistrationError::PasswordTooShort);
-        }
-        if length > MAX_PASSWORD_CHARS {
-            return Err(RegistrationError::PasswordTooLong);
-        }
-        if password != confirmation {
-            return Err(RegistrationError::PasswordsDiffer);
-        }
+        check_new_password(password, confirmation)?;
         let name = |value: &Option<String>| parse_name(value.as_deref().unwrap_or_default());
         Ok(Registration {
             first_name: name(&form.first_name)?,
@@ -130,6 +123,37 @@ impl Registration {
             password: password.to_owned(),
         })
     }
+}
+
+/// The rules every new password follows (registration, change, reset):
+/// its length, and that the confirmation repeats it.
+pub fn check_new_password(password: &str, confirmation: &str) -> Result<(), RegistrationError> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(RegistrationError::PasswordTooShort);
+    }
+    if length > MAX_PASSWORD_CHARS {
+        return Err(RegistrationError::PasswordTooLong);
+    }
+    if password != confirmation {
+        return Err(RegistrationError::PasswordsDiffer);
+    }
+    Ok(())
+}
+
+/// A new password from a form: present, confirmed, within the rules.
+pub fn new_password(
+    password: Option<String>,
+    confirmation: Option<String>,
+) -> Result<String, RegistrationError> {
+    let password = password
+        .filter(|p| !p.is_empty())
+        .ok_or(RegistrationError::PasswordMissing)?;
+    let confirmation = confirmation
+        .filter(|p| !p.is_empty())
+        .ok_or(RegistrationError::ConfirmationMissing)?;
+    check_new_password(&password, &confirmation)?;
+    Ok(password)
 }
 
 /// A name as stored: trimmed, at most [`MAX_NAME_CHARS`] characters.
@@ -150,14 +174,55 @@ pub enum LoginError {
     BadCredentials,
     Disabled,
     Banned,
+    /// Email verification is required and this account's email is not
+    /// verified yet.
+    EmailUnverified,
+}
+
+/// Whether accounts must verify their email before they may log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailVerification {
+    #[default]
+    Optional,
+    Required,
+}
+
+/// The account rules an operator configures.
+#[derive(Debug, Clone)]
+pub struct AccountPolicy {
+    pub verification: EmailVerification,
+    /// How long a password-reset link works.
+    pub reset_ttl: std::time::Duration,
+    /// Where a password-reset link leads (a page of the frontend); the
+    /// token is added as `?token=`.
+    pub reset_url: String,
+    /// Where an email-verification link leads; the token is added as `?token=`.
+    pub verify_url: String,
 }
 
 /// Whether an account in this standing may hold a session.
-fn ensure_may_log_in(status: AccountStatus) -> Result<(), LoginError> {
-    match status {
-        AccountStatus::Active => Ok(()),
-        AccountStatus::Disabled => Err(LoginError::Disabled),
-        AccountStatus::Banned => Err(LoginError::Banned),
+fn ensure_may_log_in(account: &Account, verification: EmailVerification) -> Result<(), LoginError> {
+    match account.status {
+        AccountStatus::Active => {}
+        AccountStatus::Disabled => return Err(LoginError::Disabled),
+        AccountStatus::Banned => return Err(LoginError::Banned),
+    }
+    if verification == EmailVerification::Required && !account.email_verified {
+        return Err(LoginError::EmailUnverified);
+    }
+    Ok(())
+}
+
+/// An account's standing at `now`: a ban whose end has passed is over,
+/// without anyone lifting it.
+pub fn effective_status(
+    status: AccountStatus,
+    banned_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AccountStatus {
+    match (status, banned_until) {
+        (AccountStatus::Banned, Some(until)) if until <= now => AccountStatus::Active,
+        _ => status,
     }
 }
 
@@ -176,14 +241,30 @@ pub struct Account {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// Its standing now (see [`effective_status`]).
     pub status: AccountStatus,
+    /// While banned: when the ban ends by itself, and why it was made.
+    pub banned_until: Option<DateTime<Utc>>,
+    pub ban_reason: Option<String>,
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// An admin in good standing: one of those who must never all be gone.
+    pub fn is_active_admin(&self) -> bool {
+        self.role == Role::Admin && self.status == AccountStatus::Active
+    }
 }
 
 /// Whether the account may hold a session (log in, refresh) and, if so,
 /// who its tokens speak for.
-pub fn standing(account: &Account) -> Result<TokenSubject, LoginError> {
-    ensure_may_log_in(account.status)?;
+pub fn standing(
+    account: &Account,
+    verification: EmailVerification,
+) -> Result<TokenSubject, LoginError> {
+    ensure_may_log_in(account, verification)?;
     Ok(TokenSubject {
         user_id: account.id,
         role: account.role,
@@ -203,6 +284,24 @@ pub enum AccountError {
     /// The refresh token was refused (the account's standing is `Login`).
     #[error(transparent)]
     Refresh(RefreshError),
+    /// The password given to confirm a change is not the account's.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A reset or verification token that is unknown, used, voided or expired.
+    #[error("invalid account token")]
+    InvalidAccountToken,
+    /// An admin change that would leave no active admin.
+    #[error("last active admin")]
+    LastAdmin,
+    #[error("admin change refused: {0:?}")]
+    Change(lifecycle::ChangeError),
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such session")]
+    SessionNotFound,
+    /// Revocations were recorded but cannot reach every verifier yet.
+    #[error("revocation state unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -222,6 +321,33 @@ impl From<LoginError> for AccountError {
 impl From<RefreshError> for AccountError {
     fn from(err: RefreshError) -> Self {
         AccountError::Refresh(err)
+    }
+}
+
+impl From<lifecycle::ChangeError> for AccountError {
+    fn from(err: lifecycle::ChangeError) -> Self {
+        AccountError::Change(err)
+    }
+}
+
+impl From<shared::RevocationError> for AccountError {
+    fn from(err: shared::RevocationError) -> Self {
+        match err {
+            shared::RevocationError::Unavailable => AccountError::Unavailable,
+            shared::RevocationError::Revoked => {
+                AccountError::Internal(anyhow::anyhow!("spreading a revocation answered `revoked`"))
+            }
+        }
+    }
+}
+
+impl From<crate::tokens::revocation::RevocationOutcome> for AccountError {
+    fn from(err: crate::tokens::revocation::RevocationOutcome) -> Self {
+        use crate::tokens::revocation::RevocationOutcome;
+        match err {
+            RevocationOutcome::Database(err) => err.into(),
+            RevocationOutcome::Spread(err) => err.into(),
+        }
     }
 }
 
@@ -318,14 +444,19 @@ mod tests {
             last_name: "Lee".into(),
             role: Role::Admin,
             status,
+            banned_until: None,
+            ban_reason: None,
+            email_verified: false,
             created_at: Utc::now(),
+            updated_at: Utc::now(),
         }
     }
 
     #[test]
     fn only_active_accounts_hold_sessions() {
+        let optional = EmailVerification::Optional;
         assert_eq!(
-            standing(&account(AccountStatus::Active)),
+            standing(&account(AccountStatus::Active), optional),
             Ok(TokenSubject {
                 user_id: 7,
                 role: Role::Admin,
@@ -334,13 +465,30 @@ mod tests {
             })
         );
         assert_eq!(
-            standing(&account(AccountStatus::Disabled)),
+            standing(&account(AccountStatus::Disabled), optional),
             Err(LoginError::Disabled)
         );
         assert_eq!(
-            standing(&account(AccountStatus::Banned)),
+            standing(&account(AccountStatus::Banned), optional),
             Err(LoginError::Banned)
         );
+        let required = EmailVerification::Required;
+        let mut ann = account(AccountStatus::Active);
+        assert_eq!(standing(&ann, required), Err(LoginError::EmailUnverified));
+        ann.email_verified = true;
+        assert!(standing(&ann, required).is_ok());
+    }
+
+    #[test]
+    fn bans_end_by_themselves() {
+        let now = Utc::now();
+        let later = now + chrono::Duration::minutes(5);
+        let banned = AccountStatus::Banned;
+        assert_eq!(effective_status(banned, None, now), banned);
+        assert_eq!(effective_status(banned, Some(later), now), banned);
+        assert_eq!(effective_status(banned, Some(now), now), AccountStatus::Active);
+        let disabled = AccountStatus::Disabled;
+        assert_eq!(effective_status(disabled, Some(now), later), disabled);
     }
 
     #[test]

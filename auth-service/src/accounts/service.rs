@@ -9,13 +9,14 @@ use shared::Role;
 
 use super::passwords::PasswordHasher;
 use super::{
-    Account, AccountError, Email, LoginError, MAX_PASSWORD_CHARS, Registration, RegistrationError,
-    RegistrationForm, standing,
+    Account, AccountError, AccountPolicy, AccountStatus, Email, LoginError, MAX_PASSWORD_CHARS,
+    Registration, RegistrationError, RegistrationForm, effective_status, standing,
 };
 use crate::entity::user;
+use crate::mail::Mailer;
 use crate::store::{self, users::NewUser};
 use crate::tokens::RefreshError;
-use crate::tokens::sessions::{SessionHolders, Sessions, TokenGrant};
+use crate::tokens::sessions::{ClientInfo, SessionHolders, Sessions, TokenGrant};
 
 type Result<T> = std::result::Result<T, AccountError>;
 
@@ -23,10 +24,14 @@ pub struct Accounts<'a> {
     pub db: &'a DatabaseConnection,
     pub passwords: &'a PasswordHasher,
     pub sessions: &'a Sessions,
+    pub mailer: &'a Mailer,
+    pub policy: &'a AccountPolicy,
 }
 
 impl From<user::Model> for Account {
     fn from(user: user::Model) -> Self {
+        let status = effective_status(user.status, user.banned_until, Utc::now());
+        let banned = status == AccountStatus::Banned;
         Account {
             id: user.id,
             email: user.email,
@@ -34,16 +39,39 @@ impl From<user::Model> for Account {
             first_name: user.first_name,
             last_name: user.last_name,
             role: user.role.into(),
-            status: user.status,
+            status,
+            banned_until: user.banned_until.filter(|_| banned),
+            ban_reason: user.ban_reason.filter(|_| banned),
+            email_verified: user.email_verified_at.is_some(),
             created_at: user.created_at,
+            updated_at: user.updated_at,
         }
     }
+}
+
+/// What a registration gives: a first session, or (when emails must be
+/// verified first) a verification mail on its way.
+#[derive(Debug)]
+pub enum Registered {
+    SignedIn(TokenGrant),
+    VerificationSent { user_id: i64 },
+}
+
+/// Whether a login may also bring a disabled account back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginPurpose {
+    LogIn,
+    Reactivate,
 }
 
 impl Accounts<'_> {
     /// Registers a user and opens their first session. The first user ever
     /// registered becomes admin.
-    pub async fn register(&self, form: RegistrationForm) -> Result<TokenGrant> {
+    pub async fn register(
+        &self,
+        form: RegistrationForm,
+        client: &ClientInfo,
+    ) -> Result<Registered> {
         let registration = Registration::parse(form)?;
         // Spare the hashing work for an email that is plainly taken; the
         // unique constraint below still decides races.
@@ -74,10 +102,20 @@ impl Accounts<'_> {
             tracing::info!(user = account.id, "first registered user made admin");
             account.role = Role::Admin;
         }
-        let subject = standing(&account)?;
-        let grant = self.sessions.start(&txn, &subject, now).await?;
+        if self.policy.verification == super::EmailVerification::Required {
+            let mail = self.verification_mail(&txn, &account, now).await?;
+            txn.commit().await?;
+            if let Some(mail) = mail {
+                self.mailer.send_later(mail);
+            }
+            return Ok(Registered::VerificationSent {
+                user_id: account.id,
+            });
+        }
+        let subject = standing(&account, self.policy.verification)?;
+        let grant = self.sessions.start(&txn, &subject, client, now).await?;
         txn.commit().await?;
-        Ok(grant)
+        Ok(Registered::SignedIn(grant))
     }
 
     /// Checks the credentials and the account's standing, then opens a
@@ -87,6 +125,8 @@ impl Accounts<'_> {
         &self,
         email: Option<String>,
         password: Option<String>,
+        client: &ClientInfo,
+        purpose: LoginPurpose,
     ) -> Result<TokenGrant> {
         let email = email.filter(|e| !e.trim().is_empty());
         let password = password.filter(|p| !p.is_empty());
@@ -106,26 +146,53 @@ impl Accounts<'_> {
             .filter(|_| verification.matches)
             .ok_or(LoginError::BadCredentials)?;
         let id = user.id;
-        let subject = standing(&Account::from(user))?;
+        let mut account = Account::from(user);
+        let reactivates =
+            purpose == LoginPurpose::Reactivate && account.status == AccountStatus::Disabled;
+        if reactivates {
+            account.status = AccountStatus::Active;
+        }
+        let subject = standing(&account, self.policy.verification)?;
         if verification.needs_rehash {
             self.rehash(id, password).await;
         }
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let grant = self.sessions.start(&txn, &subject, now).await?;
+        if reactivates && !store::users::reactivate(&txn, id, now).await? {
+            // Its standing changed meanwhile (an admin banned it): say so.
+            let account = store::users::by_id(&txn, id).await?.map(Account::from);
+            let account = account.ok_or(LoginError::BadCredentials)?;
+            standing(&account, self.policy.verification)?;
+        }
+        let grant = self.sessions.start(&txn, &subject, client, now).await?;
         txn.commit().await?;
+        if reactivates {
+            tracing::info!(user = id, "account reactivated");
+        }
         Ok(grant)
     }
 
     /// Exchanges a refresh token for a new pair, while the session's
     /// account may still hold one; the tokens carry its current role and name.
+    /// The refresh token of a session that was ended answers why when its
+    /// account is disabled or banned, so that a client shows that, not a
+    /// plain "log in again".
     pub async fn refresh(&self, presented: &str) -> Result<TokenGrant> {
-        let token = self.sessions.redeemable(presented).await?;
+        let token = match self.sessions.redeemable(presented).await {
+            Ok(token) => token,
+            Err(RefreshError::Ended { user_id }) => {
+                if let Some(account) = self.by_id(user_id).await? {
+                    standing(&account, self.policy.verification)?;
+                }
+                return Err(RefreshError::Invalid.into());
+            }
+            Err(err) => return Err(err.into()),
+        };
         let account = self
             .by_id(token.user_id())
             .await?
             .ok_or(RefreshError::Invalid)?;
-        let subject = standing(&account)?;
+        let subject = standing(&account, self.policy.verification)?;
         Ok(self.sessions.refresh(token, &subject).await?)
     }
 
@@ -179,6 +246,6 @@ impl Accounts<'_> {
 impl SessionHolders for Accounts<'_> {
     async fn may_hold_session(&self, user_id: i64) -> anyhow::Result<bool> {
         let account = self.by_id(user_id).await?;
-        Ok(account.is_some_and(|account| standing(&account).is_ok()))
+        Ok(account.is_some_and(|account| standing(&account, self.policy.verification).is_ok()))
     }
 }

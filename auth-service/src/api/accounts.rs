@@ -1,16 +1,19 @@
-//! Registration, login and the current user.
+//! Registration, login, reactivation, disabling, password changes and the
+//! current user.
 
 use std::sync::Arc;
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AccessTokenAuth;
 use shared::wire::{LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse};
 
-use super::ApiTags;
 use super::error::ApiError;
+use super::{ApiTags, client_info};
 use crate::accounts::RegistrationForm;
+use crate::accounts::service::{LoginPurpose, Registered};
 use crate::state::AppState;
 
 #[derive(ApiResponse)]
@@ -18,6 +21,41 @@ pub enum RegisterResponse {
     /// The account was created; the first session is open.
     #[oai(status = 201)]
     Created(Json<TokenResponse>),
+    /// The account was created; it logs in once its email address is
+    /// verified (a link is on its way). Only when verification is required.
+    #[oai(status = 202)]
+    VerificationSent(Json<VerificationSent>),
+}
+
+/// A registration that waits for its email address to be verified.
+#[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
+pub struct VerificationSent {
+    pub msg: String,
+    pub human_msg: String,
+    pub user_id: i64,
+}
+
+/// The account's password, to confirm disabling it.
+#[derive(Object, Debug)]
+pub struct DisableRequest {
+    pub password: Option<String>,
+}
+
+/// A password change: the current password, and the new one twice.
+#[derive(Object, Debug)]
+#[oai(rename_all = "camelCase")]
+pub struct PasswordChange {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+    pub new_password2: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum Disabled {
+    /// The account is disabled; every session and token of it is dead.
+    #[oai(status = 204)]
+    Done,
 }
 
 pub struct AccountsApi;
@@ -25,6 +63,7 @@ pub struct AccountsApi;
 impl AccountsApi {
     async fn register(
         state: &AppState,
+        req: &Request,
         body: RegisterRequest,
     ) -> Result<RegisterResponse, ApiError> {
         let form = RegistrationForm {
@@ -34,14 +73,31 @@ impl AccountsApi {
             first_name: body.first_name,
             last_name: body.last_name,
         };
-        let grant = state.accounts().register(form).await?;
-        Ok(RegisterResponse::Created(Json(super::token_response(
-            grant,
-        ))))
+        match state.accounts().register(form, &client_info(req)).await? {
+            Registered::SignedIn(grant) => Ok(RegisterResponse::Created(Json(
+                super::token_response(grant),
+            ))),
+            Registered::VerificationSent { user_id } => {
+                Ok(RegisterResponse::VerificationSent(Json(VerificationSent {
+                    msg: "Accepted: Verification email sent.".to_owned(),
+                    human_msg: "Check your inbox and follow the link to verify your email address."
+                        .to_owned(),
+                    user_id,
+                })))
+            }
+        }
     }
 
-    async fn login(state: &AppState, body: LoginRequest) -> Result<Json<TokenResponse>, ApiError> {
-        let grant = state.accounts().login(body.email, body.password).await?;
+    async fn login(
+        state: &AppState,
+        req: &Request,
+        body: LoginRequest,
+        purpose: LoginPurpose,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        let grant = state
+            .accounts()
+            .login(body.email, body.password, &client_info(req), purpose)
+            .await?;
         Ok(Json(super::token_response(grant)))
     }
 }
@@ -55,9 +111,10 @@ impl AccountsApi {
     async fn register_email(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         body: Json<RegisterRequest>,
     ) -> Result<RegisterResponse, ApiError> {
-        Self::register(&state, body.0).await
+        Self::register(&state, req, body.0).await
     }
 
     /// Register with email and password (seed 004 path)
@@ -65,19 +122,24 @@ impl AccountsApi {
     async fn register_email_v1(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         body: Json<RegisterRequest>,
     ) -> Result<RegisterResponse, ApiError> {
-        Self::register(&state, body.0).await
+        Self::register(&state, req, body.0).await
     }
 
     /// Log in with email and password
+    ///
+    /// A disabled account answers 401 with a `resolve` link to reactivate,
+    /// a banned one 403.
     #[oai(path = "/api/v1/auth/login/email", method = "post")]
     async fn login_email(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         body: Json<LoginRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, body.0).await
+        Self::login(&state, req, body.0, LoginPurpose::LogIn).await
     }
 
     /// Log in with email and password (seed 004 path)
@@ -85,9 +147,77 @@ impl AccountsApi {
     async fn login_email_v1(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         body: Json<LoginRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, body.0).await
+        Self::login(&state, req, body.0, LoginPurpose::LogIn).await
+    }
+
+    /// Reactivate a disabled account
+    ///
+    /// With the account's email and password; answers as a login does (a
+    /// banned account stays banned).
+    #[oai(path = "/api/v1/auth/reactivate", method = "post")]
+    async fn reactivate(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        Self::login(&state, req, body.0, LoginPurpose::Reactivate).await
+    }
+
+    /// Reactivate a disabled account (seed 004 path)
+    #[oai(path = "/api/v1/reactivate/email", method = "post")]
+    async fn reactivate_email(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        Self::login(&state, req, body.0, LoginPurpose::Reactivate).await
+    }
+
+    /// Disable the current account
+    ///
+    /// Confirmed with the password. Every session and token of the account
+    /// dies; logging in answers 401 until it is reactivated.
+    #[oai(path = "/api/v1/auth/disable", method = "post")]
+    async fn disable(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AccessTokenAuth,
+        body: Json<DisableRequest>,
+    ) -> Result<Disabled, ApiError> {
+        let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+        state.accounts().disable(id, body.0.password).await?;
+        Ok(Disabled::Done)
+    }
+
+    /// Change the password
+    ///
+    /// Every session of the account ends; the answer is a fresh one.
+    #[oai(path = "/api/v1/auth/password", method = "post")]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: AccessTokenAuth,
+        body: Json<PasswordChange>,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+        let change = body.0;
+        let grant = state
+            .accounts()
+            .change_password(
+                id,
+                change.current_password,
+                change.new_password,
+                change.new_password2,
+                &client_info(req),
+            )
+            .await?;
+        Ok(Json(super::token_response(grant)))
     }
 
     /// The current user

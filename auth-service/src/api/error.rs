@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Object};
 use shared::RevocationError;
 use shared::error::{ErrorBody, ErrorResponse, codes};
 
+use crate::accounts::lifecycle::{ChangeError, MAX_BAN_REASON_CHARS};
 use crate::accounts::{
     AccountError, LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS, RegistrationError,
@@ -21,6 +22,8 @@ use crate::tokens::{ClientError, RefreshError};
 
 /// Where a disabled account is sent to reactivate itself.
 pub const REACTIVATE_PATH: &str = "/api/v1/reactivate/email";
+/// Where an unverified account asks for a new verification link.
+pub const VERIFY_EMAIL_PATH: &str = "/api/v1/auth/verify-email";
 
 /// Every way a request to this service can fail, as the handlers say it.
 /// Answered as an [`ErrorResponse`]; internal errors are logged, never shown.
@@ -49,6 +52,19 @@ pub enum ApiError {
     UserNotFound,
     #[error("signing key not found")]
     KeyNotFound,
+    #[error("session not found")]
+    SessionNotFound,
+    /// The password given to confirm a change is wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A reset or verification token that is unknown, used or expired.
+    #[error("invalid link token")]
+    InvalidLinkToken,
+    /// The change would leave no active admin.
+    #[error("last active admin")]
+    LastAdmin,
+    #[error("admin change refused: {0:?}")]
+    Change(ChangeError),
     /// A field the caller must send is missing.
     #[error("{0:?} missing")]
     Missing(Field),
@@ -82,6 +98,13 @@ impl From<AccountError> for ApiError {
             AccountError::Registration(err) => ApiError::Registration(err),
             AccountError::Login(err) => ApiError::Login(err),
             AccountError::Refresh(err) => err.into(),
+            AccountError::WrongPassword => ApiError::WrongPassword,
+            AccountError::InvalidAccountToken => ApiError::InvalidLinkToken,
+            AccountError::LastAdmin => ApiError::LastAdmin,
+            AccountError::Change(err) => ApiError::Change(err),
+            AccountError::UserNotFound => ApiError::UserNotFound,
+            AccountError::SessionNotFound => ApiError::SessionNotFound,
+            AccountError::Unavailable => ApiError::Unavailable,
             AccountError::Internal(err) => ApiError::Internal(err),
         }
     }
@@ -90,7 +113,7 @@ impl From<AccountError> for ApiError {
 impl From<RefreshError> for ApiError {
     fn from(err: RefreshError) -> Self {
         match err {
-            RefreshError::Invalid => ApiError::InvalidRefreshToken,
+            RefreshError::Invalid | RefreshError::Ended { .. } => ApiError::InvalidRefreshToken,
             RefreshError::Unavailable => ApiError::Unavailable,
             RefreshError::Internal(err) => ApiError::Internal(err),
         }
@@ -211,6 +234,31 @@ fn login(err: LoginError) -> ErrorResponse {
             )
             .with_code(codes::ACCOUNT_BANNED),
         )),
+        LoginError::EmailUnverified => ErrorResponse::Forbidden(Json(
+            ErrorBody::new(
+                "Forbidden: Email address is not verified.",
+                "Please verify your email address first. We can send you a new link.",
+            )
+            .with_resolve(VERIFY_EMAIL_PATH)
+            .with_code(codes::EMAIL_UNVERIFIED),
+        )),
+    }
+}
+
+fn change(err: ChangeError) -> ErrorResponse {
+    match err {
+        ChangeError::BanDetailsWithoutBan => bad(
+            "Bad Request: bannedUntil and reason apply only to a banned account.".into(),
+            "Only a ban has an end and a reason.",
+        ),
+        ChangeError::BanEndsInPast => bad(
+            "Bad Request: bannedUntil must be in the future.".into(),
+            "A ban must end in the future.",
+        ),
+        ChangeError::ReasonTooLong => bad(
+            format!("Bad Request: reason is longer than {MAX_BAN_REASON_CHARS} characters."),
+            "The reason is too long.",
+        ),
     }
 }
 
@@ -281,6 +329,27 @@ impl From<ApiError> for ErrorResponse {
                 "That key does not exist.",
                 codes::KEY_NOT_FOUND,
             )),
+            ApiError::SessionNotFound => ErrorResponse::NotFound(body(
+                "Not Found: No such session.".into(),
+                "That session does not exist or has already ended.",
+                codes::SESSION_NOT_FOUND,
+            )),
+            ApiError::WrongPassword => ErrorResponse::BadRequest(body(
+                "Bad Request: Password is incorrect.".into(),
+                "The password you entered is incorrect",
+                codes::WRONG_PASSWORD,
+            )),
+            ApiError::InvalidLinkToken => ErrorResponse::BadRequest(body(
+                "Bad Request: Invalid or expired token.".into(),
+                "This link is invalid or has expired. Please ask for a new one.",
+                codes::INVALID_LINK_TOKEN,
+            )),
+            ApiError::LastAdmin => ErrorResponse::Conflict(body(
+                "Conflict: The last active admin cannot be demoted, disabled or banned.".into(),
+                "Make another user admin first.",
+                codes::LAST_ADMIN,
+            )),
+            ApiError::Change(err) => change(err),
             ApiError::AdminRequired => ErrorResponse::Forbidden(body(
                 "Forbidden: Admin role required.".into(),
                 "You do not have permission to do this.",
@@ -423,6 +492,12 @@ mod tests {
             ApiError::MissingScope("users:read"),
             ApiError::UserNotFound,
             ApiError::KeyNotFound,
+            ApiError::SessionNotFound,
+            ApiError::WrongPassword,
+            ApiError::InvalidLinkToken,
+            ApiError::LastAdmin,
+            ApiError::Change(ChangeError::BanEndsInPast),
+            ApiError::Login(LoginError::EmailUnverified),
             ApiError::Missing(Field::Ids),
             ApiError::InvalidIds,
             ApiError::TooManyIds(200),

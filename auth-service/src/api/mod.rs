@@ -5,7 +5,9 @@ pub mod admin;
 pub mod error;
 pub mod health;
 pub mod oauth;
+pub mod recovery;
 pub mod services;
+pub mod sessions;
 pub mod tokens;
 pub mod well_known;
 
@@ -17,7 +19,21 @@ use shared::wire::{TokenResponse, UserResponse, UserSummary};
 
 use crate::accounts::Account;
 use crate::state::AppState;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{ClientInfo, TokenGrant};
+
+/// Where a request comes from, as the client says (shown to users in
+/// their session list).
+pub fn client_info(req: &poem::Request) -> ClientInfo {
+    let user_agent = req
+        .headers()
+        .get(poem::http::header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok());
+    let ip = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|address| address.ip().to_string());
+    ClientInfo::new(user_agent, ip)
+}
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -39,7 +55,9 @@ pub enum ApiTags {
 
 type Apis = (
     accounts::AccountsApi,
+    recovery::RecoveryApi,
     tokens::TokensApi,
+    sessions::SessionsApi,
     services::ServicesApi,
     oauth::OAuthApi,
     admin::AdminApi,
@@ -51,7 +69,9 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             accounts::AccountsApi,
+            recovery::RecoveryApi,
             tokens::TokensApi,
+            sessions::SessionsApi,
             services::ServicesApi,
             oauth::OAuthApi,
             admin::AdminApi,
@@ -108,6 +128,7 @@ pub fn user_response(account: Account) -> UserResponse {
         last_name: account.last_name,
         role: account.role.as_str().to_owned(),
         status: account.status.as_str().to_owned(),
+        email_verified: account.email_verified,
         created_at: account.created_at,
     }
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities of the account manager's tables.
 
+pub mod account_token;
 pub mod admin_claim;
 pub mod refresh_token;
 pub mod revocation_fact;

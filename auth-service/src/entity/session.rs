@@ -11,6 +11,11 @@ pub struct Model {
     /// When the newest refresh token of the session expires.
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// What the session was opened from, as the client said.
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    /// When its refresh token was last exchanged.
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

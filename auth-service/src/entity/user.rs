@@ -17,7 +17,12 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub role: StoredRole,
     pub status: AccountStatus,
+    /// A ban ends by itself at this instant; none: until lifted.
     pub banned_until: Option<DateTimeUtc>,
+    /// Why the account was banned, as the admin wrote it.
+    pub ban_reason: Option<String>,
+    /// When the user proved they read mail at `email`.
+    pub email_verified_at: Option<DateTimeUtc>,
     /// Tokens issued before this instant (unix seconds) are dead.
     pub not_before: Option<i64>,
     pub created_at: DateTimeUtc,

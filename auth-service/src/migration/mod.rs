@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_accounts;
 mod m20261123_000001_revocation_feed;
+mod m20261124_000001_lifecycle;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261123_000001_revocation_feed::Migration),
+            Box::new(m20261124_000001_lifecycle::Migration),
         ]
     }
 }

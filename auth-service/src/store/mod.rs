@@ -1,5 +1,6 @@
 //! Storage behind small functions; the only module that builds queries.
 
+pub mod account_tokens;
 pub mod keys;
 pub mod revocations;
 pub mod sessions;

@@ -7,19 +7,29 @@ use sea_orm::{
 
 use crate::entity::{refresh_token, session};
 
+/// A session about to be opened.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: i64,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
 pub async fn create(
     conn: &impl ConnectionTrait,
-    id: &str,
-    user_id: i64,
+    new: NewSession<'_>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     session::ActiveModel {
-        id: Set(id.to_owned()),
-        user_id: Set(user_id),
+        id: Set(new.id.to_owned()),
+        user_id: Set(new.user_id),
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        user_agent: Set(new.user_agent),
+        ip_address: Set(new.ip_address),
+        last_used_at: Set(Some(now)),
     }
     .insert(conn)
     .await?;
@@ -30,13 +40,16 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<Option<session
     session::Entity::find_by_id(id.to_owned()).one(conn).await
 }
 
+/// A refresh: the session lives on until `expires_at`, used `now`.
 pub async fn extend(
     conn: &impl ConnectionTrait,
     id: &str,
+    now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(session::Column::LastUsedAt, Expr::value(now))
         .filter(session::Column::Id.eq(id))
         .exec(conn)
         .await?;
@@ -70,6 +83,23 @@ pub async fn live_ids(
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ExpiresAt.gt(now))
         .into_tuple::<String>()
+        .all(conn)
+        .await
+}
+
+/// The user's sessions that are neither revoked nor expired, newest first.
+pub async fn live_of(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<session::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .order_by_desc(session::Column::CreatedAt)
+        .order_by_desc(session::Column::Id)
         .all(conn)
         .await
 }

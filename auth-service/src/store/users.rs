@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::entity::user::{AccountStatus, StoredRole};
@@ -29,6 +30,8 @@ pub async fn insert(
         role: Set(StoredRole::User),
         status: Set(AccountStatus::Active),
         banned_until: Set(None),
+        ban_reason: Set(None),
+        email_verified_at: Set(None),
         not_before: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -163,4 +166,174 @@ pub async fn set_names(
     }
     update.filter(user::Column::Id.eq(id)).exec(conn).await?;
     Ok(())
+}
+
+/// Serialises every change that could leave no active admin: each takes
+/// this lock first (the first-admin claim's row), so two concurrent
+/// demotions cannot both see the other admin still active.
+pub async fn lock_admins(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    admin_claim::Entity::update_many()
+        .col_expr(
+            admin_claim::Column::UserId,
+            Expr::col(admin_claim::Column::UserId).into(),
+        )
+        .filter(admin_claim::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Accounts in this standing at `now` (a ban that has run out is active).
+fn standing_is(status: AccountStatus, now: DateTime<Utc>) -> Condition {
+    let ban_over = Condition::all()
+        .add(user::Column::Status.eq(AccountStatus::Banned))
+        .add(user::Column::BannedUntil.lte(now));
+    match status {
+        AccountStatus::Active => Condition::any()
+            .add(user::Column::Status.eq(AccountStatus::Active))
+            .add(ban_over),
+        AccountStatus::Disabled => Condition::all().add(user::Column::Status.eq(status)),
+        AccountStatus::Banned => Condition::all()
+            .add(user::Column::Status.eq(AccountStatus::Banned))
+            .add(
+                Condition::any()
+                    .add(user::Column::BannedUntil.is_null())
+                    .add(user::Column::BannedUntil.gt(now)),
+            ),
+    }
+}
+
+/// How many active admins there are besides `except`.
+pub async fn other_active_admins(
+    conn: &impl ConnectionTrait,
+    except: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Role.eq(StoredRole::Admin))
+        .filter(user::Column::Id.ne(except))
+        .filter(standing_is(AccountStatus::Active, now))
+        .count(conn)
+        .await
+}
+
+/// An account's role and standing, as an admin (or the user) set them.
+pub struct Standing {
+    pub role: StoredRole,
+    pub status: AccountStatus,
+    pub banned_until: Option<DateTime<Utc>>,
+    pub ban_reason: Option<String>,
+}
+
+pub async fn set_standing(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    standing: Standing,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::value(standing.role))
+        .col_expr(user::Column::Status, Expr::value(standing.status))
+        .col_expr(user::Column::BannedUntil, Expr::value(standing.banned_until))
+        .col_expr(user::Column::BanReason, Expr::value(standing.ban_reason))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_email_verified(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::EmailVerifiedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Which accounts an admin looks for.
+pub struct UserFilter {
+    /// Matched, case-insensitively, anywhere in email, username or names.
+    pub text: Option<String>,
+    pub status: Option<AccountStatus>,
+    pub role: Option<StoredRole>,
+}
+
+/// `LIKE` pattern finding `text` anywhere, its wildcards taken literally.
+fn contains_pattern(text: &str) -> LikeExpr {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// One page of the accounts matching `filter`, by id, and how many match.
+pub async fn search(
+    conn: &impl ConnectionTrait,
+    filter: &UserFilter,
+    limit: u64,
+    offset: u64,
+    now: DateTime<Utc>,
+) -> Result<(Vec<user::Model>, u64), DbErr> {
+    let mut condition = Condition::all();
+    if let Some(text) = filter.text.as_deref() {
+        let pattern = contains_pattern(text);
+        let lower = |column: user::Column| -> SimpleExpr {
+            Func::lower(Expr::col(column)).into()
+        };
+        let mut any = Condition::any();
+        for column in [
+            user::Column::Email,
+            user::Column::Username,
+            user::Column::FirstName,
+            user::Column::LastName,
+        ] {
+            any = any.add(Expr::expr(lower(column)).like(pattern.clone()));
+        }
+        condition = condition.add(any);
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(standing_is(status, now));
+    }
+    if let Some(role) = filter.role {
+        condition = condition.add(user::Column::Role.eq(role));
+    }
+    let query = user::Entity::find().filter(condition);
+    let total = query.clone().count(conn).await?;
+    let users = query
+        .order_by_asc(user::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(conn)
+        .await?;
+    Ok((users, total))
+}
+
+/// A disabled account becomes active again; false when it was not disabled
+/// (anymore).
+pub async fn reactivate(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::Status, Expr::value(AccountStatus::Active))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Status.eq(AccountStatus::Disabled))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

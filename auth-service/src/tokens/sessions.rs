@@ -28,6 +28,48 @@ pub struct TokenGrant {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// Where a session is opened from, as the client said (kept to show the
+/// user their sessions; never trusted for anything).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// The longest user agent kept.
+const MAX_USER_AGENT_CHARS: usize = 255;
+
+impl ClientInfo {
+    pub fn new(user_agent: Option<&str>, ip_address: Option<String>) -> Self {
+        let user_agent = user_agent
+            .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect::<String>())
+            .filter(|agent| !agent.trim().is_empty());
+        Self {
+            user_agent,
+            ip_address,
+        }
+    }
+}
+
+/// A live session, as its user (or an admin) sees it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// Revocations recorded inside a caller's transaction: hand them to
+/// [`Sessions::spread`] once it committed.
+#[must_use = "recorded revocations must be spread once the transaction commits"]
+pub struct Revoked {
+    facts: Vec<shared::Fact>,
+    last_id: i64,
+}
+
 /// What introspection may tell of a live refresh token.
 #[derive(Debug, Clone)]
 pub struct RefreshInfo {
@@ -45,6 +87,10 @@ pub enum RefreshError {
     /// user is gone.
     #[error("invalid refresh token")]
     Invalid,
+    /// A known refresh token of a session that was ended; whose it was lets
+    /// the accounts side say why (a ban answers as a ban).
+    #[error("session ended")]
+    Ended { user_id: i64 },
     /// Revocations cannot reach every verifier now, so no token is handed
     /// out that a later revocation could not kill.
     #[error("revocation state unavailable")]
@@ -141,13 +187,19 @@ impl Sessions {
         &self,
         conn: &impl ConnectionTrait,
         subject: &TokenSubject,
+        client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> anyhow::Result<TokenGrant> {
         let session_id = uuid::Uuid::new_v4().to_string();
         let refresh_token = refresh::generate()?;
         let refresh_expires_at = now + ttl(self.settings.refresh_ttl);
-        store::sessions::create(conn, &session_id, subject.user_id, now, refresh_expires_at)
-            .await?;
+        let new = store::sessions::NewSession {
+            id: &session_id,
+            user_id: subject.user_id,
+            user_agent: client.user_agent.clone(),
+            ip_address: client.ip_address.clone(),
+        };
+        store::sessions::create(conn, new, now, refresh_expires_at).await?;
         store::sessions::insert_refresh_token(
             conn,
             refresh::hash(&refresh_token),
@@ -179,7 +231,12 @@ impl Sessions {
         let session = store::sessions::get(&self.db, &row.session_id)
             .await?
             .ok_or(RefreshError::Invalid)?;
-        if session.revoked_at.is_some() || row.expires_at <= now {
+        if session.revoked_at.is_some() {
+            return Err(RefreshError::Ended {
+                user_id: session.user_id,
+            });
+        }
+        if row.expires_at <= now {
             return Err(RefreshError::Invalid);
         }
         Ok(Redeemable {
@@ -256,7 +313,7 @@ impl Sessions {
                 expires_at,
             )
             .await?;
-            store::sessions::extend(&txn, session_id, expires_at).await?;
+            store::sessions::extend(&txn, session_id, now, expires_at).await?;
             txn.commit().await?;
             return Ok(now);
         }
@@ -344,24 +401,104 @@ impl Sessions {
     async fn revoke(
         &self,
         sessions: &[String],
-        mut facts: Vec<shared::Fact>,
+        facts: Vec<shared::Fact>,
         everything_of: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<(), RevocationOutcome> {
-        facts.extend(sessions.iter().map(|sid| self.revocations.session(sid)));
         let txn = self.db.begin().await?;
-        if let Some(user_id) = everything_of {
-            let instant = now.timestamp();
-            facts.push(self.revocations.user_not_before(user_id, instant));
-            store::users::set_not_before(&txn, user_id, instant).await?;
-            store::sessions::revoke_all(&txn, user_id, now).await?;
-        }
-        for sid in sessions {
-            store::sessions::revoke(&txn, sid, now).await?;
-        }
-        let last = self.revocations.record(&txn, &facts).await?;
+        let revoked = match everything_of {
+            Some(user_id) => self.end_all_in(&txn, user_id, facts, now).await?,
+            None => self.end_in(&txn, sessions, facts, now).await?,
+        };
         txn.commit().await?;
-        self.revocations.committed(&facts, last).await?;
+        self.spread(revoked).await?;
         Ok(())
+    }
+
+    /// Inside the caller's transaction: ends these sessions, with the
+    /// `extra` facts (single tokens) recorded beside theirs.
+    pub async fn end_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        sessions: &[String],
+        mut extra: Vec<shared::Fact>,
+        now: DateTime<Utc>,
+    ) -> Result<Revoked, DbErr> {
+        extra.extend(sessions.iter().map(|sid| self.revocations.session(sid)));
+        for sid in sessions {
+            store::sessions::revoke(conn, sid, now).await?;
+        }
+        let last_id = self.revocations.record(conn, &extra).await?;
+        Ok(Revoked {
+            facts: extra,
+            last_id,
+        })
+    }
+
+    /// Inside the caller's transaction: every session of the user ends and
+    /// every token issued before `now` dies.
+    pub async fn end_all_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        user_id: i64,
+        mut extra: Vec<shared::Fact>,
+        now: DateTime<Utc>,
+    ) -> Result<Revoked, DbErr> {
+        let sessions = store::sessions::live_ids(conn, user_id, now).await?;
+        let instant = now.timestamp();
+        extra.push(self.revocations.user_not_before(user_id, instant));
+        store::users::set_not_before(conn, user_id, instant).await?;
+        store::sessions::revoke_all(conn, user_id, now).await?;
+        self.end_in(conn, &sessions, extra, now).await
+    }
+
+    /// After the transaction that recorded them committed: every verifier
+    /// refuses the revoked tokens (see [`Revocations::committed`]).
+    pub async fn spread(&self, revoked: Revoked) -> Result<(), RevocationError> {
+        self.revocations
+            .committed(&revoked.facts, revoked.last_id)
+            .await
+    }
+
+    /// The user's live sessions, newest first.
+    pub async fn live(&self, user_id: i64) -> Result<Vec<SessionInfo>, DbErr> {
+        let sessions = store::sessions::live_of(&self.db, user_id, Utc::now()).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|session| SessionInfo {
+                last_used_at: session.last_used_at.unwrap_or(session.created_at),
+                id: session.id,
+                created_at: session.created_at,
+                expires_at: session.expires_at,
+                user_agent: session.user_agent,
+                ip_address: session.ip_address,
+            })
+            .collect())
+    }
+
+    /// Ends one live session of the user; false when the user has no such
+    /// live session.
+    pub async fn end_one(&self, user_id: i64, session_id: &str) -> Result<bool, RevocationOutcome> {
+        let now = Utc::now();
+        let live = store::sessions::live_ids(&self.db, user_id, now).await?;
+        if !live.iter().any(|sid| sid == session_id) {
+            return Ok(false);
+        }
+        self.end_session(session_id, now).await?;
+        Ok(true)
+    }
+
+    /// Ends every live session of the user except `keep`.
+    pub async fn end_others(&self, user_id: i64, keep: Option<&str>) -> Result<(), RevocationOutcome> {
+        let now = Utc::now();
+        let others: Vec<String> = store::sessions::live_ids(&self.db, user_id, now)
+            .await?
+            .into_iter()
+            .filter(|sid| Some(sid.as_str()) != keep)
+            .collect();
+        if others.is_empty() {
+            return Ok(());
+        }
+        self.revoke(&others, Vec::new(), None, now).await
     }
 }

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_service::config::{PasswordSettings, ServiceClient, TokenSettings};
+use auth_service::config::{
+    AccountSettings, MailSettings, PasswordSettings, ServiceClient, SmtpTls, TokenSettings,
+};
 use auth_service::{Application, Settings};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -38,6 +40,8 @@ pub fn test_clients() -> Vec<ServiceClient> {
 #[derive(Clone)]
 pub struct TestDatabase {
     pub url: String,
+    /// A folder of the test's own (the mail outbox goes there).
+    pub dir: std::path::PathBuf,
     _dir: Option<Arc<TempDir>>,
 }
 
@@ -47,6 +51,7 @@ impl TestDatabase {
         let url = shared::testing::fresh_database(dir.path(), "auth").await;
         Self {
             url,
+            dir: dir.path().to_owned(),
             _dir: Some(Arc::new(dir)),
         }
     }
@@ -84,7 +89,20 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         cors_origins: vec![],
         max_body_bytes: 64 * 1024,
         log_json: false,
+        accounts: AccountSettings::default(),
+        mail: MailSettings {
+            outbox: db.dir.join("outbox"),
+            ..MailSettings::default()
+        },
     }
+}
+
+/// Settings that send mail to an SMTP server on this host (no TLS).
+pub fn with_smtp(mut settings: Settings, port: u16) -> Settings {
+    settings.mail.smtp_host = Some("127.0.0.1".into());
+    settings.mail.smtp_port = Some(port);
+    settings.mail.smtp_tls = SmtpTls::None;
+    settings
 }
 
 pub struct TestApp {
