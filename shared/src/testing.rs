@@ -1,6 +1,7 @@
 //! Test support (feature `testing`): a Redis server a test owns and may
-//! stop, a fresh database per test, answers checked by status, and
-//! snapshots of documents such as a service's OpenAPI description.
+//! stop, a mail server that keeps what it receives, a fresh database per
+//! test, answers checked by status, and snapshots of documents such as a
+//! service's OpenAPI description.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -202,4 +203,187 @@ pub fn assert_snapshot(path: &Path, current: &str) {
         "{} changed (line endings?)",
         path.display()
     );
+}
+
+/// A mail server on a free local port that accepts every message and keeps
+/// it: the SMTP dialogue of RFC 5321 (no TLS, no authentication), so a
+/// service under test delivers over a real socket and the test reads what
+/// arrived. Stopped on drop.
+pub struct SmtpSink {
+    port: u16,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    arrived: std::sync::Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an SMTP port");
+        let port = listener.local_addr().expect("local address").port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let arrived = std::sync::Arc::new(tokio::sync::Notify::new());
+        let (kept, notify) = (messages.clone(), arrived.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (kept, notify) = (kept.clone(), notify.clone());
+                tokio::spawn(async move {
+                    let _ = smtp_session(socket, kept, notify).await;
+                });
+            }
+        });
+        Self {
+            port,
+            messages,
+            arrived,
+            task,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Every message received so far, as sent (headers and body).
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().expect("sink lock").clone()
+    }
+
+    /// Waits until `count` messages have arrived (panics after `timeout`).
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.arrived.notified();
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("{count} mails expected, {} arrived", self.messages().len());
+            }
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn smtp_session(
+    socket: tokio::net::TcpStream,
+    kept: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    arrived: std::sync::Arc<tokio::sync::Notify>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (reader, mut writer) = socket.into_split();
+    let mut lines = BufReader::new(reader);
+    writer.write_all(b"220 localhost test mail sink\r\n").await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let answer: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+            "DATA" => {
+                writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                let mut message = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" || line == ".\n" {
+                        break;
+                    }
+                    // RFC 5321 4.5.2: a leading dot was doubled by the sender.
+                    message.push_str(line.strip_prefix('.').unwrap_or(&line));
+                }
+                kept.lock().expect("sink lock").push(message);
+                arrived.notify_waiters();
+                b"250 OK: queued\r\n"
+            }
+            "QUIT" => {
+                writer.write_all(b"221 Bye\r\n").await?;
+                return Ok(());
+            }
+            _ => b"502 Command not implemented\r\n",
+        };
+        writer.write_all(answer).await?;
+    }
+}
+
+/// The text of a mail as its reader sees it: quoted-printable soft line
+/// breaks joined and `=3D` read as `=`.
+pub fn mail_text(message: &str) -> String {
+    message
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The value of the first `token=` query parameter in a mail.
+pub fn link_token(message: &str) -> String {
+    let text = mail_text(message);
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Everything the process logs (at the production level, `info`, as JSON
+/// lines), kept in memory so a test can check what never reaches a log.
+/// The first call installs the process's log subscriber.
+pub struct LogCapture;
+
+#[derive(Clone)]
+struct CaptureWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+static CAPTURED: std::sync::OnceLock<Option<std::sync::Arc<std::sync::Mutex<Vec<u8>>>>> =
+    std::sync::OnceLock::new();
+
+impl LogCapture {
+    pub fn install() -> LogCapture {
+        CAPTURED.get_or_init(|| {
+            let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let writer = CaptureWriter(buffer.clone());
+            let installed = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+                .json()
+                .flatten_event(true)
+                .with_writer(move || writer.clone())
+                .try_init()
+                .is_ok();
+            installed.then_some(buffer)
+        });
+        LogCapture
+    }
+
+    /// What was logged so far, by every test of the process.
+    pub fn text(&self) -> String {
+        let buffer = CAPTURED
+            .get()
+            .and_then(|buffer| buffer.clone())
+            .expect("another log subscriber was installed first (is TEST_LOG set?)");
+        let bytes = buffer.lock().expect("log lock").clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }

@@ -63,6 +63,17 @@ impl TestDatabase {
         db.execute_unprepared(sql).await.expect("execute");
         db.close().await.ok();
     }
+
+    /// The first column of every row `sql` answers, as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        let db = Database::connect(&self.url).await.expect("connect");
+        let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        let rows = db.query_all_raw(statement).await.expect("query");
+        db.close().await.ok();
+        rows.iter()
+            .map(|row| row.try_get_by_index::<String>(0).expect("a text column"))
+            .collect()
+    }
 }
 
 pub fn settings_for(db: &TestDatabase) -> Settings {
@@ -157,6 +168,52 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// Any request, with a bearer token and a JSON body when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn post_json_auth(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.send(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, Some(token), None)
+            .await
+    }
+
+    /// Logs in with a password other than the default one.
+    pub async fn login_with(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/login/email",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn post_auth(&self, path: &str, token: &str) -> Response {
@@ -265,4 +322,4 @@ pub fn ed25519_key() -> (Vec<u8>, String) {
     (der, pem)
 }
 
-pub use shared::testing::{RedisServer, expect};
+pub use shared::testing::{LogCapture, RedisServer, SmtpSink, expect, link_token, mail_text};
