@@ -19,9 +19,9 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::{AccountPolicy, EmailVerification};
-use crate::mail::Mailer;
 use crate::api;
 use crate::config::Settings;
+use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::store;
 use crate::tokens::feed::SqlFeed;

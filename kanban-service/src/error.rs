@@ -22,6 +22,9 @@ pub enum KanbanError {
     AccountDisabled,
     #[error("account banned")]
     AccountBanned,
+    /// The account must verify its email address before it logs in.
+    #[error("email unverified")]
+    EmailUnverified,
     /// The account manager did not accept the caller's token.
     #[error("unauthenticated")]
     Unauthenticated,

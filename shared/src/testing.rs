@@ -280,19 +280,27 @@ async fn smtp_session(
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (reader, mut writer) = socket.into_split();
     let mut lines = BufReader::new(reader);
-    writer.write_all(b"220 localhost test mail sink\r\n").await?;
+    writer
+        .write_all(b"220 localhost test mail sink\r\n")
+        .await?;
     let mut line = String::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
             return Ok(());
         }
-        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         let answer: &[u8] = match verb.as_str() {
             "EHLO" => b"250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
             "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
             "DATA" => {
-                writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                writer
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
                 let mut message = String::new();
                 loop {
                     line.clear();

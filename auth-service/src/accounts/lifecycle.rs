@@ -163,7 +163,10 @@ impl Accounts<'_> {
 
     /// An admin changes an account's role or standing.
     pub async fn update_standing(&self, user_id: i64, change: StandingChange) -> Result<Account> {
-        let account = self.by_id(user_id).await?.ok_or(AccountError::UserNotFound)?;
+        let account = self
+            .by_id(user_id)
+            .await?
+            .ok_or(AccountError::UserNotFound)?;
         self.change_standing(&account, change).await?;
         self.by_id(user_id).await?.ok_or(AccountError::UserNotFound)
     }
@@ -192,7 +195,11 @@ impl Accounts<'_> {
         };
         store::users::set_standing(&txn, account.id, standing, now).await?;
         let revoked = if new.ends_sessions {
-            Some(self.sessions.end_all_in(&txn, account.id, Vec::new(), now).await?)
+            Some(
+                self.sessions
+                    .end_all_in(&txn, account.id, Vec::new(), now)
+                    .await?,
+            )
         } else {
             None
         };
@@ -227,7 +234,10 @@ impl Accounts<'_> {
         let txn = self.db.begin().await?;
         store::users::set_password_hash(&txn, user_id, hash, now).await?;
         store::account_tokens::void(&txn, user_id, TokenPurpose::PasswordReset, now).await?;
-        let revoked = self.sessions.end_all_in(&txn, user_id, Vec::new(), now).await?;
+        let revoked = self
+            .sessions
+            .end_all_in(&txn, user_id, Vec::new(), now)
+            .await?;
         let grant = self.sessions.start(&txn, &subject, client, now).await?;
         txn.commit().await?;
         self.sessions.spread(revoked).await?;
@@ -253,7 +263,9 @@ impl Accounts<'_> {
 
     /// The live sessions of an existing account.
     pub async fn sessions_of(&self, user_id: i64) -> Result<Vec<SessionInfo>> {
-        self.by_id(user_id).await?.ok_or(AccountError::UserNotFound)?;
+        self.by_id(user_id)
+            .await?
+            .ok_or(AccountError::UserNotFound)?;
         Ok(self.sessions.live(user_id).await?)
     }
 
@@ -267,7 +279,9 @@ impl Accounts<'_> {
 
     /// Ends every live session of an existing account but `keep`.
     pub async fn end_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()> {
-        self.by_id(user_id).await?.ok_or(AccountError::UserNotFound)?;
+        self.by_id(user_id)
+            .await?
+            .ok_or(AccountError::UserNotFound)?;
         Ok(self.sessions.end_others(user_id, keep).await?)
     }
 }

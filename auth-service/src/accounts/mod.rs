@@ -486,7 +486,10 @@ mod tests {
         let banned = AccountStatus::Banned;
         assert_eq!(effective_status(banned, None, now), banned);
         assert_eq!(effective_status(banned, Some(later), now), banned);
-        assert_eq!(effective_status(banned, Some(now), now), AccountStatus::Active);
+        assert_eq!(
+            effective_status(banned, Some(now), now),
+            AccountStatus::Active
+        );
         let disabled = AccountStatus::Disabled;
         assert_eq!(effective_status(disabled, Some(now), later), disabled);
     }

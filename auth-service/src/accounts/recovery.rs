@@ -54,8 +54,15 @@ impl Accounts<'_> {
     ) -> Result<String> {
         let token = refresh::generate()?;
         let expires_at = now + ttl(lifetime);
-        store::account_tokens::issue(conn, refresh::hash(&token), account.id, purpose, now, expires_at)
-            .await?;
+        store::account_tokens::issue(
+            conn,
+            refresh::hash(&token),
+            account.id,
+            purpose,
+            now,
+            expires_at,
+        )
+        .await?;
         Ok(token)
     }
 
@@ -70,7 +77,13 @@ impl Accounts<'_> {
         };
         let now = Utc::now();
         let token = self
-            .link_token(self.db, &account, TokenPurpose::PasswordReset, self.policy.reset_ttl, now)
+            .link_token(
+                self.db,
+                &account,
+                TokenPurpose::PasswordReset,
+                self.policy.reset_ttl,
+                now,
+            )
             .await?;
         let minutes = (self.policy.reset_ttl.as_secs() / 60).max(1);
         let content = templates::password_reset(
@@ -99,14 +112,21 @@ impl Accounts<'_> {
         let hash = self.passwords.hash(password).await?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let user_id =
-            store::account_tokens::redeem(&txn, &refresh::hash(&token), TokenPurpose::PasswordReset, now)
-                .await?
-                .ok_or(AccountError::InvalidAccountToken)?;
+        let user_id = store::account_tokens::redeem(
+            &txn,
+            &refresh::hash(&token),
+            TokenPurpose::PasswordReset,
+            now,
+        )
+        .await?
+        .ok_or(AccountError::InvalidAccountToken)?;
         store::users::set_password_hash(&txn, user_id, hash, now).await?;
         store::account_tokens::void(&txn, user_id, TokenPurpose::PasswordReset, now).await?;
         store::users::set_email_verified(&txn, user_id, now).await?;
-        let revoked = self.sessions.end_all_in(&txn, user_id, Vec::new(), now).await?;
+        let revoked = self
+            .sessions
+            .end_all_in(&txn, user_id, Vec::new(), now)
+            .await?;
         txn.commit().await?;
         self.sessions.spread(revoked).await?;
         tracing::info!(user = user_id, "password reset; every session ended");
@@ -125,7 +145,13 @@ impl Accounts<'_> {
             return Ok(None);
         };
         let token = self
-            .link_token(conn, account, TokenPurpose::EmailVerification, VERIFICATION_TTL, now)
+            .link_token(
+                conn,
+                account,
+                TokenPurpose::EmailVerification,
+                VERIFICATION_TTL,
+                now,
+            )
             .await?;
         let content = templates::email_verification(
             &super::display_name(&account.first_name, &account.last_name),
@@ -140,7 +166,10 @@ impl Accounts<'_> {
         let Some(account) = self.by_address(email).await? else {
             return Ok(());
         };
-        if let Some(mail) = self.verification_mail(self.db, &account, Utc::now()).await? {
+        if let Some(mail) = self
+            .verification_mail(self.db, &account, Utc::now())
+            .await?
+        {
             self.mailer.send_later(mail);
         }
         Ok(())
@@ -174,7 +203,10 @@ mod tests {
 
     #[test]
     fn links_carry_the_token_as_a_query_parameter() {
-        assert_eq!(link("https://app/reset", "abc"), "https://app/reset?token=abc");
+        assert_eq!(
+            link("https://app/reset", "abc"),
+            "https://app/reset?token=abc"
+        );
         assert_eq!(
             link("https://app/#/reset?lang=en", "abc"),
             "https://app/#/reset?lang=en&token=abc"

@@ -120,7 +120,10 @@ impl Mailer {
                 smtp.send(message).await.context("SMTP delivery failed")?;
             }
             Transport::Outbox(outbox) => {
-                outbox.send(message).await.context("writing to the outbox failed")?;
+                outbox
+                    .send(message)
+                    .await
+                    .context("writing to the outbox failed")?;
             }
         }
         Ok(())
@@ -133,7 +136,9 @@ impl Mailer {
         tokio::spawn(async move {
             match mailer.send(mail).await {
                 Ok(()) => tracing::info!(mail = kind, "mail sent"),
-                Err(err) => tracing::error!(mail = kind, error = %format!("{err:#}"), "mail not sent"),
+                Err(err) => {
+                    tracing::error!(mail = kind, error = %format!("{err:#}"), "mail not sent")
+                }
             }
         });
     }

@@ -96,7 +96,10 @@ mod tests {
         let mail = password_reset(&name, "https://app/reset?token=a&b=\"c\"", 30);
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
-        assert!(mail.html.contains("href=\"https://app/reset?token=a&amp;b=&quot;c&quot;\""));
+        assert!(
+            mail.html
+                .contains("href=\"https://app/reset?token=a&amp;b=&quot;c&quot;\"")
+        );
         assert!(mail.text.contains("https://app/reset?token=a&b=\"c\""));
         assert!(mail.text.contains("30 minutes"));
     }

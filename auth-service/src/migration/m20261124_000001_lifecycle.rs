@@ -39,7 +39,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // One column per statement: SQLite alters one at a time.
         let columns = [
-            (Users::Table.into_iden(), ColumnDef::new(Users::BanReason).string().null().to_owned()),
+            (
+                Users::Table.into_iden(),
+                ColumnDef::new(Users::BanReason).string().null().to_owned(),
+            ),
             (
                 Users::Table.into_iden(),
                 ColumnDef::new(Users::EmailVerifiedAt)
@@ -49,11 +52,17 @@ impl MigrationTrait for Migration {
             ),
             (
                 Sessions::Table.into_iden(),
-                ColumnDef::new(Sessions::UserAgent).string().null().to_owned(),
+                ColumnDef::new(Sessions::UserAgent)
+                    .string()
+                    .null()
+                    .to_owned(),
             ),
             (
                 Sessions::Table.into_iden(),
-                ColumnDef::new(Sessions::IpAddress).string().null().to_owned(),
+                ColumnDef::new(Sessions::IpAddress)
+                    .string()
+                    .null()
+                    .to_owned(),
             ),
             (
                 Sessions::Table.into_iden(),
@@ -84,7 +93,11 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
-                    .col(ColumnDef::new(AccountTokens::UserId).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(AccountTokens::UserId)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AccountTokens::Purpose).string().not_null())
                     .col(
                         ColumnDef::new(AccountTokens::CreatedAt)

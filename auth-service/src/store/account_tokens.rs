@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
-pub use crate::entity::account_token::TokenPurpose;
 use crate::entity::account_token;
+pub use crate::entity::account_token::TokenPurpose;
 
 /// Voids the user's unused tokens of this purpose (a newer one replaces
 /// them, or the password they would reset changed).

@@ -175,7 +175,7 @@ pub async fn lock_admins(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
     admin_claim::Entity::update_many()
         .col_expr(
             admin_claim::Column::UserId,
-            Expr::col(admin_claim::Column::UserId).into(),
+            Expr::col(admin_claim::Column::UserId),
         )
         .filter(admin_claim::Column::Id.eq(1))
         .exec(conn)
@@ -234,7 +234,10 @@ pub async fn set_standing(
     user::Entity::update_many()
         .col_expr(user::Column::Role, Expr::value(standing.role))
         .col_expr(user::Column::Status, Expr::value(standing.status))
-        .col_expr(user::Column::BannedUntil, Expr::value(standing.banned_until))
+        .col_expr(
+            user::Column::BannedUntil,
+            Expr::value(standing.banned_until),
+        )
         .col_expr(user::Column::BanReason, Expr::value(standing.ban_reason))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(id))
@@ -290,9 +293,7 @@ pub async fn search(
     let mut condition = Condition::all();
     if let Some(text) = filter.text.as_deref() {
         let pattern = contains_pattern(text);
-        let lower = |column: user::Column| -> SimpleExpr {
-            Func::lower(Expr::col(column)).into()
-        };
+        let lower = |column: user::Column| -> SimpleExpr { Func::lower(Expr::col(column)).into() };
         let mut any = Condition::any();
         for column in [
             user::Column::Email,

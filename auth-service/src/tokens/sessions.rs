@@ -489,7 +489,11 @@ impl Sessions {
     }
 
     /// Ends every live session of the user except `keep`.
-    pub async fn end_others(&self, user_id: i64, keep: Option<&str>) -> Result<(), RevocationOutcome> {
+    pub async fn end_others(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+    ) -> Result<(), RevocationOutcome> {
         let now = Utc::now();
         let others: Vec<String> = store::sessions::live_ids(&self.db, user_id, now)
             .await?

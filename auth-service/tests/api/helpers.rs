@@ -194,7 +194,8 @@ impl TestApp {
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> Response {
-        self.send(reqwest::Method::GET, path, Some(token), None).await
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> Response {

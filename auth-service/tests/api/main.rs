@@ -17,3 +17,4 @@ mod refresh;
 mod register;
 mod revocation;
 mod services;
+mod sessions;

@@ -68,20 +68,40 @@ async fn a_mailed_link_resets_the_password_once() {
     assert!(mail.contains(&format!("{}/reset-password?token={token}", app.address)));
 
     // Stored only as a hash.
-    let stored = app.db.strings("SELECT token_hash FROM account_tokens").await;
+    let stored = app
+        .db
+        .strings("SELECT token_hash FROM account_tokens")
+        .await;
     assert_eq!(stored, vec![sha256_hex(&token)]);
 
-    assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        reset(&app, &token, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
     // Every session ended; the new password works, the old one not.
-    assert_eq!(app.me(before["token"].as_str().unwrap()).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.me(before["token"].as_str().unwrap()).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let refresh = app.refresh(before["refreshToken"].as_str().unwrap()).await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login_with("ann@example.com", PASSWORD).await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.login_with("ann@example.com", NEW_PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login_with("ann@example.com", PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.login_with("ann@example.com", NEW_PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
     // Single use.
     let again = reset(&app, &token, "yet another passphrase").await;
-    assert_eq!(expect(again, StatusCode::BAD_REQUEST).await["code"], "invalid_link_token");
+    assert_eq!(
+        expect(again, StatusCode::BAD_REQUEST).await["code"],
+        "invalid_link_token"
+    );
     let forged = reset(&app, "not-a-real-token", "yet another passphrase").await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
 
@@ -106,7 +126,10 @@ async fn a_newer_link_or_a_password_change_voids_the_older_one() {
     forgot(&app, "ann@example.com").await;
     let second = link_token(&sink.wait_for(2, MAIL_WAIT).await[1]);
     assert_ne!(first, second);
-    assert_eq!(reset(&app, &first, NEW_PASSWORD).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reset(&app, &first, NEW_PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 
     // A password change voids the live link too.
     let change = app
@@ -117,19 +140,31 @@ async fn a_newer_link_or_a_password_change_voids_the_older_one() {
         )
         .await;
     assert_eq!(change.status(), StatusCode::OK);
-    assert_eq!(reset(&app, &second, "yet another passphrase").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reset(&app, &second, "yet another passphrase")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
 async fn a_reset_link_expires() {
-    let (app, sink) = smtp_app(|settings| settings.accounts.reset_ttl = Duration::from_secs(1)).await;
+    let (app, sink) =
+        smtp_app(|settings| settings.accounts.reset_ttl = Duration::from_secs(1)).await;
     app.register("ann@example.com").await;
     forgot(&app, "ann@example.com").await;
     let token = link_token(&sink.wait_for(1, MAIL_WAIT).await[0]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let late = reset(&app, &token, NEW_PASSWORD).await;
-    assert_eq!(expect(late, StatusCode::BAD_REQUEST).await["code"], "invalid_link_token");
-    assert_eq!(app.login_with("ann@example.com", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        expect(late, StatusCode::BAD_REQUEST).await["code"],
+        "invalid_link_token"
+    );
+    assert_eq!(
+        app.login_with("ann@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -143,26 +178,41 @@ async fn without_a_relay_mail_goes_to_the_outbox_folder() {
         let files: Vec<_> = std::fs::read_dir(&outbox)
             .map(|dir| dir.flatten().map(|entry| entry.path()).collect())
             .unwrap_or_default();
-        if let Some(file) = files.iter().find(|path| path.extension().is_some_and(|e| e == "eml")) {
+        if let Some(file) = files
+            .iter()
+            .find(|path| path.extension().is_some_and(|e| e == "eml"))
+        {
             break std::fs::read_to_string(file).unwrap();
         }
-        assert!(tokio::time::Instant::now() < deadline, "no mail in {}", outbox.display());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no mail in {}",
+            outbox.display()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let token = link_token(&mail);
-    assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        reset(&app, &token, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[tokio::test]
 async fn required_verification_holds_logins_until_the_link_is_followed() {
-    let (app, sink) = smtp_app(|settings| settings.accounts.email_verification_required = true).await;
+    let (app, sink) =
+        smtp_app(|settings| settings.accounts.email_verification_required = true).await;
     let body = json!({"email": "ann@example.com", "password": PASSWORD, "password2": PASSWORD});
     let registered = app.post("/api/v1/auth/register/email", &body).await;
     let registered = expect(registered, StatusCode::ACCEPTED).await;
     assert!(registered["userId"].is_i64());
     assert!(registered.get("token").is_none());
 
-    let refused = expect(app.login_with("ann@example.com", PASSWORD).await, StatusCode::FORBIDDEN).await;
+    let refused = expect(
+        app.login_with("ann@example.com", PASSWORD).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(refused["code"], "email_unverified");
     assert_eq!(refused["resolve"], "/api/v1/auth/verify-email");
 
@@ -170,7 +220,9 @@ async fn required_verification_holds_logins_until_the_link_is_followed() {
     // addresses get the same answer.
     let first = link_token(&sink.wait_for(1, MAIL_WAIT).await[0]);
     let path = "/api/v1/auth/verify-email";
-    let unknown = app.post(path, &json!({"email": "nobody@example.com"})).await;
+    let unknown = app
+        .post(path, &json!({"email": "nobody@example.com"}))
+        .await;
     let unknown = expect(unknown, StatusCode::ACCEPTED).await;
     let known = app.post(path, &json!({"email": "ann@example.com"})).await;
     let known = expect(known, StatusCode::ACCEPTED).await;
@@ -178,17 +230,30 @@ async fn required_verification_holds_logins_until_the_link_is_followed() {
     let mails = sink.wait_for(2, MAIL_WAIT).await;
     let second = link_token(&mails[1]);
     assert!(mail_text(&mails[1]).contains("Subject: Verify your email address"));
-    let stale = app.get(&format!("/api/v1/auth/verify-email?token={first}")).await;
+    let stale = app
+        .get(&format!("/api/v1/auth/verify-email?token={first}"))
+        .await;
     assert_eq!(stale.status(), StatusCode::BAD_REQUEST);
 
     // The link itself (GET) verifies.
-    let verified = app.get(&format!("/api/v1/auth/verify-email?token={second}")).await;
+    let verified = app
+        .get(&format!("/api/v1/auth/verify-email?token={second}"))
+        .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    let ann = expect(app.login_with("ann@example.com", PASSWORD).await, StatusCode::OK).await;
+    let ann = expect(
+        app.login_with("ann@example.com", PASSWORD).await,
+        StatusCode::OK,
+    )
+    .await;
     let profile = expect(app.me(ann["token"].as_str().unwrap()).await, StatusCode::OK).await;
     assert_eq!(profile["emailVerified"], true);
-    let used = app.post("/api/v1/auth/verify-email", &json!({"token": second})).await;
+    let used = app
+        .post("/api/v1/auth/verify-email", &json!({"token": second}))
+        .await;
     assert_eq!(used.status(), StatusCode::BAD_REQUEST);
-    let stored = app.db.strings("SELECT token_hash FROM account_tokens").await;
+    let stored = app
+        .db
+        .strings("SELECT token_hash FROM account_tokens")
+        .await;
     assert!(!stored.contains(&second) && stored.contains(&sha256_hex(&second)));
 }

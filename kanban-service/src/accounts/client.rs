@@ -77,6 +77,13 @@ fn unavailable(err: reqwest::Error) -> KanbanError {
     KanbanError::Unavailable(UNAVAILABLE)
 }
 
+/// What a registration answers, whichever way it went.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registered {
+    user_id: i64,
+}
+
 /// A refusal of the account manager: its status and the body's
 /// machine-readable `code` (and `msg`, passed on for validation errors).
 #[derive(Debug)]
@@ -167,8 +174,10 @@ impl AccountManager {
             .http
             .post(self.url("/api/v1/auth/register/email"))
             .json(&body);
-        match self.send::<TokenResponse>(request).await? {
-            Ok(tokens) => Ok(tokens.user_id),
+        // A first session (201), or a verification mail on its way (202):
+        // either names the new account.
+        match self.send::<Registered>(request).await? {
+            Ok(registered) => Ok(registered.user_id),
             Err(refusal) if refusal.is(codes::EMAIL_TAKEN) => Err(KanbanError::EmailTaken),
             Err(refusal) if refusal.is(codes::VALIDATION) => Err(refusal.invalid()),
             Err(refusal) => Err(refusal.unexpected()),
@@ -191,6 +200,9 @@ impl AccountManager {
                 Err(KanbanError::AccountDisabled)
             }
             Err(refusal) if refusal.is(codes::ACCOUNT_BANNED) => Err(KanbanError::AccountBanned),
+            Err(refusal) if refusal.is(codes::EMAIL_UNVERIFIED) => {
+                Err(KanbanError::EmailUnverified)
+            }
             // Wrong or missing credentials, in whatever words.
             Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::WrongCredentials),
             Err(refusal) => Err(refusal.unexpected()),

@@ -111,6 +111,9 @@ impl From<KanbanError> for ErrorResponse {
             WrongCredentials => ErrorResponse::Unauthorized(body("Wrong email or password")),
             AccountDisabled => ErrorResponse::Unauthorized(body("This account is disabled")),
             AccountBanned => ErrorResponse::Forbidden(body("This account is suspended")),
+            EmailUnverified => ErrorResponse::Forbidden(body(
+                "Please verify your email address first: follow the link we mailed you",
+            )),
             Unauthenticated => ErrorResponse::Unauthorized(body(AUTHENTICATION_FAILED)),
             NotImplemented(what) => {
                 ErrorResponse::NotImplemented(body(format!("Not implemented: {what}")))

@@ -83,6 +83,10 @@ pub async fn spawn_stack_custom(
         ),
         ("AUTH_REDIS_PREFIX", prefix.clone()),
         ("AUTH_REDIS_URL", redis_url.clone().unwrap_or_default()),
+        (
+            "AUTH_MAIL_OUTBOX",
+            dir.path().join("outbox").display().to_string(),
+        ),
     ];
     let auth_settings = settings_from("AUTH", &auth_env, |env| {
         auth_service::Settings::from_source(env).unwrap()
@@ -156,6 +160,11 @@ impl Stack {
         self.kanbans
             .push(tokio::spawn(kanban.run_until(std::future::pending())));
         url
+    }
+
+    /// The account manager's mail outbox folder.
+    pub fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("outbox")
     }
 
     /// Extra `KANBAN_*` settings for kanban services started from now on.
@@ -298,6 +307,24 @@ impl Stack {
     pub async fn task(&self, owner: &User, organization: i64, category: i64, title: &str) -> Value {
         let body = json!({"title": title, "OrganizationId": organization, "CategoryId": category});
         expect(self.post("/tasks", owner, body).await, StatusCode::CREATED).await
+    }
+
+    /// An account-manager call with a bearer token and a JSON body.
+    pub async fn auth_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.auth_url))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
     }
 
     /// An account-manager call with a bearer token.

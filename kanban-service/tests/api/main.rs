@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod concurrency;
 mod helpers;
+mod lifecycle;
 mod openapi;
 mod revocation;
 mod tokens;
