@@ -60,7 +60,8 @@ cat <<MSG
   kanban-service (boards)         $KANBAN_URL
       API docs (Swagger UI)       $KANBAN_URL/docs
 
-  Data: SQLite files under ./data. Press Ctrl-C to stop.
+  Data: SQLite files under ./data; mail (password-reset and verification
+  links) is written to ./data/outbox as .eml files. Press Ctrl-C to stop.
 
 MSG
 wait

@@ -200,6 +200,7 @@ async fn without_a_relay_mail_goes_to_the_outbox_folder() {
 
 #[tokio::test]
 async fn required_verification_holds_logins_until_the_link_is_followed() {
+    let logs = LogCapture::install();
     let (app, sink) =
         smtp_app(|settings| settings.accounts.email_verification_required = true).await;
     let body = json!({"email": "ann@example.com", "password": PASSWORD, "password2": PASSWORD});
