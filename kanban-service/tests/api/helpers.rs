@@ -68,13 +68,23 @@ pub async fn spawn_stack_custom(
     redis_url: Option<String>,
     kanban_extra: Vec<(&'static str, String)>,
 ) -> Stack {
+    spawn_stack_full(redis_url, Vec::new(), kanban_extra).await
+}
+
+/// Both services, with extra `AUTH_*` settings for the account manager and
+/// `KANBAN_*` ones for kanban.
+pub async fn spawn_stack_full(
+    redis_url: Option<String>,
+    auth_extra: Vec<(&'static str, String)>,
+    kanban_extra: Vec<(&'static str, String)>,
+) -> Stack {
     if std::env::var("TEST_LOG").is_ok() {
         shared::telemetry::init(false);
     }
     let dir = Arc::new(TempDir::new().unwrap());
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
 
-    let auth_env = [
+    let mut auth_env = vec![
         ("AUTH_BIND", "127.0.0.1:0".to_owned()),
         ("AUTH_DATABASE_URL", fresh_database(&dir, "auth").await),
         (
@@ -88,6 +98,10 @@ pub async fn spawn_stack_custom(
             dir.path().join("outbox").display().to_string(),
         ),
     ];
+    for (name, value) in auth_extra {
+        auth_env.retain(|(existing, _)| *existing != name);
+        auth_env.push((name, value));
+    }
     let auth_settings = settings_from("AUTH", &auth_env, |env| {
         auth_service::Settings::from_source(env).unwrap()
     });

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, RedisServer, Stack, User, expect, spawn_stack_with};
+use crate::helpers::{
+    PASSWORD, RedisServer, Stack, User, expect, spawn_stack_full, spawn_stack_with,
+};
 
 /// Kanban refuses `token` within a second (no polling of the account
 /// manager: it learns from the revocation feed), and so does the account
@@ -289,4 +291,35 @@ async fn a_demoted_admin_loses_admin_rights_at_once() {
         .await
         .unwrap();
     assert_eq!(admin_route.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn with_verification_required_kanban_registers_and_login_waits_for_the_link() {
+    let required = vec![("AUTH_EMAIL_VERIFICATION", "required".to_owned())];
+    let stack = spawn_stack_full(None, required, Vec::new()).await;
+    let body = json!({"first_name": "Vera", "last_name": "Fied", "email": "vera@mail.com", "password": PASSWORD});
+    let registered = stack
+        .client
+        .post(stack.url("/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect(registered, StatusCode::CREATED).await;
+    let (status, body) = kanban_login(&stack, "vera@mail.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["msg"].as_str().unwrap().contains("verify your email"));
+    let token = outbox_token(&stack, 1).await;
+    let verified = stack
+        .client
+        .get(format!(
+            "{}/api/v1/auth/verify-email?token={token}",
+            stack.auth_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    let (status, body) = kanban_login(&stack, "vera@mail.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
