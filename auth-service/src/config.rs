@@ -36,8 +36,10 @@ pub struct Settings {
     /// entries that may obtain service tokens (default scopes `users:read
     /// revocations:read`).
     pub service_clients: Vec<ServiceClient>,
-    /// `AUTH_CORS_ORIGINS`: comma-separated allowed origins; unset allows any.
-    pub cors_origins: Vec<String>,
+    /// `AUTH_CORS_ORIGINS`: comma-separated origins browsers may call
+    /// from (`*`: any). Unset, any origin is allowed only in the embedded
+    /// mode (no `AUTH_DATABASE_URL` set); otherwise none is.
+    pub cors: shared::http::CorsPolicy,
     /// `AUTH_MAX_BODY_BYTES`: larger request bodies are refused with 413.
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
@@ -293,7 +295,10 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, _>>()?,
-            cors_origins: env.list("CORS_ORIGINS"),
+            cors: shared::http::CorsPolicy::from_settings(
+                env.list("CORS_ORIGINS"),
+                env.get("DATABASE_URL").is_none(),
+            ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
             accounts: AccountSettings {

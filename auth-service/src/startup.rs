@@ -243,6 +243,12 @@ impl Application {
             );
         }
         tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
+        match &self.state.settings.cors {
+            shared::http::CorsPolicy::AnyOrigin => tracing::warn!(
+                "CORS: any origin may call this service from a browser (the development default without AUTH_DATABASE_URL); list your frontends in AUTH_CORS_ORIGINS"
+            ),
+            policy => tracing::info!(origins = %policy.describe(), "CORS"),
+        }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "auth-service listening");
         let app = api::app(self.state.clone()).boxed();
         let result = Server::new_with_acceptor(self.acceptor)

@@ -43,8 +43,10 @@ pub struct Settings {
     /// long the revocation set is trusted after the feed last answered;
     /// past it, every authenticated request answers 503 until it is back.
     pub revocation_staleness: Duration,
-    /// `KANBAN_CORS_ORIGINS`: comma-separated; unset allows any origin.
-    pub cors_origins: Vec<String>,
+    /// `KANBAN_CORS_ORIGINS`: comma-separated origins browsers may call
+    /// from (`*`: any). Unset, any origin is allowed only in the embedded
+    /// mode (no `KANBAN_DATABASE_URL` set); otherwise none is.
+    pub cors: shared::http::CorsPolicy,
     /// `KANBAN_MAX_BODY_BYTES` (default 1 MiB).
     pub max_body_bytes: usize,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
@@ -95,7 +97,10 @@ impl Settings {
             revocation_staleness: env
                 .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
                 .max(shared::revocation::MIN_STALENESS),
-            cors_origins: env.list("CORS_ORIGINS"),
+            cors: shared::http::CorsPolicy::from_settings(
+                env.list("CORS_ORIGINS"),
+                env.get("DATABASE_URL").is_none(),
+            ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
         })

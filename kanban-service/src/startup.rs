@@ -153,6 +153,12 @@ impl Application {
                 "KANBAN_AUTH_CLIENT_ID/SECRET are not set: members cannot be added by email"
             );
         }
+        match &self.state.settings.cors {
+            shared::http::CorsPolicy::AnyOrigin => tracing::warn!(
+                "CORS: any origin may call this service from a browser (the development default without KANBAN_DATABASE_URL); list your frontends in KANBAN_CORS_ORIGINS"
+            ),
+            policy => tracing::info!(origins = %policy.describe(), "CORS"),
+        }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "kanban-service listening");
         let app = api::app(self.state.clone()).boxed();
         let result = Server::new_with_acceptor(self.acceptor)

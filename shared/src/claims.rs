@@ -90,6 +90,8 @@ impl ServiceClaims {
 pub trait TypedClaims: serde::de::DeserializeOwned {
     const TYPE: TokenType;
     fn token_type(&self) -> TokenType;
+    /// `iat`, unix seconds.
+    fn issued_at(&self) -> i64;
 }
 
 impl TypedClaims for AccessClaims {
@@ -97,11 +99,17 @@ impl TypedClaims for AccessClaims {
     fn token_type(&self) -> TokenType {
         self.typ
     }
+    fn issued_at(&self) -> i64 {
+        self.iat
+    }
 }
 
 impl TypedClaims for ServiceClaims {
     const TYPE: TokenType = TokenType::Service;
     fn token_type(&self) -> TokenType {
         self.typ
+    }
+    fn issued_at(&self) -> i64 {
+        self.iat
     }
 }

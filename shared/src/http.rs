@@ -60,29 +60,174 @@ pub fn default_public_url(address: SocketAddr) -> String {
     format!("http://{host}:{}", address.port())
 }
 
+/// Which web origins browsers may call the service from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsPolicy {
+    /// Any origin: the default only in the embedded development mode.
+    AnyOrigin,
+    /// These origins only (none: no cross-origin browser calls at all).
+    Only(Vec<String>),
+}
+
+impl CorsPolicy {
+    /// From the `*_CORS_ORIGINS` list (`*` allows any origin explicitly):
+    /// unset, any origin is allowed only in the embedded mode (no database
+    /// URL configured); any other deployment names its frontends.
+    pub fn from_settings(origins: Vec<String>, embedded: bool) -> Self {
+        if origins.iter().any(|origin| origin == "*") {
+            CorsPolicy::AnyOrigin
+        } else if origins.is_empty() && embedded {
+            CorsPolicy::AnyOrigin
+        } else {
+            CorsPolicy::Only(origins)
+        }
+    }
+
+    fn middleware(&self) -> Cors {
+        match self {
+            CorsPolicy::AnyOrigin => Cors::new(),
+            CorsPolicy::Only(origins) => {
+                let origins = origins.clone();
+                Cors::new().allow_origins_fn(move |origin| origins.iter().any(|o| o == origin))
+            }
+        }
+    }
+
+    /// How the policy reads in the start-up log.
+    pub fn describe(&self) -> String {
+        match self {
+            CorsPolicy::AnyOrigin => "any origin".to_owned(),
+            CorsPolicy::Only(origins) if origins.is_empty() => "no cross-origin callers".to_owned(),
+            CorsPolicy::Only(origins) => origins.join(", "),
+        }
+    }
+}
+
+/// The HTTP settings every service shares.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+    pub cors: CorsPolicy,
+    /// Sends `Strict-Transport-Security` (when the public URL is https).
+    pub hsts: bool,
+}
+
 /// The routes at `/`, Swagger UI at `/docs`, the document at `/openapi.json`,
 /// with the body limit, the app state and authenticator, JSON error bodies,
-/// CORS (any origin when `cors_origins` is empty) and request logs.
+/// CORS, security headers and request logs.
 pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
     api: OpenApiService<T, ()>,
     state: Arc<S>,
     authenticator: Arc<Authenticator>,
-    max_body_bytes: usize,
-    cors_origins: &[String],
+    options: &HttpOptions,
 ) -> impl Endpoint + use<T, S> {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let cors = cors_origins.iter().fold(Cors::new(), |cors, origin| {
-        cors.allow_origin(origin.as_str())
-    });
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec)
-        .with(BodyLimit::new(max_body_bytes))
+        .with(BodyLimit::new(options.max_body_bytes))
         .data(authenticator)
         .data(state)
         .catch_all_error(render_error)
-        .with(cors)
+        .with(options.cors.middleware())
+        .with(SecurityHeaders { hsts: options.hsts })
         .with(RequestLog)
+}
+
+/// The policy of every answer but the docs: nothing may load, nothing may
+/// frame it.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+/// Swagger UI is one page with inline script and style, calling this origin.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Security headers on every answer: `nosniff`, no referrer, a content
+/// security policy (the docs' lets Swagger UI run), no framing, HSTS when
+/// configured, and `Cache-Control: no-store` unless the route chose its own
+/// caching (so no answer carrying a token or user data is ever stored).
+struct SecurityHeaders {
+    hsts: bool,
+}
+
+impl<E: Endpoint> poem::Middleware<E> for SecurityHeaders {
+    type Output = SecurityHeadersEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        SecurityHeadersEndpoint {
+            inner,
+            hsts: self.hsts,
+        }
+    }
+}
+
+struct SecurityHeadersEndpoint<E> {
+    inner: E,
+    hsts: bool,
+}
+
+impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Self::Output> {
+        use poem::IntoResponse;
+        use poem::http::{HeaderValue, header};
+        let docs = req.uri().path().starts_with("/docs");
+        let mut response = match self.inner.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        let csp = if docs { DOCS_CSP } else { API_CSP };
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        if self.hsts {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_is_open_only_when_embedded_or_asked_for() {
+        assert_eq!(
+            CorsPolicy::from_settings(vec![], true),
+            CorsPolicy::AnyOrigin
+        );
+        assert_eq!(
+            CorsPolicy::from_settings(vec![], false),
+            CorsPolicy::Only(vec![])
+        );
+        let listed = vec!["https://app.example".to_owned()];
+        assert_eq!(
+            CorsPolicy::from_settings(listed.clone(), true),
+            CorsPolicy::Only(listed)
+        );
+        assert_eq!(
+            CorsPolicy::from_settings(vec!["*".into()], false),
+            CorsPolicy::AnyOrigin
+        );
+    }
 }

@@ -28,6 +28,10 @@ pub enum VerifyError {
     Signature,
     #[error("the token has expired")]
     Expired,
+    /// Its `iat` lies further in the future than the clock-skew leeway: a
+    /// token minted to outlive its stated lifetime, or a broken clock.
+    #[error("the token is issued in the future")]
+    IssuedInFuture,
     #[error("the token's issuer or audience is wrong")]
     WrongParty,
     #[error("the token is not an access token")]
@@ -138,6 +142,9 @@ impl TokenVerifier {
         let data = decode::<C>(token, &key, &self.validation).map_err(classify)?;
         if data.claims.token_type() != C::TYPE {
             return Err(VerifyError::WrongType);
+        }
+        if data.claims.issued_at() > unix_now() + self.validation.leeway as i64 {
+            return Err(VerifyError::IssuedInFuture);
         }
         Ok((kid, data.claims))
     }

@@ -75,6 +75,11 @@ pub enum RegistrationError {
     EmailInvalid,
     PasswordTooShort,
     PasswordTooLong,
+    /// Only whitespace, or control characters.
+    PasswordUnprintable,
+    /// Among the passwords guessed first (common passwords, keyboard walks,
+    /// repeats, simple words and dates).
+    PasswordTooCommon,
     PasswordsDiffer,
     NameTooLong,
     EmailTaken,
@@ -125,8 +130,25 @@ impl Registration {
     }
 }
 
-/// The rules every new password follows (registration, change, reset):
-/// its length, and that the confirmation repeats it.
+/// A password an attacker would guess in fewer tries than this (10^4) is
+/// refused, as estimated by zxcvbn: its frequency lists of common passwords
+/// and words, plus keyboard walks, repeats, sequences and dates.
+pub const MIN_PASSWORD_GUESSES_LOG10: f64 = 4.0;
+/// Longer passwords are not estimated (no list holds them, and the
+/// estimate's cost grows with length).
+const ESTIMATED_CHARS: usize = 64;
+
+/// Whether an attacker would guess the password among the first tries.
+pub fn is_too_common(password: &str) -> bool {
+    if password.chars().count() > ESTIMATED_CHARS {
+        return false;
+    }
+    zxcvbn::zxcvbn(password, &[]).guesses_log10() < MIN_PASSWORD_GUESSES_LOG10
+}
+
+/// The rules every new password follows (registration, change, reset): its
+/// length, printable and not blank, not among the first guesses, and that
+/// the confirmation repeats it.
 pub fn check_new_password(password: &str, confirmation: &str) -> Result<(), RegistrationError> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_CHARS {
@@ -134,6 +156,12 @@ pub fn check_new_password(password: &str, confirmation: &str) -> Result<(), Regi
     }
     if length > MAX_PASSWORD_CHARS {
         return Err(RegistrationError::PasswordTooLong);
+    }
+    if password.chars().all(char::is_whitespace) || password.chars().any(char::is_control) {
+        return Err(RegistrationError::PasswordUnprintable);
+    }
+    if is_too_common(password) {
+        return Err(RegistrationError::PasswordTooCommon);
     }
     if password != confirmation {
         return Err(RegistrationError::PasswordsDiffer);
@@ -420,11 +448,11 @@ mod tests {
             RegistrationError::PasswordTooShort
         );
         assert_eq!(
-            Registration::parse(form("a@b.co", "123456", "1234567")).unwrap_err(),
+            Registration::parse(form("a@b.co", "tulip-orbit-93", "tulip-orbit-94")).unwrap_err(),
             RegistrationError::PasswordsDiffer
         );
         assert_eq!(
-            Registration::parse(form("nope", "123456", "123456")).unwrap_err(),
+            Registration::parse(form("nope", "tulip-orbit-93", "tulip-orbit-93")).unwrap_err(),
             RegistrationError::EmailInvalid
         );
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
@@ -432,7 +460,51 @@ mod tests {
             Registration::parse(form("a@b.co", &long, &long)).unwrap_err(),
             RegistrationError::PasswordTooLong
         );
-        assert!(Registration::parse(form("a@b.co", "123456", "123456")).is_ok());
+        assert!(Registration::parse(form("a@b.co", "tulip-orbit-93", "tulip-orbit-93")).is_ok());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        for common in [
+            "123456",
+            "password",
+            "qwerty",
+            "111111",
+            "abc123",
+            "letmein",
+            "iloveyou",
+            "Password1",
+            "aaaaaaaa",
+        ] {
+            assert_eq!(
+                check_new_password(common, common),
+                Err(RegistrationError::PasswordTooCommon),
+                "{common}"
+            );
+        }
+        for unprintable in ["      ", "\0\0\0\0\0\0", "\t\n \t\n ", "good pass\u{7}word"] {
+            assert_eq!(
+                check_new_password(unprintable, unprintable),
+                Err(RegistrationError::PasswordUnprintable),
+                "{unprintable:?}"
+            );
+        }
+        // What the tests and the benchmark use, and passphrases, pass.
+        for fine in [
+            "correct horse battery",
+            "johndoe-secret",
+            "bench-password-123",
+            "a new passphrase",
+            "tulip-orbit-93",
+        ] {
+            assert_eq!(check_new_password(fine, fine), Ok(()), "{fine}");
+        }
+        let long = "x".repeat(200);
+        assert_eq!(
+            check_new_password(&long, &long),
+            Ok(()),
+            "long passwords are not estimated"
+        );
     }
 
     fn account(status: AccountStatus) -> Account {

@@ -188,6 +188,14 @@ fn registration(err: RegistrationError) -> ErrorResponse {
             format!("Bad Request: Password must be at most {MAX_PASSWORD_CHARS} characters."),
             "Your password is too long",
         ),
+        PasswordUnprintable => bad(
+            "Bad Request: Password must not be blank or contain control characters.".into(),
+            "Please choose a password of printable characters",
+        ),
+        PasswordTooCommon => bad(
+            "Bad Request: Password is too common.".into(),
+            "This password is too easy to guess. Please choose another one",
+        ),
         PasswordsDiffer => bad(
             "Bad Request: Passwords do not match.".into(),
             "The two passwords you entered do not match",

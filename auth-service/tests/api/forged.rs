@@ -85,6 +85,11 @@ async fn forged_and_misused_tokens_are_refused() {
     let now = chrono::Utc::now().timestamp();
     let variants = [
         ("expired", json!({"exp": now - 3600, "iat": now - 4500})),
+        // Minted "in the future" to outlive its stated lifetime.
+        (
+            "issued in the future",
+            json!({"iat": now + 3600, "exp": now + 4500}),
+        ),
         ("wrong audience", json!({"aud": "another-api"})),
         ("wrong issuer", json!({"iss": "https://evil.example"})),
         ("refresh typ", json!({"typ": "refresh"})),
@@ -97,6 +102,11 @@ async fn forged_and_misused_tokens_are_refused() {
         }
         assert_refused(&app, &sign(&forged, &kid, &key, Algorithm::EdDSA), what).await;
     }
+    // Within the clock-skew leeway a token from a slightly fast clock passes.
+    let mut skewed = claims.clone();
+    skewed["iat"] = json!(now + 2);
+    let skewed = sign(&skewed, &kid, &key, Algorithm::EdDSA);
+    assert_eq!(app.me(&skewed).await.status(), StatusCode::OK);
 
     // Signed by a key the service does not know, under an unknown kid and under the real kid.
     let (other_der, _) = ed25519_key();

@@ -97,7 +97,7 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         },
         passwords: PasswordSettings::default(),
         service_clients: test_clients(),
-        cors_origins: vec![],
+        cors: shared::http::CorsPolicy::Only(vec![]),
         max_body_bytes: 64 * 1024,
         log_json: false,
         accounts: AccountSettings::default(),

@@ -257,4 +257,10 @@ async fn required_verification_holds_logins_until_the_link_is_followed() {
         .strings("SELECT token_hash FROM account_tokens")
         .await;
     assert!(!stored.contains(&second) && stored.contains(&sha256_hex(&second)));
+    let logged = logs.text();
+    assert!(
+        !logged.contains(&first) && !logged.contains(&second),
+        "a verification token was logged"
+    );
+    assert!(logged.contains("email address verified"));
 }

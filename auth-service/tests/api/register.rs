@@ -90,8 +90,25 @@ async fn every_documented_validation_error_answers_400() {
             "Bad Request: Password must be 6 or more characters.",
         ),
         (
-            json!({"email": "c@example.com", "password": "123456", "password2": "654321"}),
+            json!({"email": "c@example.com", "password": "tulip-orbit-93", "password2": "tulip-orbit-94"}),
             "Bad Request: Passwords do not match.",
+        ),
+        // Weak passwords: the most common ones, blank, control characters.
+        (
+            json!({"email": "c@example.com", "password": "123456", "password2": "123456"}),
+            "Bad Request: Password is too common.",
+        ),
+        (
+            json!({"email": "c@example.com", "password": "password", "password2": "password"}),
+            "Bad Request: Password is too common.",
+        ),
+        (
+            json!({"email": "c@example.com", "password": "      ", "password2": "      "}),
+            "Bad Request: Password must not be blank or contain control characters.",
+        ),
+        (
+            json!({"email": "c@example.com", "password": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}", "password2": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"}),
+            "Bad Request: Password must not be blank or contain control characters.",
         ),
         (
             json!({"email": long_email, "password": PASSWORD, "password2": PASSWORD}),

@@ -84,15 +84,14 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     .server(public_url)
 }
 
-/// The whole app: routes, docs, limits, CORS, error bodies, request logs.
+/// The whole app: routes, docs, limits, CORS, security headers, error
+/// bodies, request logs.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
-    let (max_body, cors) = (state.settings.max_body_bytes, &state.settings.cors_origins);
+    let options = shared::http::HttpOptions {
+        max_body_bytes: state.settings.max_body_bytes,
+        cors: state.settings.cors.clone(),
+        hsts: state.public_url.starts_with("https://"),
+    };
     let api = openapi(&state.public_url);
-    shared::http::app(
-        api,
-        state.clone(),
-        state.authenticator.clone(),
-        max_body,
-        cors,
-    )
+    shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
 }
