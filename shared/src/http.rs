@@ -74,9 +74,8 @@ impl CorsPolicy {
     /// unset, any origin is allowed only in the embedded mode (no database
     /// URL configured); any other deployment names its frontends.
     pub fn from_settings(origins: Vec<String>, embedded: bool) -> Self {
-        if origins.iter().any(|origin| origin == "*") {
-            CorsPolicy::AnyOrigin
-        } else if origins.is_empty() && embedded {
+        let any = origins.iter().any(|origin| origin == "*");
+        if any || (origins.is_empty() && embedded) {
             CorsPolicy::AnyOrigin
         } else {
             CorsPolicy::Only(origins)
