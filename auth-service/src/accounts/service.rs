@@ -177,7 +177,7 @@ impl Accounts<'_> {
     /// The refresh token of a session that was ended answers why when its
     /// account is disabled or banned, so that a client shows that, not a
     /// plain "log in again".
-    pub async fn refresh(&self, presented: &str) -> Result<TokenGrant> {
+    pub async fn refresh(&self, presented: &str, client: &ClientInfo) -> Result<TokenGrant> {
         let token = match self.sessions.redeemable(presented).await {
             Ok(token) => token,
             Err(RefreshError::Ended { user_id }) => {
@@ -193,7 +193,7 @@ impl Accounts<'_> {
             .await?
             .ok_or(RefreshError::Invalid)?;
         let subject = standing(&account, self.policy.verification)?;
-        Ok(self.sessions.refresh(token, &subject).await?)
+        Ok(self.sessions.refresh(token, &subject, client).await?)
     }
 
     /// Upgrades a hash made with old parameters; a failure only costs the upgrade.

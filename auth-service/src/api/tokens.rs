@@ -80,17 +80,22 @@ impl TokensApi {
     ///
     /// The presented refresh token is rotated. Presenting a rotated token
     /// again ends the whole session, except within a short grace window
-    /// where a concurrent retry gets the same pair.
+    /// where a retry from the same client (same user agent and address)
+    /// gets the same pair.
     #[oai(path = "/api/v1/auth/token/refresh", method = "post")]
     async fn refresh(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
             return Err(ApiError::Missing(Field::RefreshToken));
         };
-        let grant = state.accounts().refresh(&token).await?;
+        let grant = state
+            .accounts()
+            .refresh(&token, &super::client_info(req))
+            .await?;
         Ok(Json(super::token_response(grant)))
     }
 

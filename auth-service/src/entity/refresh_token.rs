@@ -11,6 +11,9 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set when the token was exchanged for its successor.
     pub rotated_at: Option<DateTimeUtc>,
+    /// Which client rotated it (a hash of its user agent and address): only
+    /// that client may replay it within the grace window.
+    pub rotated_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! The account lifecycle: ban reasons, verified emails, what a session was
-//! opened from and last used at, and single-use account tokens (password
-//! reset, email verification), stored as hashes only.
+//! opened from and last used at, which client rotated a refresh token, and
+//! single-use account tokens (password reset, email verification), stored
+//! as hashes only.
 
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +22,12 @@ enum Sessions {
     UserAgent,
     IpAddress,
     LastUsedAt,
+}
+
+#[derive(DeriveIden)]
+enum RefreshTokens {
+    Table,
+    RotatedBy,
 }
 
 #[derive(DeriveIden)]
@@ -47,6 +54,13 @@ impl MigrationTrait for Migration {
                 Users::Table.into_iden(),
                 ColumnDef::new(Users::EmailVerifiedAt)
                     .timestamp_with_time_zone()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                RefreshTokens::Table.into_iden(),
+                ColumnDef::new(RefreshTokens::RotatedBy)
+                    .string()
                     .null()
                     .to_owned(),
             ),

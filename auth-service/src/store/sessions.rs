@@ -131,6 +131,7 @@ pub async fn insert_refresh_token(
         issued_at: Set(issued_at),
         expires_at: Set(expires_at),
         rotated_at: Set(None),
+        rotated_by: Set(None),
     }
     .insert(conn)
     .await?;
@@ -146,14 +147,17 @@ pub async fn refresh_token(
         .await
 }
 
-/// Marks the token rotated unless it already was; true when this call did.
+/// Marks the token rotated by client `by` unless it already was; true when
+/// this call did.
 pub async fn mark_rotated(
     conn: &impl ConnectionTrait,
     token_hash: &str,
+    by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+        .col_expr(refresh_token::Column::RotatedBy, Expr::value(by))
         .filter(refresh_token::Column::TokenHash.eq(token_hash))
         .filter(refresh_token::Column::RotatedAt.is_null())
         .exec(conn)

@@ -40,6 +40,14 @@ pub struct ClientInfo {
 const MAX_USER_AGENT_CHARS: usize = 255;
 
 impl ClientInfo {
+    /// Who the client is for the refresh grace window: a hash of its user
+    /// agent and address.
+    fn fingerprint(&self) -> String {
+        let agent = self.user_agent.as_deref().unwrap_or_default();
+        let address = self.ip_address.as_deref().unwrap_or_default();
+        refresh::hash(&format!("{agent}\n{address}"))
+    }
+
     pub fn new(user_agent: Option<&str>, ip_address: Option<String>) -> Self {
         let user_agent = user_agent
             .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect::<String>())
@@ -140,6 +148,7 @@ pub struct Redeemable {
     presented: String,
     token_hash: String,
     rotated_at: Option<DateTime<Utc>>,
+    rotated_by: Option<String>,
     session_id: String,
     user_id: i64,
     /// When the token was presented: the instant the whole refresh uses.
@@ -243,6 +252,7 @@ impl Sessions {
             presented: presented.to_owned(),
             token_hash,
             rotated_at: row.rotated_at,
+            rotated_by: row.rotated_by,
             session_id: session.id,
             user_id: session.user_id,
             now,
@@ -251,11 +261,15 @@ impl Sessions {
 
     /// Exchanges a redeemable refresh token for a new pair speaking for
     /// `subject`: the session's user, whose account the caller found in
-    /// good standing.
+    /// good standing. A replay within the grace window gets the same pair
+    /// only when it comes from the client that rotated the token (same user
+    /// agent and address: its own retry, or another tab); from anyone else
+    /// it is reuse, and the session ends.
     pub async fn refresh(
         &self,
         token: Redeemable,
         subject: &TokenSubject,
+        client: &ClientInfo,
     ) -> Result<TokenGrant, RefreshError> {
         if subject.user_id != token.user_id {
             return Err(anyhow::anyhow!("a refresh for another user than the session's").into());
@@ -268,13 +282,24 @@ impl Sessions {
             now,
             ..
         } = &token;
-        let rotated_at = match token.rotated_at {
-            Some(at) => at,
-            None => self.rotate(presented, token_hash, session_id, *now).await?,
+        let presenter = client.fingerprint();
+        let (rotated_at, rotated_by) = match (token.rotated_at, &token.rotated_by) {
+            (Some(at), by) => (at, by.clone()),
+            (None, _) => {
+                self.rotate(presented, token_hash, session_id, &presenter, *now)
+                    .await?
+            }
         };
         let retry = rotated_at != *now;
-        if retry && *now - rotated_at > ttl(self.settings.refresh_grace) {
-            tracing::warn!(session = %session_id, user = token.user_id, "refresh token reused; session revoked");
+        let late = *now - rotated_at > ttl(self.settings.refresh_grace);
+        let stranger = rotated_by.as_deref() != Some(presenter.as_str());
+        if retry && (late || stranger) {
+            let why = if late {
+                "after the grace window"
+            } else {
+                "by another client"
+            };
+            tracing::warn!(session = %session_id, user = token.user_id, reuse = why, "refresh token reused; session revoked");
             self.end_session(session_id, *now).await?;
             return Err(RefreshError::Invalid);
         }
@@ -292,17 +317,19 @@ impl Sessions {
         })
     }
 
-    /// Marks the token rotated and stores its successor; when a concurrent
-    /// request won that race, returns the winner's rotation time instead.
+    /// Marks the token rotated by `by` and stores its successor; when a
+    /// concurrent request won that race, returns the winner's rotation
+    /// time and client instead.
     async fn rotate(
         &self,
         presented: &str,
         token_hash: &str,
         session_id: &str,
+        by: &str,
         now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>, RefreshError> {
+    ) -> Result<(DateTime<Utc>, Option<String>), RefreshError> {
         let txn = self.db.begin().await?;
-        if store::sessions::mark_rotated(&txn, token_hash, now).await? {
+        if store::sessions::mark_rotated(&txn, token_hash, by, now).await? {
             let successor = self.rotation.successor(presented);
             let expires_at = now + ttl(self.settings.refresh_ttl);
             store::sessions::insert_refresh_token(
@@ -315,13 +342,13 @@ impl Sessions {
             .await?;
             store::sessions::extend(&txn, session_id, now, expires_at).await?;
             txn.commit().await?;
-            return Ok(now);
+            return Ok((now, Some(by.to_owned())));
         }
         txn.rollback().await?;
-        store::sessions::refresh_token(&self.db, token_hash)
-            .await?
-            .and_then(|row| row.rotated_at)
-            .ok_or(RefreshError::Invalid)
+        let row = store::sessions::refresh_token(&self.db, token_hash).await?;
+        let row = row.ok_or(RefreshError::Invalid)?;
+        let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
+        Ok((at, row.rotated_by))
     }
 
     /// A refresh token that would be accepted now (not rotated, not

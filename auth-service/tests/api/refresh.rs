@@ -74,6 +74,37 @@ async fn concurrent_refreshes_within_the_grace_window_get_the_same_pair() {
     expect(app.me(field(&next, "token")).await, StatusCode::OK).await;
 }
 
+/// A stolen refresh token replayed by another client inside the grace
+/// window gets nothing, and ends the session for the thief and the owner.
+#[tokio::test]
+async fn a_replay_within_the_grace_window_from_another_client_is_reuse() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    let token = field(&first, "refreshToken").to_owned();
+    let refresh_as = |agent: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/token/refresh"))
+            .header("User-Agent", agent)
+            .json(&json!({"refreshToken": token}))
+            .send()
+    };
+    let owner = expect(refresh_as("Owner/1.0").await.unwrap(), StatusCode::OK).await;
+    // The owner's own retry (another tab) is still answered...
+    let retry = expect(refresh_as("Owner/1.0").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(retry["refreshToken"], owner["refreshToken"]);
+    // ...a thief's replay is not, and it kills the session.
+    let thief = refresh_as("Thief/6.6").await.unwrap();
+    assert_eq!(thief.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.refresh(field(&owner, "refreshToken")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.me(field(&owner, "token")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 #[tokio::test]
 async fn reuse_after_the_grace_window_kills_the_whole_session() {
     let db = TestDatabase::fresh().await;
