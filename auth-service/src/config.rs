@@ -233,6 +233,9 @@ pub struct PasswordSettings {
     pub parallelism: u32,
     /// `AUTH_HASHING_CONCURRENCY`: hashes computed at once (default: cores).
     pub max_concurrent: usize,
+    /// `AUTH_HASHING_QUEUE` (default 64): hashes that may wait for a thread;
+    /// beyond, logins and registrations answer 503 with `Retry-After`.
+    pub queue_len: usize,
 }
 
 impl Default for PasswordSettings {
@@ -244,6 +247,7 @@ impl Default for PasswordSettings {
             max_concurrent: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            queue_len: 64,
         }
     }
 }
@@ -283,6 +287,7 @@ impl Settings {
                 max_concurrent: env
                     .parse("HASHING_CONCURRENCY", password_defaults.max_concurrent)?
                     .max(1),
+                queue_len: env.parse("HASHING_QUEUE", password_defaults.queue_len)?.max(1),
             },
             service_clients: env
                 .list("SERVICE_CLIENTS")

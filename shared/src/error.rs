@@ -66,6 +66,8 @@ pub mod codes {
     pub const ADMIN_REQUIRED: &str = "admin_required";
     pub const USER_NOT_FOUND: &str = "user_not_found";
     pub const KEY_NOT_FOUND: &str = "key_not_found";
+    /// Too many password hashes at once; try again after `Retry-After`.
+    pub const BUSY: &str = "busy";
     /// The revocation state cannot be read or spread; try again.
     pub const UNAVAILABLE: &str = "unavailable";
     /// Something failed on the server's side (details only in its logs).

@@ -330,8 +330,21 @@ pub enum AccountError {
     /// Revocations were recorded but cannot reach every verifier yet.
     #[error("revocation state unavailable")]
     Unavailable,
+    /// Password hashing is saturated (see [`passwords::Busy`]): try again.
+    #[error("password hashing is saturated")]
+    Busy,
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for AccountError {
+    fn from(err: anyhow::Error) -> Self {
+        if err.is::<passwords::Busy>() {
+            AccountError::Busy
+        } else {
+            AccountError::Internal(err)
+        }
+    }
 }
 
 impl From<RegistrationError> for AccountError {

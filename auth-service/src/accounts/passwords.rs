@@ -3,7 +3,10 @@
 //! `memory_kib` of working memory, and the allocator keeps what a thread
 //! freed for that thread's next use, so a bounded set of threads is what
 //! bounds the memory (the blocking pool would hand the work to ever new
-//! threads). Requests beyond the pool's size wait in its queue.
+//! threads). Requests beyond the pool's size wait in its queue, which is
+//! bounded: when it is full the request is refused at once ([`Busy`]), so
+//! a flood of logins cannot make every later one wait behind it, and a
+//! queued job whose request is gone (the client hung up) is skipped.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -110,15 +113,20 @@ fn verify_with(params: &Params, password: &[u8], stored: &str) -> Option<Verific
     })
 }
 
+/// Every hashing thread is busy and the queue is full: try again shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing is saturated")]
+pub struct Busy;
+
 /// The hashing threads; they stop when the last handle is dropped.
 #[derive(Clone)]
 struct HashingThreads {
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::SyncSender<Job>,
 }
 
 impl HashingThreads {
-    fn start(count: usize) -> anyhow::Result<Self> {
-        let (queue, jobs) = mpsc::channel::<Job>();
+    fn start(count: usize, queue_len: usize) -> anyhow::Result<Self> {
+        let (queue, jobs) = mpsc::sync_channel::<Job>(queue_len.max(1));
         let jobs = Arc::new(Mutex::new(jobs));
         for index in 0..count.max(1) {
             let jobs = jobs.clone();
@@ -147,12 +155,19 @@ impl HashingThreads {
     ) -> anyhow::Result<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            // Nobody waits for it any more (the request was dropped).
+            if answer.is_closed() {
+                return;
+            }
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
             let _ = answer.send(result);
         });
-        self.queue
-            .send(job)
-            .map_err(|_| anyhow::anyhow!("the hashing threads have stopped"))?;
+        self.queue.try_send(job).map_err(|err| match err {
+            mpsc::TrySendError::Full(_) => anyhow::Error::new(Busy),
+            mpsc::TrySendError::Disconnected(_) => {
+                anyhow::anyhow!("the hashing threads have stopped")
+            }
+        })?;
         answered
             .await
             .context("hashing job dropped")?
@@ -180,7 +195,7 @@ impl PasswordHasher {
         .map_err(|err| anyhow::anyhow!("invalid argon2 parameters: {err}"))?;
         let mut hasher = Self {
             params,
-            threads: HashingThreads::start(settings.max_concurrent)?,
+            threads: HashingThreads::start(settings.max_concurrent, settings.queue_len)?,
             dummy_hash: Arc::new(String::new()),
         };
         let dummy = hasher
@@ -239,6 +254,7 @@ mod tests {
             iterations: 1,
             parallelism: 1,
             max_concurrent: 2,
+            queue_len: 64,
         }
     }
 
@@ -276,6 +292,32 @@ mod tests {
                 needs_rehash: true
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_abandoned_jobs_are_skipped() {
+        let mut tight = settings(8 * 1024);
+        tight.max_concurrent = 1;
+        tight.queue_len = 2;
+        let hasher = PasswordHasher::new(&tight).await.unwrap();
+        // Abandoned requests: started, then dropped before they were hashed.
+        for _ in 0..2 {
+            let pending = hasher.hash("abandoned".into());
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(1), pending).await;
+        }
+        // Many at once: the thread and the queue take three, the rest are busy.
+        let attempts: Vec<_> = (0..8).map(|_| hasher.hash("flood".into())).collect();
+        let results = futures::future::join_all(attempts).await;
+        let busy = results
+            .iter()
+            .filter(|r| {
+                r.as_ref()
+                    .is_err_and(|e| e.downcast_ref::<Busy>().is_some())
+            })
+            .count();
+        assert!(busy >= 5, "{busy} of 8 refused");
+        // Once the queue drains, hashing works again.
+        assert!(hasher.hash("later".into()).await.is_ok());
     }
 
     #[tokio::test]

@@ -78,6 +78,9 @@ pub enum ApiError {
     /// current yet).
     #[error("revocation state unavailable")]
     Unavailable,
+    /// Too many passwords are being hashed at once.
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -105,6 +108,7 @@ impl From<AccountError> for ApiError {
             AccountError::UserNotFound => ApiError::UserNotFound,
             AccountError::SessionNotFound => ApiError::SessionNotFound,
             AccountError::Unavailable => ApiError::Unavailable,
+            AccountError::Busy => ApiError::Busy,
             AccountError::Internal(err) => ApiError::Internal(err),
         }
     }
@@ -373,6 +377,11 @@ impl From<ApiError> for ErrorResponse {
                 "Too many users asked for at once.",
             ),
             ApiError::Unavailable => ErrorResponse::Unavailable(Json(unavailable_body())),
+            ApiError::Busy => ErrorResponse::Unavailable(body(
+                "Service Unavailable: Too many sign-ins at once.".into(),
+                "Please try again in a moment.",
+                codes::BUSY,
+            )),
             ApiError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 ErrorResponse::Internal(Json(ErrorBody::internal().with_code(codes::INTERNAL)))
@@ -393,15 +402,26 @@ impl ApiResponse for ApiError {
     }
 }
 
+/// How long a client should wait before retrying a 503, in seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
+
 impl From<ApiError> for poem::Error {
     fn from(err: ApiError) -> poem::Error {
-        ErrorResponse::from(err).into()
+        poem::Error::from_response(poem::IntoResponse::into_response(err))
     }
 }
 
+/// The error's answer; a 503 says when to retry (`Retry-After`).
 impl poem::IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        poem::IntoResponse::into_response(ErrorResponse::from(self))
+        let mut response = poem::IntoResponse::into_response(ErrorResponse::from(self));
+        if response.status() == poem::http::StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -510,6 +530,7 @@ mod tests {
             ApiError::InvalidIds,
             ApiError::TooManyIds(200),
             ApiError::Unavailable,
+            ApiError::Busy,
             ApiError::Internal(anyhow::anyhow!("boom")),
         ];
         for err in errors {

@@ -128,3 +128,64 @@ async fn cors_allows_only_the_configured_frontends() {
     let app = spawn_with(settings, db).await;
     assert!(preflight(&app, "http://localhost:5173").await.is_some());
 }
+
+/// A flood of logins whose clients hang up at once: the bounded hashing
+/// queue refuses what does not fit, abandoned jobs are skipped, token
+/// checks never wait for hashing, and a real login goes through soon after.
+#[tokio::test]
+async fn a_flood_of_abandoned_logins_does_not_starve_real_ones() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDatabase::fresh().await;
+    let mut settings = settings_for(&db);
+    settings.passwords.max_concurrent = 2;
+    let app = spawn_with(settings, db).await;
+    let ann = app.register("ann@example.com").await;
+    let token = ann["token"].as_str().unwrap().to_owned();
+    let address = app.address.trim_start_matches("http://").to_owned();
+
+    let body = json!({"email": "ann@example.com", "password": "guessing-1234"}).to_string();
+    let request = format!(
+        "POST /api/v1/login/email HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let started = std::time::Instant::now();
+    for _ in 0..1000 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        drop(socket);
+    }
+    let flood_time = started.elapsed();
+
+    // Token verification never queues behind hashing.
+    let mut slowest_me = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let at = std::time::Instant::now();
+        assert_eq!(app.me(&token).await.status(), StatusCode::OK);
+        slowest_me = slowest_me.max(at.elapsed());
+    }
+    assert!(
+        slowest_me < std::time::Duration::from_millis(500),
+        "me took {slowest_me:?} during the flood"
+    );
+
+    // A real login completes within 3 s (baseline: tens of milliseconds;
+    // without the bound it waited for every flooded hash, 12 s and more).
+    let at = std::time::Instant::now();
+    let deadline = at + std::time::Duration::from_secs(3);
+    loop {
+        let answer = app.login_with("ann@example.com", PASSWORD).await;
+        if answer.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header(&answer, "retry-after"), Some("1"));
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["code"], "busy");
+        assert!(std::time::Instant::now() < deadline, "no login within 3 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "flood sent in {flood_time:?}; real login after {:?}",
+        at.elapsed()
+    );
+}
