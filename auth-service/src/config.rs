@@ -44,6 +44,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    /// `AUTH_MAX_CONNECTIONS`, `AUTH_HEADER_TIMEOUT`, `AUTH_BODY_TIMEOUT`,
+    /// `AUTH_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
+    pub connections: shared::connections::ConnectionLimits,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
 }
@@ -306,6 +309,7 @@ impl Settings {
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
+            connections: shared::connections::ConnectionLimits::from_source(env)?,
             accounts: AccountSettings {
                 email_verification_required: match env.string("EMAIL_VERIFICATION", "optional").as_str() {
                     "optional" => false,

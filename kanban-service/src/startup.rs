@@ -161,7 +161,11 @@ impl Application {
         }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "kanban-service listening");
         let app = api::app(self.state.clone()).boxed();
-        let result = Server::new_with_acceptor(self.acceptor)
+        let acceptor = shared::connections::GuardedAcceptor::new(
+            self.acceptor,
+            self.state.settings.connections,
+        );
+        let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
             .await;
         drop(self.follower);

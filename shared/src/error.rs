@@ -66,6 +66,8 @@ pub mod codes {
     pub const ADMIN_REQUIRED: &str = "admin_required";
     pub const USER_NOT_FOUND: &str = "user_not_found";
     pub const KEY_NOT_FOUND: &str = "key_not_found";
+    /// The client closed the connection before the answer (never read).
+    pub const CLIENT_CLOSED: &str = "client_closed";
     /// Too many password hashes at once; try again after `Retry-After`.
     pub const BUSY: &str = "busy";
     /// The revocation state cannot be read or spread; try again.

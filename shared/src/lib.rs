@@ -8,6 +8,7 @@ pub mod claims;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod error;
 pub mod health;

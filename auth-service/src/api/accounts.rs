@@ -10,6 +10,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AccessTokenAuth;
 use shared::wire::{LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse};
 
+use shared::connections::while_connected;
+
 use super::error::ApiError;
 use super::{ApiTags, client_info};
 use crate::accounts::RegistrationForm;
@@ -73,7 +75,10 @@ impl AccountsApi {
             first_name: body.first_name,
             last_name: body.last_name,
         };
-        match state.accounts().register(form, &client_info(req)).await? {
+        let client = client_info(req);
+        let accounts = state.accounts();
+        let registered = while_connected(req, accounts.register(form, &client)).await;
+        match registered.ok_or(ApiError::ClientGone)?? {
             Registered::SignedIn(grant) => Ok(RegisterResponse::Created(Json(
                 super::token_response(grant),
             ))),
@@ -94,10 +99,12 @@ impl AccountsApi {
         body: LoginRequest,
         purpose: LoginPurpose,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        let grant = state
-            .accounts()
-            .login(body.email, body.password, &client_info(req), purpose)
-            .await?;
+        let client = client_info(req);
+        let accounts = state.accounts();
+        let login = accounts.login(body.email, body.password, &client, purpose);
+        let grant = while_connected(req, login)
+            .await
+            .ok_or(ApiError::ClientGone)??;
         Ok(Json(super::token_response(grant)))
     }
 }
@@ -207,16 +214,18 @@ impl AccountsApi {
     ) -> Result<Json<TokenResponse>, ApiError> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let change = body.0;
-        let grant = state
-            .accounts()
-            .change_password(
-                id,
-                change.current_password,
-                change.new_password,
-                change.new_password2,
-                &client_info(req),
-            )
-            .await?;
+        let client = client_info(req);
+        let accounts = state.accounts();
+        let changed = accounts.change_password(
+            id,
+            change.current_password,
+            change.new_password,
+            change.new_password2,
+            &client,
+        );
+        let grant = while_connected(req, changed)
+            .await
+            .ok_or(ApiError::ClientGone)??;
         Ok(Json(super::token_response(grant)))
     }
 

@@ -81,6 +81,10 @@ pub enum ApiError {
     /// Too many passwords are being hashed at once.
     #[error("busy")]
     Busy,
+    /// The client hung up before the answer was ready (nobody reads it;
+    /// the request log shows it).
+    #[error("client gone")]
+    ClientGone,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -377,6 +381,11 @@ impl From<ApiError> for ErrorResponse {
                 "Too many users asked for at once.",
             ),
             ApiError::Unavailable => ErrorResponse::Unavailable(Json(unavailable_body())),
+            ApiError::ClientGone => ErrorResponse::BadRequest(body(
+                "Bad Request: The client closed the connection.".into(),
+                "The request was cancelled.",
+                codes::CLIENT_CLOSED,
+            )),
             ApiError::Busy => ErrorResponse::Unavailable(body(
                 "Service Unavailable: Too many sign-ins at once.".into(),
                 "Please try again in a moment.",
@@ -531,6 +540,7 @@ mod tests {
             ApiError::TooManyIds(200),
             ApiError::Unavailable,
             ApiError::Busy,
+            ApiError::ClientGone,
             ApiError::Internal(anyhow::anyhow!("boom")),
         ];
         for err in errors {

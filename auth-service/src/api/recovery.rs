@@ -104,13 +104,15 @@ impl RecoveryApi {
     async fn reset_password(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<ResetRequest>,
     ) -> Result<Done, ApiError> {
         let reset = body.0;
-        state
-            .accounts()
-            .reset_password(reset.token, reset.password, reset.password2)
-            .await?;
+        let accounts = state.accounts();
+        let done = accounts.reset_password(reset.token, reset.password, reset.password2);
+        shared::connections::while_connected(req, done)
+            .await
+            .ok_or(ApiError::ClientGone)??;
         Ok(Done::Done)
     }
 

@@ -189,3 +189,95 @@ async fn a_flood_of_abandoned_logins_does_not_starve_real_ones() {
         at.elapsed()
     );
 }
+
+/// Whether the server closed `socket` within `limit` (EOF or reset).
+async fn closed_within(socket: &mut tokio::net::TcpStream, limit: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            // An error answer before closing is fine: read on.
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Slow clients: unfinished headers, a body that stops half-way and
+/// silent connections are closed within their timeouts, and the service
+/// answers others meanwhile, with a thousand of them held open.
+#[tokio::test]
+async fn half_open_connections_are_closed_and_do_not_block_others() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let db = TestDatabase::fresh().await;
+    let mut settings = settings_for(&db);
+    settings.connections.header_timeout = Duration::from_secs(1);
+    settings.connections.body_timeout = Duration::from_secs(1);
+    settings.connections.idle_timeout = Duration::from_secs(2);
+    let app = spawn_with(settings, db).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+
+    let partial_headers = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nX-Slow: ");
+    let partial_body = format!(
+        "POST /api/v1/login/email HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\": "
+    );
+    let mut held = Vec::new();
+    for n in 0..1000 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        match n % 3 {
+            0 => socket.write_all(partial_headers.as_bytes()).await.unwrap(),
+            1 => socket.write_all(partial_body.as_bytes()).await.unwrap(),
+            _ => {} // connected, silent
+        }
+        held.push(socket);
+    }
+    // Others are served while they are held.
+    let started = std::time::Instant::now();
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "healthz took {:?}",
+        started.elapsed()
+    );
+
+    // Every one is closed: headers and bodies within about a second, silent
+    // connections within the idle timeout.
+    let mut still_open = 0;
+    for socket in held.iter_mut() {
+        if !closed_within(socket, Duration::from_secs(4)).await {
+            still_open += 1;
+        }
+    }
+    assert_eq!(still_open, 0, "connections left open past their timeouts");
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+/// Past the connection limit, new connections are closed at once; room
+/// frees up as connections end.
+#[tokio::test]
+async fn connections_past_the_limit_are_refused() {
+    use std::time::Duration;
+    let db = TestDatabase::fresh().await;
+    let mut settings = settings_for(&db);
+    settings.connections.max_connections = 20;
+    let app = spawn_with(settings, db).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    // Let the server accept them all.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(&address).await.unwrap();
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(1)).await,
+        "the 21st connection was kept"
+    );
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}

@@ -100,6 +100,7 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         cors: shared::http::CorsPolicy::Only(vec![]),
         max_body_bytes: 64 * 1024,
         log_json: false,
+        connections: shared::connections::ConnectionLimits::default(),
         accounts: AccountSettings::default(),
         mail: MailSettings {
             outbox: db.dir.join("outbox"),
@@ -231,7 +232,7 @@ impl TestApp {
             .get(self.url(path))
             .send()
             .await
-            .expect("request")
+            .unwrap_or_else(|err| panic!("GET {path}: {err:?}"))
     }
 
     pub async fn me(&self, token: &str) -> Response {
