@@ -8,7 +8,8 @@
 #     kubernetes-validate --strict, for each version in K8S_VERSIONS;
 #   - kustomization.yaml names exactly the manifests there, and the Ingress
 #     routes every public route of both services to its own service and no
-#     internal one (scripts/lib/deploy_checks.py);
+#     internal one, and README.md's configuration reference has a row for
+#     every variable the services read (scripts/lib/deploy_checks.py);
 #   - and that each validator really runs: deliberately broken copies (in a
 #     temporary folder) must fail, or this check fails.
 # The validators are PyPI packages, installed once into a venv under
@@ -65,6 +66,8 @@ check_manifests "${MANIFESTS[@]}"
 say "kustomization and Ingress routes"
 "$PY" scripts/lib/deploy_checks.py kustomization "$K8S_DIR"
 "$PY" scripts/lib/deploy_checks.py ingress "$K8S_DIR" .
+say "configuration reference (README.md)"
+"$PY" scripts/lib/deploy_checks.py config-reference README.md .
 
 # Broken copies must be refused: proof that each check really checks.
 BROKEN=$(mktemp -d /tmp/check-deploy.XXXXXX)
@@ -97,4 +100,6 @@ sed 's|- path: /tags$|- path: /api/v1|' "$K8S_DIR/ingress.yaml" > "$BROKEN/k8s/i
 must_fail 'Ingress opening /api/v1 and dropping /tags' "$PY" scripts/lib/deploy_checks.py ingress "$BROKEN/k8s" .
 grep -v '^REDIS_PASSWORD=' .env.example > "$BROKEN/env"
 must_fail '.env.example without REDIS_PASSWORD' "$PY" scripts/lib/deploy_checks.py compose-env docker-compose.yml "$BROKEN/env"
+grep -v '`AUTH_SMTP_TLS`' README.md > "$BROKEN/README.md"
+must_fail 'README without the AUTH_SMTP_TLS row' "$PY" scripts/lib/deploy_checks.py config-reference "$BROKEN/README.md" .
 say "deployment files valid"

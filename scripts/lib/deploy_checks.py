@@ -10,7 +10,10 @@ scripts/check-deploy.sh inside its venv, which has PyYAML).
       or internal and not routed at all;
   deploy_checks.py compose-env COMPOSE ENV_EXAMPLE
       every variable COMPOSE needs without a default is set in ENV_EXAMPLE,
-      and ENV_EXAMPLE sets nothing COMPOSE does not use.
+      and ENV_EXAMPLE sets nothing COMPOSE does not use;
+  deploy_checks.py config-reference README REPO
+      every variable the services' config modules read has a row in the
+      README's "Configuration reference".
 
 Each exits 1 with one line a problem when something is wrong.
 """
@@ -148,10 +151,30 @@ def check_compose_env(compose, env_example):
     fail(problems)
 
 
+PREFIXES = {"auth-service": "AUTH", "kanban-service": "KANBAN"}
+
+
+def check_config_reference(readme, repo):
+    text = pathlib.Path(readme).read_text(encoding="utf-8")
+    start = text.find("## Configuration reference")
+    section = text[start : text.find("\n## ", start + 1)] if start >= 0 else ""
+    problems = [] if section else [f"{readme} has no Configuration reference section"]
+    for service, prefix in PREFIXES.items():
+        config = (pathlib.Path(repo) / service / "src" / "config.rs").read_text(encoding="utf-8")
+        names = set(re.findall(r'env\.(?:parse|string|get|seconds|list|key)\(\s*"([A-Z0-9_]+)"', config))
+        if not names:
+            problems.append(f"no settings found in {service}/src/config.rs")
+        for name in sorted(names):
+            if f"`{prefix}_{name}`" not in section:
+                problems.append(f"{prefix}_{name} has no row in the Configuration reference of {readme}")
+    fail(problems)
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {
         "kustomization": check_kustomization,
         "ingress": check_ingress,
         "compose-env": check_compose_env,
+        "config-reference": check_config_reference,
     }[command](*args)
