@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace:
-#   1. cargo fmt --check, cargo clippy (warnings are errors) and the layering
-#      rules of ARCHITECTURE.md (scripts/check-layers.sh);
+#   1. cargo fmt --check, cargo clippy (warnings are errors), the layering
+#      rules of ARCHITECTURE.md (scripts/check-layers.sh) and the offline
+#      validation of the deployment files (scripts/check-deploy.sh);
 #   2. the whole test suite on SQLite with the embedded defaults;
 #   3. the whole test suite again on throwaway PostgreSQL and Redis servers,
 #      started here on free ports in a temporary folder and removed after;
@@ -23,6 +24,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "layering rules"
 scripts/check-layers.sh
+
+log "deployment files (Dockerfile, docker-compose.yml, Kubernetes manifests)"
+scripts/check-deploy.sh
 
 # Some tests start Redis servers of their own, on both runs.
 ensure_server_packages

@@ -2,7 +2,8 @@ use anyhow::Context;
 use auth_service::{Application, Settings, store, tokens};
 
 const USAGE: &str =
-    "usage: auth-service [serve | rotate-signing-key | revoke-signing-key KID | migrate]
+    "usage: auth-service [serve | rotate-signing-key | revoke-signing-key KID | migrate
+                     | healthcheck [--url URL]]
 
   serve               run the service (the default)
   rotate-signing-key  make the next key (already published) sign from now on;
@@ -11,6 +12,9 @@ const USAGE: &str =
                       unpublish a compromised key at once; every verifier
                       refuses its tokens within a second
   migrate             apply database migrations and exit
+  healthcheck [--url URL]
+                      GET this service's /readyz (at its AUTH_BIND address,
+                      or URL); exit 0 when it answers 200, else 1
 
 Running replicas and verifiers learn of key changes on the revocation feed.
 
@@ -52,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        "healthcheck" => std::process::exit(shared::cli::healthcheck(settings.bind).await),
         other => {
             shared::cli::help_or_unknown(other, USAGE);
             Ok(())

@@ -1,10 +1,13 @@
 use anyhow::Context;
 use kanban_service::{Application, Settings, store};
 
-const USAGE: &str = "usage: kanban-service [serve | migrate]
+const USAGE: &str = "usage: kanban-service [serve | migrate | healthcheck [--url URL]]
 
   serve    run the service (the default)
   migrate  apply database migrations and exit
+  healthcheck [--url URL]
+           GET this service's /readyz (at its KANBAN_BIND address, or URL);
+           exit 0 when it answers 200, else 1
 
 Settings come from KANBAN_* environment variables; see the README.";
 
@@ -24,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        "healthcheck" => std::process::exit(shared::cli::healthcheck(settings.bind).await),
         other => {
             shared::cli::help_or_unknown(other, USAGE);
             Ok(())

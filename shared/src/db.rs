@@ -1,6 +1,9 @@
 //! Opening the SQL database, the same way in every service.
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, SqlErr,
+    Statement,
+};
 
 /// Opens the pool. SQLite gets one connection (its writes are serialised
 /// anyway) so transactions never meet "database is locked", WAL mode and
@@ -28,6 +31,45 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .await?;
     }
     Ok(db)
+}
+
+/// Runs `migrate` (a migrator's `up` on the pool of `url`) while holding a
+/// PostgreSQL advisory lock named `name`, taken on a connection of its own:
+/// replicas starting at once on one database migrate one after the other,
+/// and the later ones find nothing left to do. The lock goes with its
+/// connection, so a replica that dies while migrating frees it. SQLite (one
+/// process per file) runs `migrate` as it is.
+pub async fn migrate_exclusively<T>(
+    url: &str,
+    name: &str,
+    migrate: impl Future<Output = Result<T, DbErr>>,
+) -> Result<T, DbErr> {
+    if url.starts_with("sqlite:") {
+        return migrate.await;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let lock = Database::connect(options).await?;
+    let key = |sql: &str| {
+        Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [sea_orm::Value::from(name.to_owned())],
+        )
+    };
+    lock.execute_raw(key("SELECT pg_advisory_lock(hashtextextended($1, 0))"))
+        .await?;
+    let result = migrate.await;
+    let unlocked = lock
+        .execute_raw(key("SELECT pg_advisory_unlock(hashtextextended($1, 0))"))
+        .await;
+    lock.close().await.ok();
+    let value = result?;
+    unlocked?;
+    Ok(value)
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

@@ -12,9 +12,11 @@ pub use shared::db::{is_unique_violation, ping};
 
 use crate::migration::Migrator;
 
-/// Opens the database (see [`shared::db::connect`]) and runs the migrations.
+/// Opens the database (see [`shared::db::connect`]) and runs the migrations
+/// (one replica at a time, see [`shared::db::migrate_exclusively`]).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let db = shared::db::connect(url, max_connections).await?;
-    Migrator::up(&db, None).await?;
+    shared::db::migrate_exclusively(url, "auth-service migrations", Migrator::up(&db, None))
+        .await?;
     Ok(db)
 }

@@ -161,20 +161,10 @@ impl KeyRing {
         publish_after_retirement: Duration,
     ) -> anyhow::Result<KeySet> {
         let mut rows = store::keys::all(db).await?;
-        let now = Utc::now();
-        let mut created = false;
-        if !rows.iter().any(|row| row.state() == KeyState::Active) {
-            store::keys::insert(db, new_key_row(now, Some(now))?).await?;
-            created = true;
+        if missing_keys(&rows) {
+            rows = create_missing(db).await?;
         }
-        if !rows.iter().any(|row| row.state() == KeyState::Next) {
-            store::keys::insert(db, new_key_row(now, None)?).await?;
-            created = true;
-        }
-        if created {
-            rows = store::keys::all(db).await?;
-        }
-        Self::build(rows, publish_after_retirement, now)
+        Self::build(rows, publish_after_retirement, Utc::now())
     }
 
     fn build(
@@ -296,6 +286,33 @@ impl signing_key::Model {
             (None, None, None) => KeyState::Next,
         }
     }
+}
+
+/// True when there is no signing key, or no next key published ahead.
+fn missing_keys(rows: &[signing_key::Model]) -> bool {
+    ![KeyState::Active, KeyState::Next]
+        .iter()
+        .all(|state| rows.iter().any(|row| row.state() == *state))
+}
+
+/// Creates the signing key and the next key where they are missing, in one
+/// transaction under the key lock (the one rotations take): replicas
+/// starting at once on an empty database create them once, and the others
+/// find them when they get the lock. Answers every key row.
+async fn create_missing(db: &DatabaseConnection) -> anyhow::Result<Vec<signing_key::Model>> {
+    let txn = db.begin().await?;
+    store::keys::lock(&txn).await?;
+    let rows = store::keys::all(&txn).await?;
+    let now = Utc::now();
+    if !rows.iter().any(|row| row.state() == KeyState::Active) {
+        store::keys::insert(&txn, new_key_row(now, Some(now))?).await?;
+    }
+    if !rows.iter().any(|row| row.state() == KeyState::Next) {
+        store::keys::insert(&txn, new_key_row(now, None)?).await?;
+    }
+    let rows = store::keys::all(&txn).await?;
+    txn.commit().await?;
+    Ok(rows)
 }
 
 fn new_key_row(

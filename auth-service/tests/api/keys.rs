@@ -1,3 +1,6 @@
+use std::time::Duration;
+
+use auth_service::tokens::keys::KeyRing;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
@@ -126,4 +129,67 @@ async fn rotation_signs_with_a_new_key_and_keeps_the_old_one_published() {
     expect(app.me(fresh_token).await, StatusCode::OK).await;
     verify_with_jwks(&app.address, &app.address, fresh_token).await;
     verify_with_jwks(&app.address, &app.address, admin_token).await;
+}
+
+/// Four replicas starting at once on one empty database: migrations run
+/// once (under an advisory lock), and every replica becomes ready, serves
+/// the same JWKS (one signing key, one next key) and accepts the others'
+/// tokens. PostgreSQL only: a SQLite file has one process.
+#[tokio::test]
+async fn replicas_starting_at_once_share_one_schema_and_one_signing_key() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        return;
+    }
+    let db = TestDatabase::fresh().await;
+    let mut settings = settings_for(&db);
+    settings.public_url = Some("http://auth.test".into());
+    let apps =
+        futures::future::join_all((0..4).map(|_| spawn_with(settings.clone(), db.clone()))).await;
+    let mut documents = Vec::new();
+    for app in &apps {
+        expect(app.get("/readyz").await, StatusCode::OK).await;
+        documents.push(expect(app.get("/.well-known/jwks.json").await, StatusCode::OK).await);
+    }
+    assert_eq!(
+        documents[0]["keys"].as_array().unwrap().len(),
+        2,
+        "one signing key and one next key: {}",
+        documents[0]
+    );
+    assert!(documents.iter().all(|jwks| *jwks == documents[0]));
+    let session = apps[0].register("ann@example.com").await;
+    let token = session["token"].as_str().unwrap();
+    for app in &apps {
+        expect(app.me(token).await, StatusCode::OK).await;
+    }
+}
+
+/// Key rings loaded at once on separate connections from a database with
+/// no key yet create the first signing key and its successor once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn key_rings_loaded_at_once_create_the_first_keys_once() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        return;
+    }
+    let db = TestDatabase::fresh().await;
+    let mut pools = Vec::new();
+    for _ in 0..8 {
+        pools.push(auth_service::store::connect(&db.url, 2).await.unwrap());
+    }
+    let rings = futures::future::join_all(
+        pools
+            .into_iter()
+            .map(|pool| tokio::spawn(KeyRing::from_database(pool, Duration::from_secs(960)))),
+    )
+    .await;
+    let rings: Vec<KeyRing> = rings
+        .into_iter()
+        .map(|ring| ring.unwrap().unwrap())
+        .collect();
+    let jwks = rings[0].jwks();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
+    for ring in &rings {
+        assert_eq!(ring.signing_kid(), rings[0].signing_kid());
+        assert_eq!(ring.jwks(), jwks);
+    }
 }

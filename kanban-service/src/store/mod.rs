@@ -22,10 +22,12 @@ pub type Database = DatabaseConnection;
 /// A transaction: `commit()` ends it, dropping it rolls it back.
 pub type Transaction = DatabaseTransaction;
 
-/// Opens the database (see [`shared::db::connect`]) and runs the migrations.
+/// Opens the database (see [`shared::db::connect`]) and runs the migrations
+/// (one replica at a time, see [`shared::db::migrate_exclusively`]).
 pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr> {
     let db = shared::db::connect(url, max_connections).await?;
-    Migrator::up(&db, None).await?;
+    shared::db::migrate_exclusively(url, "kanban-service migrations", Migrator::up(&db, None))
+        .await?;
     Ok(db)
 }
 
