@@ -160,7 +160,11 @@ def check_config_reference(readme, repo):
     section = text[start : text.find("\n## ", start + 1)] if start >= 0 else ""
     problems = [] if section else [f"{readme} has no Configuration reference section"]
     for service, prefix in PREFIXES.items():
-        config = (pathlib.Path(repo) / service / "src" / "config.rs").read_text(encoding="utf-8")
+        # A service's own settings, and the shared ones it reads under its prefix.
+        config = "".join(
+            (pathlib.Path(repo) / path).read_text(encoding="utf-8")
+            for path in (f"{service}/src/config.rs", "shared/src/connections.rs")
+        )
         names = set(re.findall(r'env\.(?:parse|string|get|seconds|list|key)\(\s*"([A-Z0-9_]+)"', config))
         if not names:
             problems.append(f"no settings found in {service}/src/config.rs")
