@@ -127,12 +127,6 @@ impl Application {
             )),
             None => None,
         };
-        let revocations = Arc::new(Revocations::new(
-            db.clone(),
-            set.clone(),
-            writer,
-            tokens.access_ttl,
-        ));
         let generation = store::keys::secret_or_insert(
             &db,
             "revocation-feed-generation",
@@ -140,6 +134,13 @@ impl Application {
             chrono::Utc::now(),
         )
         .await?;
+        let revocations = Arc::new(Revocations::new(
+            db.clone(),
+            set.clone(),
+            writer,
+            tokens.access_ttl,
+            generation.clone(),
+        ));
         let feed = Arc::new(SqlFeed::new(
             db.clone(),
             generation,

@@ -6,8 +6,10 @@
 //!
 //! The publisher runs in every replica. Each round it compares Redis with
 //! SQL: a Redis without a generation (never seeded, restarted empty,
-//! flushed, failed over) is seeded again from SQL under a new generation;
-//! otherwise the facts recorded since the last one Redis holds are appended.
+//! flushed, failed over) or with another database's (this one was recreated
+//! or restored while Redis kept its data) is seeded again from SQL under a
+//! new generation; otherwise the facts recorded since the last one Redis
+//! holds are appended.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -43,6 +45,9 @@ pub struct Revocations {
     publisher_ok_ms: AtomicI64,
     /// How long a session or user fact matters: the longest access token.
     fact_ttl: Duration,
+    /// Which database the facts come from (its feed generation), so that a
+    /// Redis holding another database's feed is seeded again.
+    origin: String,
 }
 
 fn unix_ms() -> i64 {
@@ -55,6 +60,7 @@ impl Revocations {
         set: Arc<RevocationSet>,
         redis: Option<RedisFeedWriter>,
         access_ttl: Duration,
+        origin: String,
     ) -> Self {
         Self {
             db,
@@ -64,6 +70,7 @@ impl Revocations {
             redis,
             publisher_ok_ms: AtomicI64::new(0),
             fact_ttl: access_ttl + MARGIN,
+            origin,
         }
     }
 
@@ -189,7 +196,11 @@ impl Revocations {
     async fn publish_round(&self, writer: &RedisFeedWriter) -> anyhow::Result<i64> {
         let state = writer.state().await?;
         let now = Utc::now().timestamp();
-        if state.generation.is_none() {
+        let ours = state
+            .generation
+            .as_deref()
+            .is_some_and(|generation| RedisFeedWriter::is_from(generation, &self.origin));
+        if !ours {
             let last = store::revocations::last_id(&self.db).await?;
             let facts: Vec<Fact> = store::revocations::after(&self.db, 0, now)
                 .await?
@@ -197,7 +208,7 @@ impl Revocations {
                 .filter(|(id, _)| *id <= last)
                 .map(|(_, fact)| fact)
                 .collect();
-            writer.reseed(&facts, last).await?;
+            writer.reseed(&self.origin, &facts, last).await?;
             tracing::info!(
                 facts = facts.len(),
                 "revocation feed seeded in Redis from the database"

@@ -478,3 +478,49 @@ async fn with_redis_revocations_survive_a_restart_of_redis_without_persistence()
         .unwrap();
     assert_eq!(keys.len(), 1);
 }
+
+/// The database is recreated (or restored from a backup) while Redis keeps
+/// the old database's feed: the account manager notices the feed is not
+/// its database's, seeds it again, and replicas see new revocations.
+#[tokio::test]
+async fn a_redis_feed_of_another_database_is_replaced() {
+    let redis = RedisServer::start().await;
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let on_redis = |db: &TestDatabase| {
+        let mut settings = settings_for(db);
+        settings.redis_url = Some(redis.url.clone());
+        settings.redis_prefix = prefix.clone();
+        // Replicas share one public URL: the tokens' issuer.
+        settings.public_url = Some("http://auth.replicas.test".into());
+        settings
+    };
+    // The first database publishes a few facts.
+    let old = TestDatabase::fresh().await;
+    let first = spawn_with(on_redis(&old), old.clone()).await;
+    for n in 0..3 {
+        let user = first.register(&format!("old{n}@example.com")).await;
+        let logout = first
+            .post_auth("/api/v1/auth/logout", user["token"].as_str().unwrap())
+            .await;
+        assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    }
+    first.stop().await;
+
+    // A new, empty database behind two replicas, on the same Redis.
+    let new = TestDatabase::fresh().await;
+    let one = spawn_with(on_redis(&new), new.clone()).await;
+    let other = spawn_with(on_redis(&new), new.clone()).await;
+    let ann = one.register("ann@example.com").await;
+    let token = ann["token"].as_str().unwrap();
+    assert_eq!(other.me(token).await.status(), StatusCode::OK);
+    let logout = one.post_auth("/api/v1/auth/logout", token).await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let started = Instant::now();
+    while other.me(token).await.status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the other replica still accepts a revoked token"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

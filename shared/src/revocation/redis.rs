@@ -235,10 +235,25 @@ impl RedisFeedWriter {
         })
     }
 
+    /// Whether a generation was seeded from the database named `origin`; a
+    /// feed seeded from another database (recreated, or restored from a
+    /// backup, while Redis kept its data) must be seeded again.
+    pub fn is_from(generation: &str, origin: &str) -> bool {
+        generation
+            .split_once('.')
+            .is_some_and(|(from, _)| from == origin)
+    }
+
     /// Replaces the whole feed with `facts` under a new generation, in one
-    /// transaction, and answers the generation.
-    pub async fn reseed(&self, facts: &[Fact], published: i64) -> Result<String, RedisError> {
-        let generation = uuid::Uuid::new_v4().simple().to_string();
+    /// transaction, and answers the generation. The generation starts with
+    /// `origin` (which database's facts these are: see [`is_from`]).
+    pub async fn reseed(
+        &self,
+        origin: &str,
+        facts: &[Fact],
+        published: i64,
+    ) -> Result<String, RedisError> {
+        let generation = format!("{origin}.{}", uuid::Uuid::new_v4().simple());
         let mut pipe = redis::pipe();
         pipe.atomic().del(&self.keys.feed).ignore();
         for fact in facts {
