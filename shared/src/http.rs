@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::Cors;
+use poem::middleware::{CatchPanic, Cors};
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
@@ -131,9 +131,18 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
         .data(authenticator)
         .data(state)
         .catch_all_error(render_error)
+        .with(CatchPanic::new().with_handler(panic_answer))
         .with(options.cors.middleware())
         .with(SecurityHeaders { hsts: options.hsts })
         .with(RequestLog)
+}
+
+/// A handler that panicked: the panic is logged (one line, by the hook
+/// [`crate::telemetry::init`] installs), the client gets the plain 500.
+fn panic_answer(_panic: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
+    crate::error::ErrorBody::internal()
+        .with_code(crate::error::codes::INTERNAL)
+        .into_response(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The policy of every answer but the docs: nothing may load, nothing may
@@ -208,6 +217,59 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Panicking;
+
+    #[poem_openapi::OpenApi]
+    impl Panicking {
+        #[oai(path = "/boom", method = "get")]
+        async fn boom(&self) -> poem_openapi::payload::PlainText<String> {
+            let huge: u64 = u64::MAX;
+            let offset = i64::try_from(huge).expect("an offset the database can hold");
+            poem_openapi::payload::PlainText(offset.to_string())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_plain_500() {
+        let verifier = crate::verifier::TokenVerifier::new(
+            Arc::new(crate::verifier::JwksKeySource::new(
+                "http://127.0.0.1:9/jwks",
+                reqwest::Client::new(),
+                std::time::Duration::from_secs(1),
+            )),
+            "issuer",
+            "api",
+        );
+        let authenticator = Arc::new(Authenticator::new(
+            verifier,
+            Arc::new(crate::revocation::RevocationSet::new(
+                std::time::Duration::from_secs(5),
+            )) as Arc<dyn crate::revocation::RevocationCheck>,
+            serde_json::json!({"msg": "unauthorized"}),
+            serde_json::json!({"msg": "unavailable"}),
+        ));
+        let options = HttpOptions {
+            max_body_bytes: 1024,
+            cors: CorsPolicy::Only(vec![]),
+            hsts: false,
+        };
+        let api = OpenApiService::new(Panicking, "test", "1");
+        let app = app(api, Arc::new(()), authenticator, &options);
+        let (acceptor, address) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let server = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+        let answer = reqwest::get(format!("http://{address}/boom"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"msg": "Internal server error", "code": "internal"})
+        );
+        server.abort();
+    }
 
     #[test]
     fn cors_is_open_only_when_embedded_or_asked_for() {

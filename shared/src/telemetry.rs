@@ -20,6 +20,21 @@ pub fn init(json: bool) {
     } else {
         builder.try_init()
     };
+    // A panic is one log line (where and what), never a backtrace per
+    // request: the client gets a plain 500 (see `http::app`).
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%location, %message, "panic");
+    }));
 }
 
 const REQUEST_ID: &str = "x-request-id";

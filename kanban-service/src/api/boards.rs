@@ -120,8 +120,8 @@ impl OrganizationsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        limit: Query<Option<u64>>,
-        offset: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
+        #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u64>>,
     ) -> Result<OrganizationList, ErrorResponse> {
         let user = caller(&auth.0)?;
         let (boards, total) = state

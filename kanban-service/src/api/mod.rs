@@ -34,11 +34,14 @@ pub enum ApiTags {
 
 /// Most items one list answer carries; `offset` pages through the rest.
 pub const MAX_LIMIT: u64 = 1000;
+/// The largest `offset` a list accepts (the routes' validators say the same;
+/// larger ones answer 400).
+pub const MAX_OFFSET: u64 = 1_000_000;
 
 pub fn page(limit: Option<u64>, offset: Option<u64>) -> Page {
     Page {
         limit: limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT),
-        offset: offset.unwrap_or(0),
+        offset: offset.unwrap_or(0).min(MAX_OFFSET),
     }
 }
 

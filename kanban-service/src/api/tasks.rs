@@ -82,8 +82,8 @@ impl TasksApi {
         #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
         #[oai(name = "CategoryId")] category_id: Query<Option<i64>>,
         #[oai(name = "TagId")] tag_id: Query<Option<i64>>,
-        limit: Query<Option<u64>>,
-        offset: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
+        #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u64>>,
     ) -> Result<TaskList, ErrorResponse> {
         let user = caller(&auth.0)?;
         let query = TaskQuery {

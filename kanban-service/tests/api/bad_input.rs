@@ -193,3 +193,39 @@ async fn lists_are_pageable_with_a_total() {
     let organizations = stack.get("/organizations?limit=1", &ann).await;
     assert_eq!(organizations.headers()["x-total-count"], "1");
 }
+
+/// Paging parameters outside their documented ranges (limit 1-1000, offset
+/// up to 1,000,000) answer 400 with a `msg`; none reaches the database,
+/// where an offset past `i64::MAX` used to panic and drop the connection.
+#[tokio::test]
+async fn out_of_range_paging_answers_400_not_a_dropped_connection() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let todo = id(&organization["Categories"][1]);
+    let paths = [
+        "/organizations?offset=9223372036854775808".to_owned(),
+        "/organizations?offset=1000001".to_owned(),
+        "/organizations?limit=0".to_owned(),
+        "/organizations?limit=1001".to_owned(),
+        "/organizations?limit=-1".to_owned(),
+        format!("/tasks?CategoryId={todo}&offset=18446744073709551615"),
+        format!("/tasks?CategoryId={todo}&limit=99999999999999999999"),
+        format!("/tasks?CategoryId={todo}&offset=abc"),
+    ];
+    for path in paths {
+        let body = expect(stack.get(&path, &ann).await, StatusCode::BAD_REQUEST).await;
+        assert!(body["msg"].is_string(), "{path}: {body}");
+    }
+    // The edges of the ranges are fine.
+    for path in [
+        "/organizations?offset=1000000&limit=1000",
+        "/organizations?limit=1",
+    ] {
+        assert_eq!(
+            stack.get(path, &ann).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
