@@ -49,6 +49,16 @@ pub struct Settings {
     pub connections: shared::connections::ConnectionLimits,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
+    /// `AUTH_LOGIN_LIMIT` (`30/60`: logins and reactivations per client
+    /// address per 60 s), `AUTH_LOGIN_FAILURE_LIMIT` (`5/300`: wrong
+    /// passwords per account and address), `AUTH_REGISTER_LIMIT`
+    /// (`10/3600`), `AUTH_REFRESH_LIMIT` (`120/60`), `AUTH_RECOVERY_LIMIT`
+    /// (`5/900`: reset and verification mails asked for), all per address.
+    pub limits: crate::throttle::Limits,
+    /// `AUTH_TRUSTED_PROXIES`: comma-separated addresses or blocks
+    /// (`10.0.0.0/8`) whose `X-Forwarded-For` / `Forwarded` headers name the
+    /// client; unset, the socket's peer is the client.
+    pub trusted_proxies: Vec<crate::throttle::Network>,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +320,26 @@ impl Settings {
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
             connections: shared::connections::ConnectionLimits::from_source(env)?,
+            limits: {
+                let defaults = crate::throttle::Limits::default();
+                crate::throttle::Limits {
+                    login: env.parse("LOGIN_LIMIT", defaults.login)?,
+                    login_failure: env.parse("LOGIN_FAILURE_LIMIT", defaults.login_failure)?,
+                    register: env.parse("REGISTER_LIMIT", defaults.register)?,
+                    refresh: env.parse("REFRESH_LIMIT", defaults.refresh)?,
+                    recovery: env.parse("RECOVERY_LIMIT", defaults.recovery)?,
+                }
+            },
+            trusted_proxies: env
+                .list("TRUSTED_PROXIES")
+                .iter()
+                .map(|entry| {
+                    entry.parse().map_err(|reason| ConfigError {
+                        name: env.key("TRUSTED_PROXIES"),
+                        reason,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             accounts: AccountSettings {
                 email_verification_required: match env.string("EMAIL_VERIFICATION", "optional").as_str() {
                     "optional" => false,

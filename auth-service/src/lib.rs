@@ -10,6 +10,7 @@ pub mod migration;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 pub use config::Settings;

@@ -24,6 +24,7 @@ use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::store;
+use crate::throttle::Throttle;
 use crate::tokens::feed::SqlFeed;
 use crate::tokens::keys::KeyRing;
 use crate::tokens::refresh::RotationSecret;
@@ -119,13 +120,22 @@ impl Application {
         });
         let fact_ttl = tokens.access_ttl + MARGIN;
         let set = Arc::new(RevocationSet::new(settings.revocation_staleness));
-        let writer = match &settings.redis_url {
-            Some(url) => Some(RedisFeedWriter::new(
+        // The one Redis connection manager of the process (the feed's
+        // follower keeps a connection of its own for its blocking reads).
+        let redis_connection = match &settings.redis_url {
+            Some(url) => Some(
                 redis::connection(url, Duration::from_secs(2)).context("invalid AUTH_REDIS_URL")?,
-                &settings.redis_prefix,
-                fact_ttl + MARGIN,
-            )),
+            ),
             None => None,
+        };
+        let writer = redis_connection.clone().map(|connection| {
+            RedisFeedWriter::new(connection, &settings.redis_prefix, fact_ttl + MARGIN)
+        });
+        let throttle = match redis_connection {
+            Some(connection) => {
+                Throttle::in_redis(settings.limits.clone(), connection, &settings.redis_prefix)
+            }
+            None => Throttle::in_memory(settings.limits.clone()),
         };
         let generation = store::keys::secret_or_insert(
             &db,
@@ -202,6 +212,7 @@ impl Application {
             authenticator,
             mailer,
             policy,
+            throttle,
         });
         Ok(Self {
             acceptor,
@@ -269,8 +280,10 @@ impl Application {
 async fn maintain(state: Arc<AppState>) {
     let mut reload = tokio::time::interval(KEY_RELOAD_INTERVAL);
     let mut purge = tokio::time::interval(PURGE_INTERVAL);
+    let mut forget = tokio::time::interval(Duration::from_secs(60));
     reload.tick().await;
     purge.tick().await;
+    forget.tick().await;
     loop {
         tokio::select! {
             _ = reload.tick() => {
@@ -278,6 +291,7 @@ async fn maintain(state: Arc<AppState>) {
                     tracing::warn!(error = %err, "signing key reload failed");
                 }
             }
+            _ = forget.tick() => state.throttle.forget_stale(),
             _ = purge.tick() => {
                 if let Err(err) = state.revocations.purge_expired().await {
                     tracing::warn!(error = %err, "purging expired revocations failed");

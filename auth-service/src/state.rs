@@ -30,6 +30,7 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     pub mailer: Mailer,
     pub policy: AccountPolicy,
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl AppState {

@@ -61,6 +61,12 @@ async fn main() -> anyhow::Result<()> {
                 format!("kanban-service:{CLIENT_SECRET}"),
             ),
             ("AUTH_DATABASE_MAX_CONNECTIONS", "20".into()),
+            // The load generator is one address: its scenarios measure
+            // throughput, so the sign-in limits must not cut in.
+            ("AUTH_LOGIN_LIMIT", "100000000/60".into()),
+            ("AUTH_LOGIN_FAILURE_LIMIT", "100000000/60".into()),
+            ("AUTH_REGISTER_LIMIT", "100000000/60".into()),
+            ("AUTH_REFRESH_LIMIT", "100000000/60".into()),
         ],
     )?;
     auth.wait_ready(&client).await?;

@@ -66,6 +66,8 @@ pub mod codes {
     pub const ADMIN_REQUIRED: &str = "admin_required";
     pub const USER_NOT_FOUND: &str = "user_not_found";
     pub const KEY_NOT_FOUND: &str = "key_not_found";
+    /// Too many requests of this kind from this client; see `Retry-After`.
+    pub const RATE_LIMITED: &str = "rate_limited";
     /// The client closed the connection before the answer (never read).
     pub const CLIENT_CLOSED: &str = "client_closed";
     /// Too many password hashes at once; try again after `Retry-After`.
@@ -138,6 +140,10 @@ pub enum ErrorResponse {
     /// The request conflicts with what exists (e.g. a taken email).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// Too many requests of this kind from this client; see `Retry-After`
+    /// and the `RateLimit-Policy` / `RateLimit` headers.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// Something failed on our side; details are in the logs only.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -158,6 +164,7 @@ impl ErrorResponse {
             ErrorResponse::Forbidden(_) => StatusCode::FORBIDDEN,
             ErrorResponse::NotFound(_) => StatusCode::NOT_FOUND,
             ErrorResponse::Conflict(_) => StatusCode::CONFLICT,
+            ErrorResponse::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ErrorResponse::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorResponse::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ErrorResponse::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -174,6 +181,7 @@ impl ErrorResponse {
             | ErrorResponse::Conflict(body)
             | ErrorResponse::Internal(body)
             | ErrorResponse::NotImplemented(body)
+            | ErrorResponse::TooManyRequests(body)
             | ErrorResponse::Unavailable(body) => &body.0,
         }
     }

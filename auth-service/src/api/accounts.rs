@@ -14,9 +14,10 @@ use shared::connections::while_connected;
 
 use super::error::ApiError;
 use super::{ApiTags, client_info};
-use crate::accounts::RegistrationForm;
 use crate::accounts::service::{LoginPurpose, Registered};
+use crate::accounts::{AccountError, LoginError, RegistrationForm};
 use crate::state::AppState;
+use crate::throttle::Rule;
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -75,7 +76,8 @@ impl AccountsApi {
             first_name: body.first_name,
             last_name: body.last_name,
         };
-        let client = client_info(req);
+        super::limit(state, req, Rule::Register).await?;
+        let client = client_info(state, req);
         let accounts = state.accounts();
         let registered = while_connected(req, accounts.register(form, &client)).await;
         match registered.ok_or(ApiError::ClientGone)?? {
@@ -99,13 +101,36 @@ impl AccountsApi {
         body: LoginRequest,
         purpose: LoginPurpose,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        let client = client_info(req);
+        super::limit(state, req, Rule::Login).await?;
+        // Wrong passwords count per account and address: guesses from
+        // elsewhere never lock the owner out of an address that has not failed.
+        let address = super::client_address(state, req);
+        let pair = format!(
+            "{}|{}",
+            body.email
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase(),
+            address.map_or_else(String::new, |address| address.to_string())
+        );
+        state
+            .throttle
+            .check(Rule::LoginFailure, &pair)
+            .await
+            .map_err(ApiError::RateLimited)?;
+        let client = client_info(state, req);
         let accounts = state.accounts();
         let login = accounts.login(body.email, body.password, &client, purpose);
         let grant = while_connected(req, login)
             .await
-            .ok_or(ApiError::ClientGone)??;
-        Ok(Json(super::token_response(grant)))
+            .ok_or(ApiError::ClientGone)?;
+        if let Err(AccountError::Login(LoginError::BadCredentials)) = &grant {
+            // Counted: once the limit is reached, the next attempts from
+            // this address for this account answer 429 before any hashing.
+            let _ = state.throttle.hit(Rule::LoginFailure, &pair).await;
+        }
+        Ok(Json(super::token_response(grant?)))
     }
 }
 
@@ -214,7 +239,7 @@ impl AccountsApi {
     ) -> Result<Json<TokenResponse>, ApiError> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let change = body.0;
-        let client = client_info(req);
+        let client = client_info(&state, req);
         let accounts = state.accounts();
         let changed = accounts.change_password(
             id,

@@ -81,6 +81,9 @@ pub enum ApiError {
     /// Too many passwords are being hashed at once.
     #[error("busy")]
     Busy,
+    /// Over a rate limit.
+    #[error("rate limited: {0:?}")]
+    RateLimited(crate::throttle::Exceeded),
     /// The client hung up before the answer was ready (nobody reads it;
     /// the request log shows it).
     #[error("client gone")]
@@ -381,6 +384,11 @@ impl From<ApiError> for ErrorResponse {
                 "Too many users asked for at once.",
             ),
             ApiError::Unavailable => ErrorResponse::Unavailable(Json(unavailable_body())),
+            ApiError::RateLimited(_) => ErrorResponse::TooManyRequests(body(
+                "Too Many Requests: Rate limit exceeded.".into(),
+                "Too many attempts. Please wait a moment and try again.",
+                codes::RATE_LIMITED,
+            )),
             ApiError::ClientGone => ErrorResponse::BadRequest(body(
                 "Bad Request: The client closed the connection.".into(),
                 "The request was cancelled.",
@@ -420,14 +428,40 @@ impl From<ApiError> for poem::Error {
     }
 }
 
-/// The error's answer; a 503 says when to retry (`Retry-After`).
+/// The error's answer; a 503 says when to retry (`Retry-After`), a 429
+/// also which limit it hit (`RateLimit-Policy`, `RateLimit`, as the IETF
+/// draft "RateLimit header fields for HTTP" has them).
 impl poem::IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        use poem::http::{HeaderValue, StatusCode, header};
+        let exceeded = match &self {
+            ApiError::RateLimited(exceeded) => Some(*exceeded),
+            _ => None,
+        };
         let mut response = poem::IntoResponse::into_response(ErrorResponse::from(self));
-        if response.status() == poem::http::StatusCode::SERVICE_UNAVAILABLE {
+        let headers = response.headers_mut();
+        if let Some(exceeded) = exceeded {
+            let wait = exceeded.retry_after.as_secs().max(1);
+            let name = exceeded.rule.name();
+            let policy = format!(
+                "\"{name}\";q={};w={}",
+                exceeded.limit.count,
+                exceeded.limit.window.as_secs()
+            );
+            let state = format!("\"{name}\";r=0;t={wait}");
+            for (header, value) in [
+                (header::RETRY_AFTER, wait.to_string()),
+                (header::HeaderName::from_static("ratelimit-policy"), policy),
+                (header::HeaderName::from_static("ratelimit"), state),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(header, value);
+                }
+            }
+        } else if response.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
-                poem::http::header::RETRY_AFTER,
-                poem::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
         }
         response

@@ -21,18 +21,43 @@ use crate::accounts::Account;
 use crate::state::AppState;
 use crate::tokens::sessions::{ClientInfo, TokenGrant};
 
+/// The client's address: the peer's, or what a trusted proxy says it is
+/// (see [`crate::throttle::client_address`]).
+pub fn client_address(state: &AppState, req: &poem::Request) -> Option<std::net::IpAddr> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    crate::throttle::client_address(
+        req.remote_addr()
+            .as_socket_addr()
+            .map(|address| address.ip()),
+        header("x-forwarded-for"),
+        header("forwarded"),
+        &state.settings.trusted_proxies,
+    )
+}
+
 /// Where a request comes from, as the client says (shown to users in
 /// their session list).
-pub fn client_info(req: &poem::Request) -> ClientInfo {
+pub fn client_info(state: &AppState, req: &poem::Request) -> ClientInfo {
     let user_agent = req
         .headers()
         .get(poem::http::header::USER_AGENT)
         .and_then(|agent| agent.to_str().ok());
-    let ip = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|address| address.ip().to_string());
+    let ip = client_address(state, req).map(|address| address.to_string());
     ClientInfo::new(user_agent, ip)
+}
+
+/// Counts the request against `rule` for the client's address.
+pub async fn limit(
+    state: &AppState,
+    req: &poem::Request,
+    rule: crate::throttle::Rule,
+) -> Result<(), error::ApiError> {
+    let key = client_address(state, req).map_or_else(String::new, |address| address.to_string());
+    state
+        .throttle
+        .hit(rule, &key)
+        .await
+        .map_err(error::ApiError::RateLimited)
 }
 
 #[derive(Tags)]

@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::ApiTags;
 use super::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::Rule;
 
 #[derive(Object, Debug)]
 pub struct EmailRequest {
@@ -91,8 +92,10 @@ impl RecoveryApi {
     async fn forgot_password(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<EmailRequest>,
     ) -> Result<MailAccepted, ApiError> {
+        super::limit(&state, req, Rule::Recovery).await?;
         state.accounts().forgot_password(body.0.email).await?;
         Ok(MailAccepted::Accepted(Json(link_sent())))
     }
@@ -135,10 +138,12 @@ impl RecoveryApi {
     async fn verify_email(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<VerifyRequest>,
     ) -> Result<Verified, ApiError> {
         let request = body.0;
         if request.token.is_none() && request.email.is_some() {
+            super::limit(&state, req, Rule::Recovery).await?;
             state.accounts().resend_verification(request.email).await?;
             return Ok(Verified::Accepted(Json(link_sent())));
         }

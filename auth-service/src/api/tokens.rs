@@ -12,6 +12,7 @@ use shared::wire::TokenResponse;
 use super::ApiTags;
 use super::error::{ApiError, Field};
 use crate::state::AppState;
+use crate::throttle::Rule;
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -89,12 +90,13 @@ impl TokensApi {
         req: &poem::Request,
         body: Json<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
+        super::limit(&state, req, Rule::Refresh).await?;
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
             return Err(ApiError::Missing(Field::RefreshToken));
         };
         let grant = state
             .accounts()
-            .refresh(&token, &super::client_info(req))
+            .refresh(&token, &super::client_info(&state, req))
             .await?;
         Ok(Json(super::token_response(grant)))
     }

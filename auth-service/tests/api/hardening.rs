@@ -214,9 +214,9 @@ async fn half_open_connections_are_closed_and_do_not_block_others() {
     use tokio::io::AsyncWriteExt;
     let db = TestDatabase::fresh().await;
     let mut settings = settings_for(&db);
-    settings.connections.header_timeout = Duration::from_secs(1);
-    settings.connections.body_timeout = Duration::from_secs(1);
-    settings.connections.idle_timeout = Duration::from_secs(2);
+    settings.connections.header_timeout = Duration::from_secs(2);
+    settings.connections.body_timeout = Duration::from_secs(2);
+    settings.connections.idle_timeout = Duration::from_secs(3);
     let app = spawn_with(settings, db).await;
     let address = app.address.trim_start_matches("http://").to_owned();
 
@@ -248,7 +248,7 @@ async fn half_open_connections_are_closed_and_do_not_block_others() {
     // connections within the idle timeout.
     let mut still_open = 0;
     for socket in held.iter_mut() {
-        if !closed_within(socket, Duration::from_secs(4)).await {
+        if !closed_within(socket, Duration::from_secs(5)).await {
             still_open += 1;
         }
     }

@@ -101,11 +101,29 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         max_body_bytes: 64 * 1024,
         log_json: false,
         connections: shared::connections::ConnectionLimits::default(),
+        limits: generous_limits(),
+        trusted_proxies: vec![],
         accounts: AccountSettings::default(),
         mail: MailSettings {
             outbox: db.dir.join("outbox"),
             ..MailSettings::default()
         },
+    }
+}
+
+/// Limits no ordinary test reaches (every test client is 127.0.0.1); the
+/// rate-limit tests set their own.
+pub fn generous_limits() -> auth_service::throttle::Limits {
+    let plenty = auth_service::throttle::Limit {
+        count: 100_000,
+        window: Duration::from_secs(60),
+    };
+    auth_service::throttle::Limits {
+        login: plenty,
+        login_failure: plenty,
+        register: plenty,
+        refresh: plenty,
+        recovery: plenty,
     }
 }
 

@@ -19,3 +19,4 @@ mod register;
 mod revocation;
 mod services;
 mod sessions;
+mod throttle;
