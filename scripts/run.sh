@@ -15,6 +15,9 @@ export KANBAN_BIND="${KANBAN_BIND:-127.0.0.1:8082}"
 AUTH_URL="${AUTH_PUBLIC_URL:-http://$AUTH_BIND}"
 KANBAN_URL="${KANBAN_PUBLIC_URL:-http://$KANBAN_BIND}"
 export KANBAN_AUTH_URL="${KANBAN_AUTH_URL:-$AUTH_URL}"
+# kanban forwards its callers' addresses to the account manager's sign-in
+# limits; on this machine it connects from loopback.
+export AUTH_TRUSTED_PROXIES="${AUTH_TRUSTED_PROXIES:-127.0.0.1,::1}"
 
 # kanban looks members up at the account manager and follows its revocation
 # feed with client credentials;

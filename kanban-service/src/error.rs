@@ -22,6 +22,9 @@ pub enum KanbanError {
     AccountDisabled,
     #[error("account banned")]
     AccountBanned,
+    /// The account manager's sign-in limit for this client was reached.
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
     /// The account must verify its email address before it logs in.
     #[error("email unverified")]
     EmailUnverified,

@@ -77,6 +77,28 @@ fn unavailable(err: reqwest::Error) -> KanbanError {
     KanbanError::Unavailable(UNAVAILABLE)
 }
 
+/// The person behind a sign-in kanban passes on: the account manager
+/// limits sign-ins per client address (it trusts kanban's
+/// `X-Forwarded-For` when kanban's address is in `AUTH_TRUSTED_PROXIES`)
+/// and shows the user agent in the user's session list.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    fn on(&self, mut request: RequestBuilder) -> RequestBuilder {
+        if let Some(address) = self.address {
+            request = request.header("X-Forwarded-For", address.to_string());
+        }
+        if let Some(agent) = &self.user_agent {
+            request = request.header(reqwest::header::USER_AGENT, agent.as_str());
+        }
+        request
+    }
+}
+
 /// What a registration answers, whichever way it went.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +112,8 @@ struct Registered {
 struct Refusal {
     status: StatusCode,
     code: Option<String>,
+    /// `Retry-After` of a 429, in seconds.
+    retry_after: Option<u64>,
     msg: String,
 }
 
@@ -106,6 +130,13 @@ impl Refusal {
             self.status,
             self.code
         ))
+    }
+
+    /// Over one of the account manager's sign-in limits.
+    fn rate_limited(self) -> KanbanError {
+        KanbanError::RateLimited {
+            retry_after: self.retry_after.unwrap_or(1),
+        }
     }
 
     /// A validation refusal, worded as the account manager worded it.
@@ -140,6 +171,11 @@ impl AccountManager {
     ) -> KanbanResult<Result<T, Refusal>> {
         let response = request.send().await.map_err(unavailable)?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse().ok());
         if status.is_success() {
             return Ok(Ok(response.json().await.map_err(unavailable)?));
         }
@@ -149,6 +185,7 @@ impl AccountManager {
         }
         let body: Option<ErrorBody> = response.json().await.ok();
         Ok(Err(Refusal {
+            retry_after,
             status,
             code: body.as_ref().and_then(|body| body.code.clone()),
             msg: body.map(|body| body.msg).unwrap_or_default(),
@@ -162,6 +199,7 @@ impl AccountManager {
         last_name: &str,
         email: &str,
         password: &str,
+        client: &Client,
     ) -> KanbanResult<i64> {
         let body = RegisterRequest {
             email: Some(email.to_owned()),
@@ -170,14 +208,17 @@ impl AccountManager {
             first_name: Some(first_name.to_owned()),
             last_name: Some(last_name.to_owned()),
         };
-        let request = self
+        let request = client.on(self
             .http
             .post(self.url("/api/v1/auth/register/email"))
-            .json(&body);
+            .json(&body));
         // A first session (201), or a verification mail on its way (202):
         // either names the new account.
         match self.send::<Registered>(request).await? {
             Ok(registered) => Ok(registered.user_id),
+            Err(refusal) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
+                Err(refusal.rate_limited())
+            }
             Err(refusal) if refusal.is(codes::EMAIL_TAKEN) => Err(KanbanError::EmailTaken),
             Err(refusal) if refusal.is(codes::VALIDATION) => Err(refusal.invalid()),
             Err(refusal) => Err(refusal.unexpected()),
@@ -185,17 +226,25 @@ impl AccountManager {
     }
 
     /// Logs a user in.
-    pub async fn login(&self, email: &str, password: &str) -> KanbanResult<Tokens> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &Client,
+    ) -> KanbanResult<Tokens> {
         let body = LoginRequest {
             email: Some(email.to_owned()),
             password: Some(password.to_owned()),
         };
-        let request = self
+        let request = client.on(self
             .http
             .post(self.url("/api/v1/auth/login/email"))
-            .json(&body);
+            .json(&body));
         match self.send(request).await? {
             Ok(tokens) => Ok(tokens),
+            Err(refusal) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
+                Err(refusal.rate_limited())
+            }
             Err(refusal) if refusal.is(codes::ACCOUNT_DISABLED) => {
                 Err(KanbanError::AccountDisabled)
             }

@@ -7,7 +7,7 @@ pub mod client;
 
 use chrono::{DateTime, Utc};
 
-pub use client::{AccountManager, AccountUser, Tokens};
+pub use client::{AccountManager, AccountUser, Client, Tokens};
 
 use crate::boards::{Boards, Field, Rule, check_registration, shown_name};
 use crate::error::KanbanResult;
@@ -56,10 +56,14 @@ impl Accounts<'_> {
         last: &str,
         email: &str,
         password: &str,
+        client: &Client,
     ) -> KanbanResult<(i64, String)> {
         check_registration(first, last, email, password)?;
         let (first, last, email) = (first.trim(), last.trim(), email.trim().to_lowercase());
-        let id = self.manager.register(first, last, &email, password).await?;
+        let id = self
+            .manager
+            .register(first, last, &email, password, client)
+            .await?;
         let name = format!("{first} {last}");
         self.boards
             .remember_user(id, Some(email.clone()), name, Utc::now())
@@ -68,8 +72,13 @@ impl Accounts<'_> {
     }
 
     /// Logs in at the account manager and remembers who logged in.
-    pub async fn login(&self, email: &str, password: &str) -> KanbanResult<SignedIn> {
-        let tokens = self.manager.login(email, password).await?;
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &Client,
+    ) -> KanbanResult<SignedIn> {
+        let tokens = self.manager.login(email, password, client).await?;
         let account = self.manager.me(&tokens.token).await?;
         let name = account.name();
         self.boards

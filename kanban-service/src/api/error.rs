@@ -111,6 +111,9 @@ impl From<KanbanError> for ErrorResponse {
             WrongCredentials => ErrorResponse::Unauthorized(body("Wrong email or password")),
             AccountDisabled => ErrorResponse::Unauthorized(body("This account is disabled")),
             AccountBanned => ErrorResponse::Forbidden(body("This account is suspended")),
+            RateLimited { retry_after } => ErrorResponse::TooManyRequests(body(format!(
+                "Too many attempts, try again in {retry_after} seconds"
+            ))),
             EmailUnverified => ErrorResponse::Forbidden(body(
                 "Please verify your email address first: follow the link we mailed you",
             )),

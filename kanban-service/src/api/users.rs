@@ -11,7 +11,7 @@ use shared::AnyAccessToken;
 use super::error::ErrorResponse;
 use super::views::Message;
 use super::{ApiTags, caller};
-use crate::accounts::{Bearer, Profile, SignedIn};
+use crate::accounts::{Bearer, Client, Profile, SignedIn};
 use crate::boards::profile_picture;
 use crate::error::KanbanError;
 use crate::state::AppState;
@@ -76,6 +76,21 @@ pub struct UserUpdate {
     pub last_name: Option<String>,
 }
 
+/// Who signs in, as the account manager should see them.
+fn sign_in_client(req: &poem::Request) -> Client {
+    Client {
+        address: req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|address| address.ip()),
+        user_agent: req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
 pub struct UsersApi;
 
 #[OpenApi(tag = "ApiTags::Users")]
@@ -85,6 +100,7 @@ impl UsersApi {
     async fn register(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<RegisterBody>,
     ) -> Result<RegisterAnswer, ErrorResponse> {
         let RegisterBody {
@@ -100,6 +116,7 @@ impl UsersApi {
                 last_name.as_deref().unwrap_or_default(),
                 email.as_deref().unwrap_or_default(),
                 password.as_deref().unwrap_or_default(),
+                &sign_in_client(req),
             )
             .await?;
         Ok(RegisterAnswer::Created(Json(Registered { id, email })))
@@ -110,12 +127,16 @@ impl UsersApi {
     async fn login(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         body: Json<LoginBody>,
     ) -> Result<Json<LoginAnswer>, ErrorResponse> {
         let (Some(email), Some(password)) = (body.0.email, body.0.password) else {
             return Err(KanbanError::WrongCredentials.into());
         };
-        let signed_in = state.accounts().login(&email, &password).await?;
+        let signed_in = state
+            .accounts()
+            .login(&email, &password, &sign_in_client(req))
+            .await?;
         let SignedIn {
             tokens,
             account,

@@ -93,6 +93,8 @@ pub async fn spawn_stack_full(
         ),
         ("AUTH_REDIS_PREFIX", prefix.clone()),
         ("AUTH_REDIS_URL", redis_url.clone().unwrap_or_default()),
+        // Kanban passes on its callers' addresses.
+        ("AUTH_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
         // Every test client is 127.0.0.1: limits no ordinary test reaches.
         ("AUTH_LOGIN_LIMIT", "100000/60".to_owned()),
         ("AUTH_LOGIN_FAILURE_LIMIT", "100000/60".to_owned()),

@@ -323,3 +323,23 @@ async fn with_verification_required_kanban_registers_and_login_waits_for_the_lin
     let (status, body) = kanban_login(&stack, "vera@mail.com", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// Sign-ins through kanban count against the account manager's limits for
+/// the caller's own address (kanban forwards it), and a refusal reads as
+/// kanban's 429.
+#[tokio::test]
+async fn kanban_sign_ins_meet_the_account_managers_limits() {
+    let tight = vec![("AUTH_LOGIN_LIMIT", "2/60".to_owned())];
+    let stack = spawn_stack_full(None, tight, Vec::new()).await;
+    stack.user("Lim", "Ited", "lim@mail.com").await; // one login
+    let (status, _) = kanban_login(&stack, "lim@mail.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = kanban_login(&stack, "lim@mail.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many attempts")
+    );
+}
