@@ -1,6 +1,8 @@
 //! The account manager, as this service calls it: seed-000 registration and
-//! login are forwarded to it, and members are looked up in it by email with
+//! login are forwarded to it, and users can be looked up in it by email with
 //! a service token (client credentials, shared with the revocation feed).
+//! Adding a member does not look the email up: it invites, so that no
+//! answer says whether an email has an account.
 //!
 //! Every call goes through one `send`: an unreachable account manager or
 //! one that fails is "unavailable" (503), its 401 means the caller's token

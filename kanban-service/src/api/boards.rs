@@ -1,4 +1,5 @@
-//! Organizations and their members, categories and tags.
+//! Organizations and their members (with the invitations admins send and
+//! the owner's transfer), categories and tags.
 
 use std::sync::Arc;
 
@@ -9,7 +10,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
 
 use super::error::ErrorResponse;
-use super::views::{CategoryView, MemberView, Message, OrganizationView, TagView};
+use super::views::{
+    CategoryView, MemberView, Message, OrganizationView, PendingInvitationView, TagView,
+};
 use super::{ApiTags, acting_user, caller, page};
 use crate::boards::{BoardError, Field, OrganizationRole, Rule};
 use crate::state::AppState;
@@ -46,13 +49,22 @@ pub struct MemberBody {
 }
 
 #[derive(Object)]
+pub struct TransferBody {
+    /// The member who becomes the owner.
+    #[oai(rename = "UserId")]
+    pub user_id: Option<i64>,
+}
+
+#[derive(Object)]
 pub struct RoleBody {
     /// `admin` or `member`.
     pub role: Option<String>,
 }
 
 #[derive(ApiResponse)]
-pub enum MessageCreated {
+pub enum Invited {
+    /// The email is invited (the same answer whether or not it has an
+    /// account); it joins once its account accepts.
     #[oai(status = 201)]
     Created(Json<Message>),
 }
@@ -188,7 +200,7 @@ impl OrganizationsApi {
         Ok(Json(updated.into()))
     }
 
-    /// Delete an organization and everything in it (admins)
+    /// Delete an organization and everything in it (the owner)
     #[oai(path = "/organizations/:id", method = "delete")]
     async fn delete(
         &self,
@@ -214,7 +226,15 @@ impl OrganizationsApi {
         Ok(Json(members.into_iter().map(Into::into).collect()))
     }
 
-    /// Add a member by email (admins)
+    /// Invite by email (admins)
+    ///
+    /// Seed 000's "add member": the email is invited with the role, and
+    /// becomes a member once the account with that email (now, or when it
+    /// registers) accepts at `POST /invitations/{id}/accept`. The answer is
+    /// the same whether or not the email has an account, and nothing of the
+    /// invitee shows in the organization until they accept. Inviting the
+    /// same email again renews its invitation (new role and period); an
+    /// email of a current member is refused.
     #[oai(path = "/organizations/:id/members", method = "post")]
     async fn add_member(
         &self,
@@ -222,20 +242,71 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<MemberBody>,
-    ) -> Result<MessageCreated, ErrorResponse> {
+    ) -> Result<Invited, ErrorResponse> {
         let user = caller(&auth.0)?;
         let role = role_of(body.0.role.as_deref(), Some(OrganizationRole::Member))?;
         let email = body.0.user_email.as_deref();
-        state
-            .boards
-            .add_member_by_email(user, id.0, email, role, &state.account_manager)
-            .await?;
-        Ok(MessageCreated::Created(Json(Message::new(
-            "Member has been added",
+        state.boards.invite(user, id.0, email, role).await?;
+        Ok(Invited::Created(Json(Message::new(
+            "User has been invited",
         ))))
     }
 
-    /// Change a member's role (admins)
+    /// The organization's pending invitations (admins)
+    #[oai(path = "/organizations/:id/invitations", method = "get")]
+    async fn invitations(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+    ) -> Result<Json<Vec<PendingInvitationView>>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        let invitations = state.boards.invitations_of(user, id.0).await?;
+        Ok(Json(invitations.into_iter().map(Into::into).collect()))
+    }
+
+    /// Withdraw a pending invitation (admins)
+    #[oai(
+        path = "/organizations/:id/invitations/:invitation_id",
+        method = "delete"
+    )]
+    async fn revoke_invitation(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        invitation_id: Path<i64>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        state
+            .boards
+            .revoke_invitation(user, id.0, invitation_id.0)
+            .await?;
+        Ok(Json(Message::new("Invitation has been revoked")))
+    }
+
+    /// Hand ownership to another member (the owner)
+    ///
+    /// The member becomes the owner (and an admin); the old owner stays an
+    /// admin. The owner is the only one who can neither be demoted nor be
+    /// removed, and this is the only way ownership moves.
+    #[oai(path = "/organizations/:id/transfer", method = "post")]
+    async fn transfer(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AnyAccessToken,
+        id: Path<i64>,
+        body: Json<TransferBody>,
+    ) -> Result<Json<Message>, ErrorResponse> {
+        let user = caller(&auth.0)?;
+        state
+            .boards
+            .transfer_ownership(user, id.0, body.0.user_id)
+            .await?;
+        Ok(Json(Message::new("Ownership has been transferred")))
+    }
+
+    /// Change a member's role (admins; the owner stays an admin)
     #[oai(path = "/organizations/:id/members/:user_id", method = "patch")]
     async fn change_role(
         &self,
@@ -254,7 +325,7 @@ impl OrganizationsApi {
         Ok(Json(Message::new("Member role has been updated")))
     }
 
-    /// Remove a member (admins; members may remove themselves)
+    /// Remove a member (admins, not the owner; members may remove themselves)
     #[oai(path = "/organizations/:id/members/:user_id", method = "delete")]
     async fn remove_member(
         &self,

@@ -26,6 +26,7 @@ fn label(field: Field) -> &'static str {
         Field::Color => "Color",
         Field::Role => "Role",
         Field::UserEmail => "UserEmail",
+        Field::UserId => "UserId",
         Field::OrganizationId => "OrganizationId",
         Field::CategoryId => "CategoryId",
         Field::TagId => "TagId",
@@ -89,6 +90,13 @@ impl From<BoardError> for ErrorResponse {
                 "Category still has tasks, move or delete them before deleting the category",
             )),
             LastAdmin => BadRequest(body("An organization needs at least one admin")),
+            NotOwner => Unauthorized(body(
+                "Authorization failed, you are not owner of this organization",
+            )),
+            OwnerProtected => BadRequest(body(
+                "The owner cannot be demoted or removed; the owner may transfer ownership to another member first",
+            )),
+            InvitationNotFound => NotFound(body("Invitation not found")),
             AlreadyMember => BadRequest(body("User is already a member of this organization")),
             AssigneeNotMember => BadRequest(body("User is not a member of this organization")),
             Invalid { field, rule } => BadRequest(body(sentence(Violation { field, rule }))),

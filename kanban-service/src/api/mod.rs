@@ -3,6 +3,7 @@
 pub mod boards;
 pub mod error;
 pub mod health;
+pub mod invitations;
 pub mod tasks;
 pub mod users;
 pub mod views;
@@ -22,8 +23,10 @@ use crate::state::AppState;
 pub enum ApiTags {
     /// Registration and login (forwarded to the account manager), the current user.
     Users,
-    /// Organizations and their members.
+    /// Organizations, their members and the invitations their admins send.
     Organizations,
+    /// The caller's invitations to organizations: list, accept, decline.
+    Invitations,
     /// Categories (the board's columns) and tags.
     Categories,
     /// Tasks, their assignees and tags.
@@ -68,6 +71,7 @@ pub fn acting_user(auth: &AuthenticatedUser) -> Result<Actor, ErrorResponse> {
 type Apis = (
     users::UsersApi,
     boards::OrganizationsApi,
+    invitations::InvitationsApi,
     boards::CategoriesApi,
     tasks::TasksApi,
     health::HealthApi,
@@ -75,12 +79,19 @@ type Apis = (
 
 pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (users::UsersApi, boards::OrganizationsApi, boards::CategoriesApi, tasks::TasksApi, health::HealthApi),
+        (
+            users::UsersApi,
+            boards::OrganizationsApi,
+            invitations::InvitationsApi,
+            boards::CategoriesApi,
+            tasks::TasksApi,
+            health::HealthApi,
+        ),
         "Kanban",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
-        "Boards: organizations, members, categories, tags and tasks. Send the account manager's access token as \
+        "Boards: organizations, members (by invitation), categories, tags and tasks. Send the account manager's access token as \
          `Authorization: Bearer <token>` or `access_token: <token>`. Errors answer `{\"msg\": ...}`. Lists take \
          `limit` (at most 1000, the default) and `offset`, and give the total in `X-Total-Count`.",
     )

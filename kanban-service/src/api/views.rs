@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
 use crate::boards::{
-    Category, CategoryKind, Member, Organization, OrganizationBoard, OrganizationRole, Tag, Task,
-    TaskCard, User, profile_picture, shown_name,
+    Category, CategoryKind, Invitation, Member, Organization, OrganizationBoard, OrganizationRole,
+    ReceivedInvitation, Tag, Task, TaskCard, User, profile_picture, shown_name,
 };
 
 /// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
@@ -48,9 +48,10 @@ fn kind_label(kind: CategoryKind) -> &'static str {
     }
 }
 
-/// The role as the seed-000 client shows it: the creator is `Owner`.
-fn role_label(role: OrganizationRole, is_creator: bool) -> &'static str {
-    match (is_creator, role) {
+/// The role as the seed-000 client shows it: the owner (the creator, until
+/// a transfer) is `Owner`.
+fn role_label(role: OrganizationRole, is_owner: bool) -> &'static str {
+    match (is_owner, role) {
         (true, _) => "Owner",
         (false, OrganizationRole::Admin) => "Admin",
         (false, OrganizationRole::Member) => "Member",
@@ -103,7 +104,7 @@ pub struct OrganizationView {
     pub id: i64,
     pub name: String,
     pub description: String,
-    /// The creator.
+    /// The owner: the creator, until they transfer ownership.
     #[oai(rename = "UserId")]
     pub user_id: i64,
     #[oai(rename = "createdAt")]
@@ -168,7 +169,7 @@ pub struct MemberView {
     pub name: String,
     pub email: Option<String>,
     pub profile_picture: String,
-    /// `Owner` (the creator), `Admin` or `Member`.
+    /// `Owner` (the creator, until a transfer), `Admin` or `Member`.
     pub role: String,
 }
 
@@ -180,7 +181,90 @@ impl From<Member> for MemberView {
             name: person.name,
             email: person.email,
             profile_picture: person.profile_picture,
-            role: role_label(m.role, m.is_creator).to_owned(),
+            role: role_label(m.role, m.is_owner).to_owned(),
+        }
+    }
+}
+
+/// A pending invitation, as the organization's admins see it: the email
+/// the inviter typed, nothing of any account it may belong to.
+#[derive(Object, Debug)]
+pub struct PendingInvitationView {
+    pub id: i64,
+    /// As the inviter typed it (lower case).
+    pub email: String,
+    /// `Admin` or `Member`: the role on accepting.
+    pub role: String,
+    /// Always `Pending`: accepted, declined and revoked invitations are gone.
+    pub status: String,
+    /// The admin who invited.
+    #[oai(rename = "InvitedById")]
+    pub invited_by_id: i64,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "expiresAt")]
+    pub expires_at: String,
+}
+
+impl From<Invitation> for PendingInvitationView {
+    fn from(i: Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            role: role_label(i.role, false).to_owned(),
+            status: "Pending".to_owned(),
+            invited_by_id: i.invited_by,
+            created_at: instant(i.created_at),
+            expires_at: instant(i.expires_at),
+        }
+    }
+}
+
+/// Who invited, as the invitee sees them.
+#[derive(Object, Debug)]
+pub struct InviterView {
+    pub id: i64,
+    pub name: String,
+    pub profile_picture: String,
+}
+
+/// An invitation, as its invitee sees it.
+#[derive(Object, Debug)]
+pub struct InvitationView {
+    pub id: i64,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: i64,
+    /// The organization's name.
+    pub organization: String,
+    /// `Admin` or `Member`: the role on accepting.
+    pub role: String,
+    /// Absent when the board no longer knows the inviter.
+    #[oai(rename = "invitedBy", skip_serializing_if_is_none)]
+    pub invited_by: Option<InviterView>,
+    #[oai(rename = "createdAt")]
+    pub created_at: String,
+    #[oai(rename = "expiresAt")]
+    pub expires_at: String,
+}
+
+impl From<ReceivedInvitation> for InvitationView {
+    fn from(received: ReceivedInvitation) -> Self {
+        let i = received.invitation;
+        Self {
+            id: i.id,
+            organization_id: i.organization_id,
+            organization: received.organization_name,
+            role: role_label(i.role, false).to_owned(),
+            invited_by: received.inviter.map(|inviter| {
+                let person = PersonView::from(inviter);
+                InviterView {
+                    id: person.id,
+                    name: person.name,
+                    profile_picture: person.profile_picture,
+                }
+            }),
+            created_at: instant(i.created_at),
+            expires_at: instant(i.expires_at),
         }
     }
 }

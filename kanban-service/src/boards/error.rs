@@ -11,6 +11,7 @@ pub enum Field {
     Color,
     Role,
     UserEmail,
+    UserId,
     OrganizationId,
     CategoryId,
     TagId,
@@ -72,6 +73,17 @@ pub enum BoardError {
     CategoryNotEmpty,
     #[error("last admin")]
     LastAdmin,
+    /// Only the organization's owner may do this (transfer ownership,
+    /// delete the organization).
+    #[error("not the owner")]
+    NotOwner,
+    /// The owner is neither demoted nor removed, not even by themselves:
+    /// ownership moves only by the owner's transfer.
+    #[error("the owner stays an admin member")]
+    OwnerProtected,
+    /// No open invitation with this id for this caller (or organization).
+    #[error("invitation not found")]
+    InvitationNotFound,
     #[error("already a member")]
     AlreadyMember,
     /// Only members of the task's organization can be assigned.

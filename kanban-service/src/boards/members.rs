@@ -1,5 +1,10 @@
-//! Members: list, add by email (looked up at the account manager), change
-//! a role, remove.
+//! Members: list, change a role, remove, and the owner's transfer of
+//! ownership. New members come by invitation (`invitations`).
+//!
+//! The owner (`Organization::user_id`, the creator until a transfer) is
+//! always an admin member: no admin demotes or removes them, and they
+//! cannot step down or leave themselves; only their transfer to another
+//! member moves ownership.
 
 use std::collections::HashMap;
 
@@ -9,8 +14,7 @@ use super::Boards;
 use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Member, OrganizationRole, User};
-use super::rules::{ensure_admin, ensure_admin_remains};
-use crate::accounts::AccountManager;
+use super::rules::{check_transfer, ensure_admin_remains, ensure_owner, ensure_owner_stays};
 use crate::error::KanbanResult;
 use crate::store::{self, Transaction};
 
@@ -30,56 +34,9 @@ impl Boards {
                     updated_at: membership.created_at,
                 }),
                 role: membership.role,
-                is_creator: membership.user_id == organization.user_id,
+                is_owner: membership.user_id == organization.user_id,
             })
             .collect())
-    }
-
-    /// Adds the account manager's user with this email (admins). Only an
-    /// admin may learn whether an email has an account, so the role is
-    /// checked before the look-up; the look-up is a remote call and holds
-    /// no lock, so the decision to add is taken again under the board's
-    /// lock afterwards.
-    pub async fn add_member_by_email(
-        &self,
-        actor: i64,
-        organization_id: i64,
-        email: Option<&str>,
-        role: OrganizationRole,
-        accounts: &AccountManager,
-    ) -> KanbanResult<()> {
-        let email = email
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .ok_or(BoardError::invalid(Field::UserEmail, Rule::Required))?;
-        let hidden = BoardError::OrganizationHidden;
-        ensure_admin(
-            self.visible_role(organization_id, actor, hidden.clone())
-                .await?,
-        )?;
-        let account = accounts
-            .user_by_email(email)
-            .await?
-            .ok_or(BoardError::UserNotFound)?;
-
-        let txn = self.begin().await?;
-        let board = self
-            .lock_board(&txn, organization_id, actor, hidden)
-            .await?;
-        board.require_admin()?;
-        if store::boards::role(&txn, organization_id, account.id)
-            .await?
-            .is_some()
-        {
-            return Err(BoardError::AlreadyMember.into());
-        }
-        let now = Utc::now();
-        let name = account.name();
-        let email = account.email.map(|e| e.to_lowercase());
-        store::users::remember(&txn, account.id, email, name, now).await?;
-        store::boards::insert_membership(&txn, organization_id, account.id, role, now).await?;
-        txn.commit().await?;
-        Ok(())
     }
 
     /// Admin count and the member's role, read under the board's lock.
@@ -101,7 +58,8 @@ impl Boards {
         Ok((admins, role))
     }
 
-    /// Changes a member's role (admins); the last admin stays one.
+    /// Changes a member's role (admins); the last admin stays one, and the
+    /// owner stays an admin.
     pub async fn change_role(
         &self,
         actor: i64,
@@ -114,17 +72,16 @@ impl Boards {
             .lock_board_as_admin(&txn, organization_id, actor, BoardError::OrganizationHidden)
             .await?;
         let (admins, current) = Self::admins_and_role(&txn, &board, member).await?;
-        ensure_admin_remains(
-            admins,
-            current == OrganizationRole::Admin && role != OrganizationRole::Admin,
-        )?;
+        let losing_admin = current == OrganizationRole::Admin && role != OrganizationRole::Admin;
+        ensure_admin_remains(admins, losing_admin)?;
+        ensure_owner_stays(board.organization().user_id, member, losing_admin)?;
         store::boards::set_role(&txn, organization_id, member, role).await?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Removes a member (admins remove anyone; members may leave); the
-    /// last admin stays.
+    /// Removes a member (admins remove anyone but the owner; members may
+    /// leave, the owner only after a transfer); the last admin stays.
     pub async fn remove_member(
         &self,
         actor: i64,
@@ -140,7 +97,35 @@ impl Boards {
         }
         let (admins, current) = Self::admins_and_role(&txn, &board, member).await?;
         ensure_admin_remains(admins, current == OrganizationRole::Admin)?;
+        ensure_owner_stays(board.organization().user_id, member, true)?;
         store::boards::delete_membership(&txn, organization_id, member).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Hands ownership to another member (the owner only): they become the
+    /// owner, and an admin if they were not; the old owner stays an admin.
+    pub async fn transfer_ownership(
+        &self,
+        actor: i64,
+        organization_id: i64,
+        to: Option<i64>,
+    ) -> KanbanResult<()> {
+        let txn = self.begin().await?;
+        let board = self
+            .lock_board(&txn, organization_id, actor, BoardError::OrganizationHidden)
+            .await?;
+        let owner = board.organization().user_id;
+        ensure_owner(actor, owner)?;
+        let to = to.ok_or(BoardError::invalid(Field::UserId, Rule::Required))?;
+        let to_role = store::boards::role(&txn, organization_id, to).await?;
+        check_transfer(actor, owner, to_role)?;
+        if to != owner {
+            if to_role != Some(OrganizationRole::Admin) {
+                store::boards::set_role(&txn, organization_id, to, OrganizationRole::Admin).await?;
+            }
+            store::boards::set_owner(&txn, organization_id, to, Utc::now()).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

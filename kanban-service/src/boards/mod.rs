@@ -1,4 +1,5 @@
-//! The boards: organizations, their members, categories, tags and tasks.
+//! The boards: organizations, their members and invitations, categories,
+//! tags and tasks.
 //!
 //! `model`, `rules` and `error` are pure: values, the rules of boards and
 //! why a rule refuses. The use-cases are `impl Boards` blocks, one file per
@@ -10,6 +11,7 @@
 mod categories;
 mod error;
 mod guard;
+mod invitations;
 mod members;
 mod model;
 mod organizations;
@@ -22,13 +24,13 @@ mod tasks;
 pub use error::{BoardError, BoardResult, Field, Rule, Violation};
 pub use guard::BoardGuard;
 pub use model::{
-    Actor, Assignment, Category, CategoryKind, Labelling, Member, Membership, Organization,
-    OrganizationBoard, OrganizationRole, Page, Tag, Task, TaskCard, TaskChanges, TaskDraft,
-    TaskQuery, User,
+    Actor, Assignment, Category, CategoryKind, Invitation, Labelling, Member, Membership,
+    Organization, OrganizationBoard, OrganizationRole, Page, ReceivedInvitation, Tag, Task,
+    TaskCard, TaskChanges, TaskDraft, TaskQuery, User,
 };
 pub use rules::{
-    DEFAULT_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS, MIN_PASSWORD_CHARS,
-    check_registration, place, profile_picture, shown_name,
+    DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS,
+    MIN_PASSWORD_CHARS, check_registration, place, profile_picture, shown_name,
 };
 
 use chrono::{DateTime, Utc};

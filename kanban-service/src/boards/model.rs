@@ -50,7 +50,8 @@ pub struct Organization {
     pub id: i64,
     pub name: String,
     pub description: String,
-    /// The creator.
+    /// The owner: the creator, until they transfer ownership. Always an
+    /// admin member of the organization.
     pub user_id: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -140,7 +141,34 @@ pub struct OrganizationBoard {
 pub struct Member {
     pub user: User,
     pub role: OrganizationRole,
-    pub is_creator: bool,
+    /// The organization's owner (see [`Organization::user_id`]).
+    pub is_owner: bool,
+}
+
+/// An invitation to join an organization, addressed to an email (which may
+/// have no account yet). It makes a membership only once the account with
+/// that email accepts it; until then the organization shows nothing of the
+/// invitee and the invitee sees nothing of the organization but this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: i64,
+    pub organization_id: i64,
+    /// Trimmed and lower case, as the inviter typed it.
+    pub email: String,
+    /// The role the invitee gets on accepting.
+    pub role: OrganizationRole,
+    /// The admin who invited (last).
+    pub invited_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An invitation as its invitee sees it: which organization, and who invited.
+#[derive(Debug, Clone)]
+pub struct ReceivedInvitation {
+    pub invitation: Invitation,
+    pub organization_name: String,
+    pub inviter: Option<User>,
 }
 
 /// A task with everything a board shows of it.

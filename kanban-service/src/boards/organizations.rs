@@ -10,7 +10,7 @@ use super::model::{
     Actor, Category, CategoryKind, Organization, OrganizationBoard, OrganizationRole, Page, Tag,
 };
 use super::rules::{DEFAULT_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
-use super::rules::{optional_text, required_text};
+use super::rules::{ensure_owner, optional_text, required_text};
 use crate::error::KanbanResult;
 use crate::store;
 
@@ -64,7 +64,7 @@ impl Boards {
     }
 
     /// Creates the organization with its default categories; the creator
-    /// (remembered as their token describes them) is its admin.
+    /// (remembered as their token describes them) is its owner and admin.
     pub async fn create_organization(
         &self,
         actor: &Actor,
@@ -136,20 +136,24 @@ impl Boards {
         Ok(updated)
     }
 
-    /// Deletes the organization and all its data, in one transaction (admins).
+    /// Deletes the organization and all its data (its invitations too), in
+    /// one transaction (the owner: another admin would leave the owner with
+    /// nothing as surely as by removing them).
     pub async fn delete_organization(
         &self,
         user_id: i64,
         organization_id: i64,
     ) -> KanbanResult<()> {
         let txn = self.begin().await?;
-        self.lock_board_as_admin(
-            &txn,
-            organization_id,
-            user_id,
-            BoardError::OrganizationHidden,
-        )
-        .await?;
+        let board = self
+            .lock_board_as_admin(
+                &txn,
+                organization_id,
+                user_id,
+                BoardError::OrganizationHidden,
+            )
+            .await?;
+        ensure_owner(user_id, board.organization().user_id)?;
         store::boards::delete_organization(&txn, organization_id).await?;
         txn.commit().await?;
         Ok(())

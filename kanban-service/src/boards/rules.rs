@@ -1,7 +1,7 @@
 //! The rules of boards: who may do what, what valid input is, and how
 //! positions stay dense. No HTTP and no SQL here.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::error::{BoardError, BoardResult, Field, Rule, Violation};
 use super::model::OrganizationRole;
@@ -13,6 +13,10 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_TITLE_CHARS: usize = 255;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const MIN_PASSWORD_CHARS: usize = 6;
+pub const MAX_EMAIL_CHARS: usize = 255;
+/// How long an invitation can be accepted; inviting the same email again
+/// starts a new period.
+pub const INVITATION_DAYS: i64 = 14;
 
 /// Members (any role) read an organization's data.
 pub fn ensure_member(role: Option<OrganizationRole>) -> BoardResult<OrganizationRole> {
@@ -34,6 +38,69 @@ pub fn ensure_task_editor(user_id: i64, owner_id: i64, assignees: &[i64]) -> Boa
     } else {
         Err(BoardError::NotTaskEditor)
     }
+}
+
+/// Only the organization's owner transfers ownership or deletes it.
+pub fn ensure_owner(user_id: i64, owner_id: i64) -> BoardResult<()> {
+    if user_id == owner_id {
+        Ok(())
+    } else {
+        Err(BoardError::NotOwner)
+    }
+}
+
+/// The owner stays an admin member: nobody (the owner included) demotes
+/// (`losing_admin`) or removes (also `losing_admin`) them; ownership moves
+/// only by the owner's transfer.
+pub fn ensure_owner_stays(owner_id: i64, member: i64, losing_admin: bool) -> BoardResult<()> {
+    if member == owner_id && losing_admin {
+        Err(BoardError::OwnerProtected)
+    } else {
+        Ok(())
+    }
+}
+
+/// Ownership goes from the owner to another member of the organization
+/// (`to_role`: the recipient's role, `None` when not a member).
+pub fn check_transfer(
+    user_id: i64,
+    owner_id: i64,
+    to_role: Option<OrganizationRole>,
+) -> BoardResult<()> {
+    ensure_owner(user_id, owner_id)?;
+    to_role.map(drop).ok_or(BoardError::MemberNotFound)
+}
+
+/// The email an invitation is addressed to: required, well formed, at most
+/// [`MAX_EMAIL_CHARS`]; kept trimmed and lower case, so it matches the
+/// invitee's account whatever case either was typed in.
+pub fn invitation_email(value: Option<&str>) -> BoardResult<String> {
+    let email = required_text(Field::UserEmail, value, MAX_EMAIL_CHARS)?;
+    if !well_formed_email(&email) {
+        return Err(BoardError::invalid(Field::UserEmail, Rule::EmailAddress));
+    }
+    Ok(email.to_lowercase())
+}
+
+/// When an invitation made at `now` stops being usable.
+pub fn invitation_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::days(INVITATION_DAYS)
+}
+
+/// Whether an invitation is for the caller, known by their account's email
+/// (`None`: an account without one, which no invitation is for), and can
+/// still be answered at `now`.
+pub fn invitation_for(
+    invited_email: &str,
+    expires_at: DateTime<Utc>,
+    caller_email: Option<&str>,
+    now: DateTime<Utc>,
+) -> bool {
+    let matches = caller_email.is_some_and(|caller| {
+        let caller = caller.trim();
+        !caller.is_empty() && caller.to_lowercase() == invited_email.trim().to_lowercase()
+    });
+    matches && now < expires_at
 }
 
 /// An organization keeps at least one admin.
@@ -139,6 +206,16 @@ pub fn shown_name(name: &str, email: Option<&str>) -> String {
     }
 }
 
+/// `local@domain.tld`, without whitespace.
+fn well_formed_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !email.contains(char::is_whitespace)
+}
+
 /// The broken rules among `checks`, in order; an error when there is any.
 fn all_of(checks: [(bool, Field, Rule); 2]) -> BoardResult<()> {
     let broken: Vec<Violation> = checks
@@ -173,14 +250,7 @@ pub fn check_registration(first: &str, last: &str, email: &str, password: &str) 
     if !missing.is_empty() {
         return Err(BoardError::Violations(missing));
     }
-    let email = email.trim();
-    let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-    }) && !email.contains(char::is_whitespace);
-    if !well_formed {
+    if !well_formed_email(email.trim()) {
         return Err(BoardError::invalid(Field::Email, Rule::EmailAddress));
     }
     all_of([
@@ -237,6 +307,69 @@ mod tests {
         );
         assert_eq!(ensure_admin_remains(1, true), Err(BoardError::LastAdmin));
         assert!(ensure_admin_remains(2, true).is_ok());
+    }
+
+    #[test]
+    fn the_owner_is_protected_and_only_transfers() {
+        let (owner, admin) = (1, 2);
+        assert!(ensure_owner(owner, owner).is_ok());
+        assert_eq!(ensure_owner(admin, owner), Err(BoardError::NotOwner));
+        // Nobody demotes or removes the owner, the owner included.
+        assert_eq!(
+            ensure_owner_stays(owner, owner, true),
+            Err(BoardError::OwnerProtected)
+        );
+        // Confirming the owner's admin role changes nothing and is allowed.
+        assert!(ensure_owner_stays(owner, owner, false).is_ok());
+        assert!(ensure_owner_stays(owner, admin, true).is_ok());
+        // Only the owner transfers, and only to a member.
+        let member = Some(OrganizationRole::Member);
+        assert!(check_transfer(owner, owner, member).is_ok());
+        assert_eq!(
+            check_transfer(admin, owner, Some(OrganizationRole::Admin)),
+            Err(BoardError::NotOwner)
+        );
+        assert_eq!(
+            check_transfer(owner, owner, None),
+            Err(BoardError::MemberNotFound)
+        );
+        // Not the owner is refused before anything about the recipient shows.
+        assert_eq!(
+            check_transfer(admin, owner, None),
+            Err(BoardError::NotOwner)
+        );
+    }
+
+    #[test]
+    fn invitations_match_the_invitees_email_until_they_expire() {
+        assert_eq!(
+            invitation_email(Some("  Jane.Doe@Mail.COM ")).unwrap(),
+            "jane.doe@mail.com"
+        );
+        assert_eq!(
+            broken(invitation_email(None).map(drop)),
+            [(Field::UserEmail, Rule::Required)]
+        );
+        assert_eq!(
+            broken(invitation_email(Some("jane")).map(drop)),
+            [(Field::UserEmail, Rule::EmailAddress)]
+        );
+        let long = format!("{}@mail.com", "a".repeat(250));
+        assert_eq!(
+            broken(invitation_email(Some(&long)).map(drop)),
+            [(Field::UserEmail, Rule::AtMost(MAX_EMAIL_CHARS))]
+        );
+
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let expires = invitation_expiry(now);
+        assert_eq!(expires - now, Duration::days(INVITATION_DAYS));
+        let open = |caller: Option<&str>, at| invitation_for("jane@mail.com", expires, caller, at);
+        assert!(open(Some("jane@mail.com"), now));
+        assert!(open(Some(" JANE@Mail.com"), now), "case-insensitive");
+        assert!(!open(Some("john@mail.com"), now));
+        assert!(!open(Some(""), now));
+        assert!(!open(None, now), "an account without an email");
+        assert!(!open(Some("jane@mail.com"), expires), "expired");
     }
 
     #[test]

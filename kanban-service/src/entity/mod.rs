@@ -1,6 +1,7 @@
 //! sea-orm entities of the board tables.
 
 pub mod category;
+pub mod invitation;
 pub mod membership;
 pub mod organization;
 pub mod tag;

@@ -8,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub description: String,
-    /// The creator (`UserId`).
+    /// The owner (`UserId`): the creator, until a transfer.
     pub user_id: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

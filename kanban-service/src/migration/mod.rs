@@ -3,12 +3,18 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_boards;
+mod m20261124_000001_invitations;
+mod m20261124_000002_owner_stays_admin;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_boards::Migration)]
+        vec![
+            Box::new(m20261122_000001_boards::Migration),
+            Box::new(m20261124_000001_invitations::Migration),
+            Box::new(m20261124_000002_owner_stays_admin::Migration),
+        ]
     }
 }

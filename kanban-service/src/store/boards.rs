@@ -12,7 +12,9 @@ use super::rows::all;
 use crate::boards::{
     Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
-use crate::entity::{category, membership, organization, tag, task, task_assignee, task_tag};
+use crate::entity::{
+    category, invitation, membership, organization, tag, task, task_assignee, task_tag,
+};
 
 /// `Set` when given, else left as it is.
 fn set_given<T: Into<sea_orm::Value>>(value: Option<T>) -> ActiveValue<T> {
@@ -59,6 +61,34 @@ pub async fn organization(
         .one(conn)
         .await?
         .map(Into::into))
+}
+
+/// The organizations with these ids (those that exist).
+pub async fn organizations(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Organization>, DbErr> {
+    let rows = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    Ok(all(rows))
+}
+
+/// Makes `owner` the organization's owner (`UserId`).
+pub async fn set_owner(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    owner: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    organization::Entity::update_many()
+        .col_expr(organization::Column::UserId, Expr::value(owner))
+        .col_expr(organization::Column::UpdatedAt, Expr::value(now))
+        .filter(organization::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Reads the organization and locks its row until the transaction ends:
@@ -163,6 +193,10 @@ pub async fn delete_organization(conn: &impl ConnectionTrait, id: i64) -> Result
         .await?;
     membership::Entity::delete_many()
         .filter(membership::Column::OrganizationId.eq(id))
+        .exec(conn)
+        .await?;
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::OrganizationId.eq(id))
         .exec(conn)
         .await?;
     organization::Entity::delete_by_id(id).exec(conn).await?;

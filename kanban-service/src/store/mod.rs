@@ -3,6 +3,7 @@
 //! entity, a query or a connection's API, only the opaque handles below.
 
 pub mod boards;
+pub mod invitations;
 mod rows;
 pub mod tasks;
 pub mod users;

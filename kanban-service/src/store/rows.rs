@@ -3,10 +3,12 @@
 //! the database is a decode error, never a silent default.
 
 use crate::boards::{
-    Assignment, Category, CategoryKind, Labelling, Membership, Organization, OrganizationRole, Tag,
-    Task, User,
+    Assignment, Category, CategoryKind, Invitation, Labelling, Membership, Organization,
+    OrganizationRole, Tag, Task, User,
 };
-use crate::entity::{category, membership, organization, tag, task, task_assignee, task_tag, user};
+use crate::entity::{
+    category, invitation, membership, organization, tag, task, task_assignee, task_tag, user,
+};
 
 impl From<membership::OrganizationRole> for OrganizationRole {
     fn from(role: membership::OrganizationRole) -> Self {
@@ -119,6 +121,20 @@ impl From<membership::Model> for Membership {
             user_id: m.user_id,
             role: m.role.into(),
             created_at: m.created_at,
+        }
+    }
+}
+
+impl From<invitation::Model> for Invitation {
+    fn from(i: invitation::Model) -> Self {
+        Self {
+            id: i.id,
+            organization_id: i.organization_id,
+            email: i.email,
+            role: i.role.into(),
+            invited_by: i.invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
         }
     }
 }

@@ -74,3 +74,12 @@ pub async fn by_ids(
         .await?;
     Ok(super::rows::all(rows))
 }
+
+/// The ids of the users known with this email (any case).
+pub async fn ids_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Vec<i64>, DbErr> {
+    let rows = user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|u| u.id).collect())
+}

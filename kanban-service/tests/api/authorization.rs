@@ -1,5 +1,6 @@
-//! For every route: an outsider, a member, an admin, the task's owner and an
-//! assignee each get the documented status and `msg`.
+//! For every route: an outsider, an invitee (invited, not yet joined), a
+//! member, an admin (the organization's owner), a second admin, the task's
+//! owner and an assignee each get the documented status and `msg`.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -13,10 +14,15 @@ const NOT_EDITOR: &str = "Authorization failed, only task owner and assignee can
 const NO_CATEGORY: &str = "Category not found";
 const NO_TAG: &str = "Tag not found";
 const NO_TASK: &str = "Task not found";
+const NO_INVITATION: &str = "Invitation not found";
+const NOT_OWNER: &str = "Authorization failed, you are not owner of this organization";
+const PROTECTED: &str = "The owner cannot be demoted or removed; the owner may transfer ownership to another member first";
 
 /// Who asks, how, and the status and `msg` (when given) they must get.
 /// Paths name the fixture's ids as `{org}`, `{todo}`, `{spare}`, `{tag}`,
-/// `{task}`, `{member}` and `{owner}`.
+/// `{task}`, `{member}`, `{owner}` (the task's), `{creator}` (the
+/// organization's owner, "admin"), `{invitation}` (the invitee's) and
+/// `{revocable}` (an invitation to an email without an account).
 type Row = (
     &'static str,
     Method,
@@ -34,6 +40,8 @@ async fn every_route_answers_each_role_as_documented() {
     let owner = stack.user("Olga", "Owner", "owner@mail.com").await;
     let assignee = stack.user("Abe", "Assignee", "assignee@mail.com").await;
     let outsider = stack.user("Otto", "Outsider", "outsider@mail.com").await;
+    let invitee = stack.user("Ina", "Invitee", "invitee@mail.com").await;
+    let deputy = stack.user("Dora", "Deputy", "deputy@mail.com").await;
 
     let organization = stack.organization(&admin, "Board").await;
     let org = id(&organization);
@@ -41,6 +49,19 @@ async fn every_route_answers_each_role_as_documented() {
     for user in [&member, &owner, &assignee] {
         stack.add_member(&admin, org, user, "member").await;
     }
+    stack.add_member(&admin, org, &deputy, "admin").await;
+    stack.invite(&admin, org, &invitee.email, "member").await;
+    let invitation = stack.invitation_id(&invitee, org).await;
+    stack.invite(&admin, org, "nobody@mail.com", "member").await;
+    let pending = format!("/organizations/{org}/invitations");
+    let pending = expect(stack.get(&pending, &admin).await, StatusCode::OK).await;
+    let revocable = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "nobody@mail.com")
+        .map(id)
+        .unwrap();
     let task = id(&stack.task(&owner, org, todo, "Owned").await);
     let assign = json!({"UserEmail": assignee.email});
     let path = format!("/tasks/{task}/assignee");
@@ -61,11 +82,19 @@ async fn every_route_answers_each_role_as_documented() {
         json!([]),
         "an outsider's list does not show the organization"
     );
+    let listed = expect(stack.get("/organizations", &invitee).await, StatusCode::OK).await;
+    assert_eq!(
+        listed,
+        json!([]),
+        "an invitee's list does not show the organization"
+    );
 
-    let users: [(&str, &User); 5] = [
+    let users: [(&str, &User); 7] = [
         ("outsider", &outsider),
+        ("invitee", &invitee),
         ("member", &member),
         ("admin", &admin),
+        ("deputy", &deputy),
         ("owner", &owner),
         ("assignee", &assignee),
     ];
@@ -78,6 +107,9 @@ async fn every_route_answers_each_role_as_documented() {
             ("{task}", task),
             ("{member}", member.id),
             ("{owner}", owner.id),
+            ("{creator}", admin.id),
+            ("{invitation}", invitation),
+            ("{revocable}", revocable),
         ]
         .iter()
         .fold(template.to_owned(), |path, (name, value)| {
@@ -94,10 +126,13 @@ async fn every_route_answers_each_role_as_documented() {
     let first = || Some(json!({"position": 1}));
     let link = || Some(json!({"TagId": tag}));
     let assign = || Some(json!({"UserEmail": "assignee@mail.com"}));
+    let demote = || Some(json!({"role": "member"}));
+    let to = |user: &User| Some(json!({"UserId": user.id}));
 
     use Method as M;
     use StatusCode as S;
     let (ok, created, denied, missing) = (S::OK, S::CREATED, S::UNAUTHORIZED, S::NOT_FOUND);
+    let refused = S::BAD_REQUEST;
     #[rustfmt::skip]
     let rows: Vec<Row> = vec![
         // Organization reads.
@@ -118,6 +153,40 @@ async fn every_route_answers_each_role_as_documented() {
         ("member", M::PATCH, "/organizations/{org}/members/{owner}", promote(), denied, Some(NOT_ADMIN)),
         ("outsider", M::DELETE, "/organizations/{org}/members/{member}", None, denied, Some(HIDDEN)),
         ("member", M::DELETE, "/organizations/{org}/members/{owner}", None, denied, Some(NOT_ADMIN)),
+        // An invitee is an outsider until they accept.
+        ("invitee", M::GET, "/organizations/{org}", None, denied, Some(HIDDEN)),
+        ("invitee", M::GET, "/organizations/{org}/members", None, denied, Some(HIDDEN)),
+        ("invitee", M::GET, "/categories?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
+        ("invitee", M::GET, "/tasks?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
+        ("invitee", M::POST, "/organizations/{org}/members", add(), denied, Some(HIDDEN)),
+        // Pending invitations: admins list and revoke them.
+        ("outsider", M::GET, "/organizations/{org}/invitations", None, denied, Some(HIDDEN)),
+        ("invitee", M::GET, "/organizations/{org}/invitations", None, denied, Some(HIDDEN)),
+        ("member", M::GET, "/organizations/{org}/invitations", None, denied, Some(NOT_ADMIN)),
+        ("deputy", M::GET, "/organizations/{org}/invitations", None, ok, None),
+        ("outsider", M::DELETE, "/organizations/{org}/invitations/{revocable}", None, denied, Some(HIDDEN)),
+        ("member", M::DELETE, "/organizations/{org}/invitations/{revocable}", None, denied, Some(NOT_ADMIN)),
+        // Only the invitee answers their invitation.
+        ("outsider", M::POST, "/invitations/{invitation}/accept", None, missing, Some(NO_INVITATION)),
+        ("member", M::POST, "/invitations/{invitation}/accept", None, missing, Some(NO_INVITATION)),
+        ("admin", M::POST, "/invitations/{invitation}/accept", None, missing, Some(NO_INVITATION)),
+        ("outsider", M::POST, "/invitations/{invitation}/decline", None, missing, Some(NO_INVITATION)),
+        ("admin", M::POST, "/invitations/{invitation}/decline", None, missing, Some(NO_INVITATION)),
+        ("invitee", M::POST, "/invitations/{revocable}/accept", None, missing, Some(NO_INVITATION)),
+        ("invitee", M::GET, "/invitations", None, ok, None),
+        ("outsider", M::GET, "/invitations", None, ok, None),
+        // The owner ("admin", the creator): no other admin demotes or
+        // removes them, nor do they step down; only the owner transfers.
+        ("deputy", M::PATCH, "/organizations/{org}/members/{creator}", demote(), refused, Some(PROTECTED)),
+        ("deputy", M::DELETE, "/organizations/{org}/members/{creator}", None, refused, Some(PROTECTED)),
+        ("admin", M::PATCH, "/organizations/{org}/members/{creator}", demote(), refused, Some(PROTECTED)),
+        ("admin", M::DELETE, "/organizations/{org}/members/{creator}", None, refused, Some(PROTECTED)),
+        ("outsider", M::POST, "/organizations/{org}/transfer", to(&outsider), denied, Some(HIDDEN)),
+        ("invitee", M::POST, "/organizations/{org}/transfer", to(&invitee), denied, Some(HIDDEN)),
+        ("member", M::POST, "/organizations/{org}/transfer", to(&member), denied, Some(NOT_OWNER)),
+        ("deputy", M::POST, "/organizations/{org}/transfer", to(&deputy), denied, Some(NOT_OWNER)),
+        ("deputy", M::DELETE, "/organizations/{org}", None, denied, Some(NOT_OWNER)),
+        ("admin", M::POST, "/organizations/{org}/transfer", to(&outsider), missing, Some("Member not found")),
         // Categories and tags: members read, admins write; foreign ids are not found.
         ("outsider", M::GET, "/categories?OrganizationId={org}", None, denied, Some(NOT_MEMBER)),
         ("member", M::GET, "/categories?OrganizationId={org}", None, ok, None),
@@ -170,8 +239,15 @@ async fn every_route_answers_each_role_as_documented() {
         ("admin", M::DELETE, "/tasks/{task}", None, denied, Some(NOT_EDITOR)),
         ("assignee", M::DELETE, "/tasks/{task}", None, ok, None),
         // Admin-only writes that remove things, last.
+        ("deputy", M::DELETE, "/organizations/{org}/invitations/{revocable}", None, ok, None),
+        ("admin", M::DELETE, "/organizations/{org}/invitations/{revocable}", None, missing, Some(NO_INVITATION)),
+        ("admin", M::POST, "/organizations/{org}/members", add(), created, None),
+        ("invitee", M::POST, "/invitations/{invitation}/accept", None, ok, None),
+        ("invitee", M::GET, "/organizations/{org}", None, ok, None),
+        ("invitee", M::POST, "/invitations/{invitation}/accept", None, missing, Some(NO_INVITATION)),
         ("admin", M::PATCH, "/organizations/{org}/members/{member}", promote(), ok, None),
         ("admin", M::DELETE, "/organizations/{org}/members/{owner}", None, ok, None),
+        ("deputy", M::DELETE, "/organizations/{org}/members/{member}", None, ok, None),
         ("admin", M::DELETE, "/tags/{tag}", None, ok, None),
         ("admin", M::DELETE, "/categories/{spare}", None, ok, None),
         ("admin", M::DELETE, "/organizations/{org}", None, ok, None),
@@ -206,14 +282,25 @@ async fn the_last_admin_stays() {
         expect(stack.delete(&me, &admin).await, StatusCode::BAD_REQUEST).await["msg"],
         last
     );
-    // With a second admin, the first may step down.
+    // With a second admin, the owner still may not step down: first they
+    // hand ownership over, then they are an admin like any other.
+    let member_path = format!("/organizations/{org}/members/{}", member.id);
     expect(
         stack
-            .patch(
-                &format!("/organizations/{org}/members/{}", member.id),
-                &admin,
-                json!({"role": "admin"}),
-            )
+            .patch(&member_path, &admin, json!({"role": "admin"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let protected = stack.patch(&me, &admin, json!({"role": "member"})).await;
+    assert_eq!(
+        expect(protected, StatusCode::BAD_REQUEST).await["msg"],
+        PROTECTED
+    );
+    let transfer = format!("/organizations/{org}/transfer");
+    expect(
+        stack
+            .post(&transfer, &admin, json!({"UserId": member.id}))
             .await,
         StatusCode::OK,
     )
@@ -223,7 +310,8 @@ async fn the_last_admin_stays() {
         StatusCode::OK,
     )
     .await;
-    // Adding an existing member or an unknown email is refused.
+    // Inviting an existing member is refused; an email without an account
+    // is invited like any other (the answer does not tell them apart).
     let again = stack
         .post(
             &format!("/organizations/{org}/members"),
@@ -243,8 +331,8 @@ async fn the_last_admin_stays() {
         )
         .await;
     assert_eq!(
-        expect(unknown, StatusCode::NOT_FOUND).await["msg"],
-        "User not found"
+        expect(unknown, StatusCode::CREATED).await["msg"],
+        "User has been invited"
     );
 }
 

@@ -311,8 +311,16 @@ impl Stack {
         .await
     }
 
+    /// Makes `member` a member with `role`: `admin` invites their email,
+    /// and they accept.
     pub async fn add_member(&self, admin: &User, organization: i64, member: &User, role: &str) {
-        let body = json!({"UserEmail": member.email, "role": role});
+        self.invite(admin, organization, &member.email, role).await;
+        self.accept_invitation(member, organization).await;
+    }
+
+    /// `admin` invites `email` to the organization (201).
+    pub async fn invite(&self, admin: &User, organization: i64, email: &str, role: &str) {
+        let body = json!({"UserEmail": email, "role": role});
         expect(
             self.post(
                 &format!("/organizations/{organization}/members"),
@@ -323,6 +331,31 @@ impl Stack {
             StatusCode::CREATED,
         )
         .await;
+    }
+
+    /// The id of `invitee`'s pending invitation to the organization.
+    pub async fn invitation_id(&self, invitee: &User, organization: i64) -> i64 {
+        let pending = expect(self.get("/invitations", invitee).await, StatusCode::OK).await;
+        let invitation = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["OrganizationId"].as_i64() == Some(organization))
+            .unwrap_or_else(|| panic!("no invitation to {organization} in {pending}"));
+        id(invitation)
+    }
+
+    /// `invitee` accepts their invitation to the organization; answers the
+    /// organization.
+    pub async fn accept_invitation(&self, invitee: &User, organization: i64) -> Value {
+        let invitation = self.invitation_id(invitee, organization).await;
+        let path = format!("/invitations/{invitation}/accept");
+        expect(
+            self.send(reqwest::Method::POST, &path, Some(&invitee.token), None)
+                .await,
+            StatusCode::OK,
+        )
+        .await
     }
 
     pub async fn task(&self, owner: &User, organization: i64, category: i64, title: &str) -> Value {
