@@ -152,6 +152,40 @@ pub(crate) async fn seed(
         }
     }
     in_parallel(8, jobs).await?;
+    // Adding a member invites them; each invitee accepts.
+    let mut invitees: Vec<usize> = (0..boards.len())
+        .flat_map(|o| (0..scale.members_per_organization).map(move |m| member_of(scale, o, m)))
+        .collect();
+    invitees.sort_unstable();
+    invitees.dedup();
+    let acceptances = invitees
+        .into_iter()
+        .map(|member| {
+            let token = users[member].token.clone();
+            async move {
+                let pending: Value = client
+                    .get(format!("{kanban}/invitations"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                for invitation in pending.as_array().context("invitations")? {
+                    let id = invitation["id"].as_i64().context("invitation id")?;
+                    post_json(
+                        client,
+                        format!("{kanban}/invitations/{id}/accept"),
+                        Some(&token),
+                        json!({}),
+                        StatusCode::OK,
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+        })
+        .collect();
+    in_parallel(8, acceptances).await?;
     let mut tags = Vec::new();
     for board in &boards {
         let list: Value = client
