@@ -29,12 +29,16 @@ for service in auth-service kanban-service; do
 done
 forbid "domain rooms know nothing of the HTTP server" \
   '\bpoem(_openapi)?::|use poem' \
-  auth-service/src/accounts auth-service/src/tokens kanban-service/src/boards kanban-service/src/accounts
+  auth-service/src/accounts auth-service/src/tokens auth-service/src/audit.rs \
+  kanban-service/src/boards kanban-service/src/accounts
 forbid "domain rooms never call back into the API, wiring or state" \
   'crate::(api|startup|state)\b' \
-  auth-service/src/accounts auth-service/src/tokens kanban-service/src/boards kanban-service/src/accounts
+  auth-service/src/accounts auth-service/src/tokens auth-service/src/audit.rs \
+  kanban-service/src/boards kanban-service/src/accounts
 forbid "boards/ never sees SQL or the ORM" 'sea_orm|Statement|crate::entity' kanban-service/src/boards
 forbid "tokens/ takes decided subjects; it never asks accounts/" 'crate::accounts' auth-service/src/tokens
+forbid "the audit log is a leaf: it records what others tell it" \
+  'crate::(accounts|tokens|throttle|mail)' auth-service/src/audit.rs
 forbid "shared depends on no service" 'auth[-_]service|kanban[-_]service' shared/src shared/Cargo.toml
 
 if [ "$failed" = 0 ]; then

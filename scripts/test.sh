@@ -13,6 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/servers.sh
 
+# No incremental caches: a run builds once, and they would double target/.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+log "disk before the build: $(df -h . | awk 'NR == 2 { print $4 " free of " $2 }')"
+
 RESULTS=$(mktemp /tmp/account-manager-results.XXXXXX)
 run_tests() { cargo test --workspace 2>&1 | tee -a "$RESULTS"; }
 
@@ -42,6 +46,7 @@ TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL" run_tests
 log "benchmark smoke run (short mode)"
 BENCH_DATABASE_URL="$PG_URL" BENCH_REDIS_URL="$REDIS_URL" scripts/bench.sh --short --servers-running
 
+log "disk after the runs: $(df -h . | awk 'NR == 2 { print $4 " free" }'), target/ $(du -sh target | cut -f1)"
 log "all checks and tests passed"
 # Both runs together, as one closing line.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$RESULTS"

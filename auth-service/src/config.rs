@@ -75,7 +75,13 @@ pub struct AccountSettings {
     /// `AUTH_EMAIL_VERIFY_URL`: where verification links lead (`?token=` is
     /// added); default this service's `GET /api/v1/auth/verify-email`.
     pub verify_url: Option<String>,
+    /// `AUTH_AUDIT_RETENTION_DAYS` (default 365; 0 keeps them for ever):
+    /// how long audit events are kept.
+    pub audit_retention: Option<Duration>,
 }
+
+/// Seconds in a day.
+const DAY: u64 = 24 * 3600;
 
 impl Default for AccountSettings {
     fn default() -> Self {
@@ -84,6 +90,7 @@ impl Default for AccountSettings {
             reset_ttl: Duration::from_secs(30 * 60),
             reset_url: None,
             verify_url: None,
+            audit_retention: Some(Duration::from_secs(365 * DAY)),
         }
     }
 }
@@ -354,6 +361,10 @@ impl Settings {
                 reset_ttl: env.seconds("PASSWORD_RESET_TTL", Duration::from_secs(30 * 60))?,
                 reset_url: env.get("PASSWORD_RESET_URL"),
                 verify_url: env.get("EMAIL_VERIFY_URL"),
+                audit_retention: match env.parse("AUDIT_RETENTION_DAYS", 365u64)? {
+                    0 => None,
+                    days => Some(Duration::from_secs(days.saturating_mul(DAY))),
+                },
             },
             mail: MailSettings {
                 smtp_host: env.get("SMTP_HOST").filter(|host| !host.is_empty()),

@@ -1,4 +1,5 @@
 use anyhow::Context;
+use auth_service::audit::{AuditLog, Event, EventKind, Origin};
 use auth_service::{Application, Settings, store, tokens};
 
 const USAGE: &str =
@@ -34,6 +35,11 @@ async fn main() -> anyhow::Result<()> {
         "rotate-signing-key" => {
             let db = store::connect(&settings.database_url, 1).await?;
             let change = tokens::keys::rotate_in(&db, fact_ttl).await?;
+            let event = Event::new(EventKind::SigningKeyRotated)
+                .detail(format!("kid {} (command line)", change.signing_kid));
+            AuditLog::new(None)
+                .record_now(&db, event, &Origin::default())
+                .await;
             tracing::info!(kid = %change.signing_kid, "signing key rotated");
             Ok(())
         }
@@ -45,6 +51,11 @@ async fn main() -> anyhow::Result<()> {
             let db = store::connect(&settings.database_url, 1).await?;
             match tokens::keys::revoke_in(&db, &kid, fact_ttl).await? {
                 Some(change) => {
+                    let event = Event::new(EventKind::SigningKeyRevoked)
+                        .detail(format!("kid {kid} (command line)"));
+                    AuditLog::new(None)
+                        .record_now(&db, event, &Origin::default())
+                        .await;
                     tracing::warn!(%kid, signing = %change.signing_kid, "signing key revoked");
                     Ok(())
                 }

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::{AccountPolicy, EmailVerification};
 use crate::api;
+use crate::audit::AuditLog;
 use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::state::AppState;
@@ -131,6 +132,7 @@ impl Application {
         let writer = redis_connection.clone().map(|connection| {
             RedisFeedWriter::new(connection, &settings.redis_prefix, fact_ttl + MARGIN)
         });
+        let audit = AuditLog::new(settings.accounts.audit_retention);
         let throttle = match redis_connection {
             Some(connection) => {
                 Throttle::in_redis(settings.limits.clone(), connection, &settings.redis_prefix)
@@ -213,6 +215,7 @@ impl Application {
             mailer,
             policy,
             throttle,
+            audit,
         });
         Ok(Self {
             acceptor,
@@ -295,6 +298,9 @@ async fn maintain(state: Arc<AppState>) {
             _ = purge.tick() => {
                 if let Err(err) = state.revocations.purge_expired().await {
                     tracing::warn!(error = %err, "purging expired revocations failed");
+                }
+                if let Err(err) = state.audit.purge(&state.db).await {
+                    tracing::warn!(error = %err, "purging old audit events failed");
                 }
             }
         }

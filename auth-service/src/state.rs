@@ -8,6 +8,7 @@ use shared::Authenticator;
 use crate::accounts::AccountPolicy;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::service::Accounts;
+use crate::audit::AuditLog;
 use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::tokens::TokenIssuer;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub mailer: Mailer,
     pub policy: AccountPolicy,
     pub throttle: crate::throttle::Throttle,
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             sessions: &self.sessions,
             mailer: &self.mailer,
             policy: &self.policy,
+            audit: &self.audit,
         }
     }
 }

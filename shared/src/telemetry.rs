@@ -39,6 +39,11 @@ pub fn init(json: bool) {
 
 const REQUEST_ID: &str = "x-request-id";
 
+/// The current request's id, as the request log gave it; handlers find it
+/// in the request's extensions (for audit records, or to pass it on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
 /// Gives every request an id (the caller's `X-Request-Id` when it sends a
 /// sane one), logs one line per request, and echoes the id in the answer.
 pub struct RequestLog;
@@ -67,8 +72,9 @@ fn request_id(req: &Request) -> String {
 impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> Result<Self::Output> {
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let id = request_id(&req);
+        req.extensions_mut().insert(RequestId(id.clone()));
         let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
         // A verifier long-polls the revocation feed without pause: its
         // answered polls are routine, not worth a line each.

@@ -12,6 +12,7 @@ use shared::Role;
 
 use super::service::Accounts;
 use super::{Account, AccountError, AccountStatus, new_password, standing};
+use crate::audit::{Event, EventKind};
 use crate::entity::user::StoredRole;
 use crate::store::{self, account_tokens::TokenPurpose, users::Standing};
 use crate::tokens::sessions::{ClientInfo, SessionInfo, TokenGrant};
@@ -130,6 +131,44 @@ fn stored_role(role: Role) -> StoredRole {
     }
 }
 
+/// The audit events of a standing change, with their details: a status
+/// change (a ban with its end and reason) and a role change.
+pub fn standing_events(old: &Account, new: &NewStanding) -> Vec<(EventKind, Option<String>)> {
+    let mut events = Vec::new();
+    let ban_changed = new.banned_until != old.banned_until || new.ban_reason != old.ban_reason;
+    match (old.status, new.status) {
+        (from, AccountStatus::Banned) if from != AccountStatus::Banned || ban_changed => {
+            let until = new.banned_until.map_or_else(
+                || "until lifted".to_owned(),
+                |at| format!("until {}", at.to_rfc3339()),
+            );
+            let detail = match &new.ban_reason {
+                Some(reason) => format!("{until}: {reason}"),
+                None => until,
+            };
+            events.push((EventKind::AccountBanned, Some(detail)));
+        }
+        (AccountStatus::Banned, to) if to != AccountStatus::Banned => {
+            events.push((EventKind::AccountUnbanned, None));
+            if to == AccountStatus::Disabled {
+                events.push((EventKind::AccountDisabled, None));
+            }
+        }
+        (from, AccountStatus::Disabled) if from != AccountStatus::Disabled => {
+            events.push((EventKind::AccountDisabled, None));
+        }
+        (AccountStatus::Disabled, AccountStatus::Active) => {
+            events.push((EventKind::AccountReactivated, None));
+        }
+        _ => {}
+    }
+    if new.role != old.role {
+        let detail = format!("{} -> {}", old.role.as_str(), new.role.as_str());
+        events.push((EventKind::RoleChanged, Some(detail)));
+    }
+    events
+}
+
 impl Accounts<'_> {
     /// Checks the account's own password (to confirm a change).
     async fn confirm_password(&self, user_id: i64, password: Option<String>) -> Result<Account> {
@@ -151,29 +190,49 @@ impl Accounts<'_> {
 
     /// The user disables their own account (confirming with the password):
     /// every session and token dies; reactivating needs the password again.
-    pub async fn disable(&self, user_id: i64, password: Option<String>) -> Result<()> {
+    pub async fn disable(
+        &self,
+        user_id: i64,
+        password: Option<String>,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let account = self.confirm_password(user_id, password).await?;
         let change = StandingChange {
             status: Some(AccountStatus::Disabled),
             ..Default::default()
         };
-        self.change_standing(&account, change).await?;
+        self.change_standing(&account, change, user_id, client)
+            .await?;
         Ok(())
     }
 
-    /// An admin changes an account's role or standing.
-    pub async fn update_standing(&self, user_id: i64, change: StandingChange) -> Result<Account> {
+    /// Admin `actor` changes an account's role or standing.
+    pub async fn update_standing(
+        &self,
+        user_id: i64,
+        change: StandingChange,
+        actor: i64,
+        client: &ClientInfo,
+    ) -> Result<Account> {
         let account = self
             .by_id(user_id)
             .await?
             .ok_or(AccountError::UserNotFound)?;
-        self.change_standing(&account, change).await?;
+        self.change_standing(&account, change, actor, client)
+            .await?;
         self.by_id(user_id).await?.ok_or(AccountError::UserNotFound)
     }
 
     /// Applies a change under the admin lock, so that concurrent changes
-    /// never leave no active admin; ends the sessions when the change says so.
-    async fn change_standing(&self, account: &Account, change: StandingChange) -> Result<()> {
+    /// never leave no active admin; ends the sessions when the change says
+    /// so; audits what changed.
+    async fn change_standing(
+        &self,
+        account: &Account,
+        change: StandingChange,
+        actor: i64,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
         store::users::lock_admins(&txn).await?;
@@ -187,6 +246,7 @@ impl Accounts<'_> {
         {
             return Err(AccountError::LastAdmin);
         }
+        let events = standing_events(&account, &new);
         let standing = Standing {
             role: stored_role(new.role),
             status: new.status,
@@ -194,6 +254,15 @@ impl Accounts<'_> {
             ban_reason: new.ban_reason,
         };
         store::users::set_standing(&txn, account.id, standing, now).await?;
+        let origin = client.origin();
+        for (kind, detail) in events {
+            let event = Event::new(kind).by(Some(actor)).on(Some(account.id));
+            let event = match detail {
+                Some(detail) => event.detail(detail),
+                None => event,
+            };
+            self.audit.record(&txn, event, &origin).await?;
+        }
         let revoked = if new.ends_sessions {
             Some(
                 self.sessions
@@ -239,6 +308,8 @@ impl Accounts<'_> {
             .end_all_in(&txn, user_id, Vec::new(), now)
             .await?;
         let grant = self.sessions.start(&txn, &subject, client, now).await?;
+        let event = Event::own(EventKind::PasswordChanged, user_id);
+        self.audit.record(&txn, event, &client.origin()).await?;
         txn.commit().await?;
         self.sessions.spread(revoked).await?;
         tracing::info!(user = user_id, "password changed; other sessions ended");
@@ -269,20 +340,52 @@ impl Accounts<'_> {
         Ok(self.sessions.live(user_id).await?)
     }
 
-    /// Ends one live session of the account.
-    pub async fn end_session_of(&self, user_id: i64, session_id: &str) -> Result<()> {
+    /// `actor` (the user, or an admin) ends one live session of the account.
+    pub async fn end_session_of(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        actor: i64,
+        client: &ClientInfo,
+    ) -> Result<()> {
         if !self.sessions.end_one(user_id, session_id).await? {
             return Err(AccountError::SessionNotFound);
         }
+        let event = Event::new(EventKind::SessionEnded)
+            .by(Some(actor))
+            .on(Some(user_id))
+            .detail(format!("session {session_id}"));
+        self.audit
+            .record_now(self.db, event, &client.origin())
+            .await;
         Ok(())
     }
 
-    /// Ends every live session of an existing account but `keep`.
-    pub async fn end_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()> {
+    /// `actor` ends every live session of an existing account but `keep`.
+    pub async fn end_sessions_of(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        actor: i64,
+        client: &ClientInfo,
+    ) -> Result<()> {
         self.by_id(user_id)
             .await?
             .ok_or(AccountError::UserNotFound)?;
-        Ok(self.sessions.end_others(user_id, keep).await?)
+        self.sessions.end_others(user_id, keep).await?;
+        let which = if keep.is_some() {
+            "every other session"
+        } else {
+            "every session"
+        };
+        let event = Event::new(EventKind::SessionEnded)
+            .by(Some(actor))
+            .on(Some(user_id))
+            .detail(which);
+        self.audit
+            .record_now(self.db, event, &client.origin())
+            .await;
+        Ok(())
     }
 }
 

@@ -10,9 +10,11 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::service::Accounts;
 use super::{Account, AccountError, Email, RegistrationError, new_password};
+use crate::audit::{Event, EventKind};
 use crate::mail::{Mail, templates};
 use crate::store::{self, account_tokens::TokenPurpose};
 use crate::tokens::refresh;
+use crate::tokens::sessions::ClientInfo;
 
 type Result<T> = std::result::Result<T, AccountError>;
 
@@ -68,7 +70,7 @@ impl Accounts<'_> {
 
     /// Starts a password reset: when the address has an account, a link
     /// goes out by mail. The answer is the same when it has none.
-    pub async fn forgot_password(&self, email: Option<String>) -> Result<()> {
+    pub async fn forgot_password(&self, email: Option<String>, client: &ClientInfo) -> Result<()> {
         let Some(account) = self.by_address(email).await? else {
             return Ok(());
         };
@@ -92,6 +94,10 @@ impl Accounts<'_> {
             minutes,
         );
         self.mailer.send_later(Mail::new(address, content));
+        let event = Event::new(EventKind::PasswordResetRequested).on(Some(account.id));
+        self.audit
+            .record_now(self.db, event, &client.origin())
+            .await;
         tracing::info!(user = account.id, "password reset requested");
         Ok(())
     }
@@ -104,6 +110,7 @@ impl Accounts<'_> {
         token: Option<String>,
         password: Option<String>,
         confirmation: Option<String>,
+        client: &ClientInfo,
     ) -> Result<()> {
         let token = token
             .filter(|t| !t.is_empty())
@@ -127,6 +134,8 @@ impl Accounts<'_> {
             .sessions
             .end_all_in(&txn, user_id, Vec::new(), now)
             .await?;
+        let event = Event::own(EventKind::PasswordReset, user_id);
+        self.audit.record(&txn, event, &client.origin()).await?;
         txn.commit().await?;
         self.sessions.spread(revoked).await?;
         tracing::info!(user = user_id, "password reset; every session ended");

@@ -12,6 +12,7 @@ use super::{
     Account, AccountError, AccountPolicy, AccountStatus, Email, LoginError, MAX_PASSWORD_CHARS,
     Registration, RegistrationError, RegistrationForm, effective_status, standing,
 };
+use crate::audit::{AuditLog, Event, EventKind};
 use crate::entity::user;
 use crate::mail::Mailer;
 use crate::store::{self, users::NewUser};
@@ -26,6 +27,7 @@ pub struct Accounts<'a> {
     pub sessions: &'a Sessions,
     pub mailer: &'a Mailer,
     pub policy: &'a AccountPolicy,
+    pub audit: &'a AuditLog,
 }
 
 impl From<user::Model> for Account {
@@ -102,6 +104,13 @@ impl Accounts<'_> {
             tracing::info!(user = account.id, "first registered user made admin");
             account.role = Role::Admin;
         }
+        self.audit
+            .record(
+                &txn,
+                Event::own(EventKind::Registered, account.id).detail("password"),
+                &client.origin(),
+            )
+            .await?;
         if self.policy.verification == super::EmailVerification::Required {
             let mail = self.verification_mail(&txn, &account, now).await?;
             txn.commit().await?;
@@ -120,7 +129,8 @@ impl Accounts<'_> {
 
     /// Checks the credentials and the account's standing, then opens a
     /// session. Unknown emails cost the same hashing work as wrong
-    /// passwords, and get the same answer.
+    /// passwords, and get the same answer. Success and refusal are both
+    /// audited (a refusal with its reason, and the account when it exists).
     pub async fn login(
         &self,
         email: Option<String>,
@@ -128,18 +138,44 @@ impl Accounts<'_> {
         client: &ClientInfo,
         purpose: LoginPurpose,
     ) -> Result<TokenGrant> {
+        let mut account_id = None;
+        let result = self
+            .sign_in(email, password, client, purpose, &mut account_id)
+            .await;
+        if let Err(err) = &result
+            && let Some(reason) = failure_reason(err, account_id.is_some())
+        {
+            let event = Event::new(EventKind::LoginFailed)
+                .on(account_id)
+                .detail(reason);
+            self.audit
+                .record_now(self.db, event, &client.origin())
+                .await;
+        }
+        result
+    }
+
+    async fn sign_in(
+        &self,
+        email: Option<String>,
+        password: Option<String>,
+        client: &ClientInfo,
+        purpose: LoginPurpose,
+        account_id: &mut Option<i64>,
+    ) -> Result<TokenGrant> {
         let email = email.filter(|e| !e.trim().is_empty());
         let password = password.filter(|p| !p.is_empty());
         let (Some(email), Some(password)) = (email, password) else {
             return Err(LoginError::CredentialsMissing.into());
         };
-        if password.chars().count() > MAX_PASSWORD_CHARS {
-            return Err(LoginError::BadCredentials.into());
-        }
         let user = match Email::parse(&email) {
             Ok(email) => store::users::by_email(self.db, email.as_str()).await?,
             Err(_) => None,
         };
+        *account_id = user.as_ref().map(|user| user.id);
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(LoginError::BadCredentials.into());
+        }
         let stored = user.as_ref().and_then(|user| user.password_hash.clone());
         let verification = self.passwords.verify(password.clone(), stored).await?;
         let user = user
@@ -157,14 +193,21 @@ impl Accounts<'_> {
             self.rehash(id, password).await;
         }
         let now = Utc::now();
+        let origin = client.origin();
         let txn = self.db.begin().await?;
-        if reactivates && !store::users::reactivate(&txn, id, now).await? {
-            // Its standing changed meanwhile (an admin banned it): say so.
-            let account = store::users::by_id(&txn, id).await?.map(Account::from);
-            let account = account.ok_or(LoginError::BadCredentials)?;
-            standing(&account, self.policy.verification)?;
+        if reactivates {
+            if !store::users::reactivate(&txn, id, now).await? {
+                // Its standing changed meanwhile (an admin banned it): say so.
+                let account = store::users::by_id(&txn, id).await?.map(Account::from);
+                let account = account.ok_or(LoginError::BadCredentials)?;
+                standing(&account, self.policy.verification)?;
+            }
+            let event = Event::own(EventKind::AccountReactivated, id);
+            self.audit.record(&txn, event, &origin).await?;
         }
         let grant = self.sessions.start(&txn, &subject, client, now).await?;
+        let event = Event::own(EventKind::LoginSucceeded, id).detail("password");
+        self.audit.record(&txn, event, &origin).await?;
         txn.commit().await?;
         if reactivates {
             tracing::info!(user = id, "account reactivated");
@@ -193,7 +236,18 @@ impl Accounts<'_> {
             .await?
             .ok_or(RefreshError::Invalid)?;
         let subject = standing(&account, self.policy.verification)?;
-        Ok(self.sessions.refresh(token, &subject, client).await?)
+        match self.sessions.refresh(token, &subject, client).await {
+            Err(RefreshError::Reused { user_id }) => {
+                let event = Event::new(EventKind::RefreshTokenReused)
+                    .on(Some(user_id))
+                    .detail("session ended");
+                self.audit
+                    .record_now(self.db, event, &client.origin())
+                    .await;
+                Err(RefreshError::Invalid.into())
+            }
+            grant => Ok(grant?),
+        }
     }
 
     /// Upgrades a hash made with old parameters; a failure only costs the upgrade.
@@ -239,6 +293,20 @@ impl Accounts<'_> {
 
     pub async fn by_id(&self, id: i64) -> Result<Option<Account>> {
         Ok(store::users::by_id(self.db, id).await?.map(Account::from))
+    }
+}
+
+/// Why a login was refused, as the audit log records it; none for
+/// refusals that say nothing of the account (a malformed request, a
+/// failure on our side).
+fn failure_reason(err: &AccountError, account_exists: bool) -> Option<&'static str> {
+    match err {
+        AccountError::Login(LoginError::BadCredentials) if account_exists => Some("wrong_password"),
+        AccountError::Login(LoginError::BadCredentials) => Some("unknown_account"),
+        AccountError::Login(LoginError::Disabled) => Some("account_disabled"),
+        AccountError::Login(LoginError::Banned) => Some("account_banned"),
+        AccountError::Login(LoginError::EmailUnverified) => Some("email_unverified"),
+        _ => None,
     }
 }
 

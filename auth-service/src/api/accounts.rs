@@ -114,11 +114,8 @@ impl AccountsApi {
                 .to_lowercase(),
             address.map_or_else(String::new, |address| address.to_string())
         );
-        state
-            .throttle
-            .check(Rule::LoginFailure, &pair)
-            .await
-            .map_err(ApiError::RateLimited)?;
+        let verdict = state.throttle.check(Rule::LoginFailure, &pair).await;
+        super::refused_by(state, req, Rule::LoginFailure, &pair, verdict).await?;
         let client = client_info(state, req);
         let accounts = state.accounts();
         let login = accounts.login(body.email, body.password, &client, purpose);
@@ -218,11 +215,16 @@ impl AccountsApi {
     async fn disable(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
         body: Json<DisableRequest>,
     ) -> Result<Disabled, ApiError> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
-        state.accounts().disable(id, body.0.password).await?;
+        let client = client_info(&state, req);
+        state
+            .accounts()
+            .disable(id, body.0.password, &client)
+            .await?;
         Ok(Disabled::Done)
     }
 

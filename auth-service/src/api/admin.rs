@@ -11,18 +11,22 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use shared::{AccessTokenAuth, Role};
 
-use super::ApiTags;
+use poem::Request;
+
 use super::error::{ApiError, not_spread};
 use super::sessions::{SessionView, session_view};
+use super::{ApiTags, client_info};
 use crate::accounts::lifecycle::{AccountQuery, MAX_BAN_REASON_CHARS, StandingChange};
 use crate::accounts::{Account, AccountStatus};
+use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 
-fn require_admin(auth: &AccessTokenAuth) -> Result<(), ApiError> {
-    if auth.0.claims.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::AdminRequired)
+/// The admin's user id; 403 for anyone else.
+pub fn require_admin(auth: &AccessTokenAuth) -> Result<i64, ApiError> {
+    match auth.0.claims.user_id() {
+        Some(id) if auth.0.claims.role == Role::Admin => Ok(id),
+        Some(_) => Err(ApiError::AdminRequired),
+        None => Err(ApiError::Unauthenticated),
     }
 }
 
@@ -210,10 +214,11 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
+        req: &Request,
         id: Path<i64>,
         body: Json<UserUpdate>,
     ) -> Result<Json<AdminUser>, ApiError> {
-        require_admin(&auth)?;
+        let admin = require_admin(&auth)?;
         let update = body.0;
         let change = StandingChange {
             role: update.role.map(Into::into),
@@ -221,7 +226,11 @@ impl AdminApi {
             banned_until: update.banned_until,
             reason: update.reason,
         };
-        let account = state.accounts().update_standing(id.0, change).await?;
+        let client = client_info(&state, req);
+        let account = state
+            .accounts()
+            .update_standing(id.0, change, admin, &client)
+            .await?;
         tracing::info!(user = id.0, by = %auth.0.claims.sub, "user changed by an admin");
         Ok(Json(admin_user(account)))
     }
@@ -251,11 +260,16 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
+        req: &Request,
         id: Path<i64>,
         sid: Path<String>,
     ) -> Result<SessionsEnded, ApiError> {
-        require_admin(&auth)?;
-        state.accounts().end_session_of(id.0, &sid.0).await?;
+        let admin = require_admin(&auth)?;
+        let client = client_info(&state, req);
+        state
+            .accounts()
+            .end_session_of(id.0, &sid.0, admin, &client)
+            .await?;
         Ok(SessionsEnded::Done)
     }
 
@@ -265,10 +279,15 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
+        req: &Request,
         id: Path<i64>,
     ) -> Result<SessionsEnded, ApiError> {
-        require_admin(&auth)?;
-        state.accounts().end_sessions_of(id.0, None).await?;
+        let admin = require_admin(&auth)?;
+        let client = client_info(&state, req);
+        state
+            .accounts()
+            .end_sessions_of(id.0, None, admin, &client)
+            .await?;
         Ok(SessionsEnded::Done)
     }
 
@@ -280,10 +299,16 @@ impl AdminApi {
     async fn rotate_signing_key(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
     ) -> Result<Json<RotatedKey>, ApiError> {
-        require_admin(&auth)?;
+        let admin = require_admin(&auth)?;
         let change = state.keys.rotate().await.map_err(ApiError::Internal)?;
+        let event = Event::new(EventKind::SigningKeyRotated)
+            .by(Some(admin))
+            .detail(format!("kid {}", change.signing_kid));
+        let origin = client_info(&state, req).origin();
+        state.audit.record_now(&state.db, event, &origin).await;
         state
             .revocations
             .committed(&change.facts, change.last_fact_id)
@@ -304,16 +329,22 @@ impl AdminApi {
     async fn revoke_signing_key(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
         kid: Path<String>,
     ) -> Result<Json<RotatedKey>, ApiError> {
-        require_admin(&auth)?;
+        let admin = require_admin(&auth)?;
         let change = state
             .keys
             .revoke(&kid.0)
             .await
             .map_err(ApiError::Internal)?
             .ok_or(ApiError::KeyNotFound)?;
+        let event = Event::new(EventKind::SigningKeyRevoked)
+            .by(Some(admin))
+            .detail(format!("kid {}", kid.0));
+        let origin = client_info(&state, req).origin();
+        state.audit.record_now(&state.db, event, &origin).await;
         state
             .revocations
             .committed(&change.facts, change.last_fact_id)

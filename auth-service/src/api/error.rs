@@ -71,6 +71,9 @@ pub enum ApiError {
     /// `ids` is not a comma-separated list of integers.
     #[error("invalid ids")]
     InvalidIds,
+    /// An audit query's `type` names no event type.
+    #[error("unknown event type")]
+    UnknownEventType,
     /// More ids than one look-up answers for.
     #[error("more than {0} ids")]
     TooManyIds(usize),
@@ -124,7 +127,9 @@ impl From<AccountError> for ApiError {
 impl From<RefreshError> for ApiError {
     fn from(err: RefreshError) -> Self {
         match err {
-            RefreshError::Invalid | RefreshError::Ended { .. } => ApiError::InvalidRefreshToken,
+            RefreshError::Invalid | RefreshError::Ended { .. } | RefreshError::Reused { .. } => {
+                ApiError::InvalidRefreshToken
+            }
             RefreshError::Unavailable => ApiError::Unavailable,
             RefreshError::Internal(err) => ApiError::Internal(err),
         }
@@ -375,6 +380,10 @@ impl From<ApiError> for ErrorResponse {
                 codes::ADMIN_REQUIRED,
             )),
             ApiError::Missing(field) => missing(field),
+            ApiError::UnknownEventType => bad(
+                "Bad Request: type is not an audit event type.".into(),
+                "There is no such event type.",
+            ),
             ApiError::InvalidIds => bad(
                 "Bad Request: ids must be comma-separated integers.".into(),
                 "Those user ids are not valid.",

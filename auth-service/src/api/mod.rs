@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod error;
 pub mod health;
 pub mod oauth;
@@ -18,6 +19,7 @@ use poem_openapi::{OpenApiService, Tags};
 use shared::wire::{TokenResponse, UserResponse, UserSummary};
 
 use crate::accounts::Account;
+use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::tokens::sessions::{ClientInfo, TokenGrant};
 
@@ -43,7 +45,11 @@ pub fn client_info(state: &AppState, req: &poem::Request) -> ClientInfo {
         .get(poem::http::header::USER_AGENT)
         .and_then(|agent| agent.to_str().ok());
     let ip = client_address(state, req).map(|address| address.to_string());
-    ClientInfo::new(user_agent, ip)
+    let request_id = req
+        .extensions()
+        .get::<shared::telemetry::RequestId>()
+        .map(|id| id.0.clone());
+    ClientInfo::new(user_agent, ip).with_request_id(request_id)
 }
 
 /// Counts the request against `rule` for the client's address.
@@ -53,11 +59,34 @@ pub async fn limit(
     rule: crate::throttle::Rule,
 ) -> Result<(), error::ApiError> {
     let key = client_address(state, req).map_or_else(String::new, |address| address.to_string());
-    state
-        .throttle
-        .hit(rule, &key)
-        .await
-        .map_err(error::ApiError::RateLimited)
+    let hit = state.throttle.hit(rule, &key).await;
+    refused_by(state, req, rule, &key, hit).await
+}
+
+/// A rate limit's verdict as the API answers it; the first refusal of a
+/// client in a window is audited (not every refused request of a flood).
+pub async fn refused_by<T>(
+    state: &AppState,
+    req: &poem::Request,
+    rule: crate::throttle::Rule,
+    key: &str,
+    verdict: Result<T, crate::throttle::Exceeded>,
+) -> Result<T, error::ApiError> {
+    match verdict {
+        Ok(value) => Ok(value),
+        Err(limited) => {
+            let name = rule.name();
+            if state
+                .audit
+                .first_trip(&format!("{name}|{key}"), limited.retry_after)
+            {
+                let event = Event::new(EventKind::RateLimited).detail(name);
+                let origin = client_info(state, req).origin();
+                state.audit.record_now(&state.db, event, &origin).await;
+            }
+            Err(error::ApiError::RateLimited(limited))
+        }
+    }
 }
 
 #[derive(Tags)]
@@ -86,6 +115,7 @@ type Apis = (
     services::ServicesApi,
     oauth::OAuthApi,
     admin::AdminApi,
+    audit::AuditApi,
     well_known::WellKnownApi,
     health::HealthApi,
 );
@@ -100,6 +130,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             services::ServicesApi,
             oauth::OAuthApi,
             admin::AdminApi,
+            audit::AuditApi,
             well_known::WellKnownApi,
             health::HealthApi,
         ),

@@ -96,7 +96,11 @@ impl RecoveryApi {
         body: Json<EmailRequest>,
     ) -> Result<MailAccepted, ApiError> {
         super::limit(&state, req, Rule::Recovery).await?;
-        state.accounts().forgot_password(body.0.email).await?;
+        let client = super::client_info(&state, req);
+        state
+            .accounts()
+            .forgot_password(body.0.email, &client)
+            .await?;
         Ok(MailAccepted::Accepted(Json(link_sent())))
     }
 
@@ -111,8 +115,9 @@ impl RecoveryApi {
         body: Json<ResetRequest>,
     ) -> Result<Done, ApiError> {
         let reset = body.0;
+        let client = super::client_info(&state, req);
         let accounts = state.accounts();
-        let done = accounts.reset_password(reset.token, reset.password, reset.password2);
+        let done = accounts.reset_password(reset.token, reset.password, reset.password2, &client);
         shared::connections::while_connected(req, done)
             .await
             .ok_or(ApiError::ClientGone)??;

@@ -9,8 +9,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AccessTokenAuth;
 
-use super::ApiTags;
+use poem::Request;
+
 use super::error::ApiError;
+use super::{ApiTags, client_info};
 use crate::state::AppState;
 use crate::tokens::sessions::SessionInfo;
 
@@ -79,11 +81,16 @@ impl SessionsApi {
     async fn end_one(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
         id: Path<String>,
     ) -> Result<Ended, ApiError> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
-        state.accounts().end_session_of(user_id, &id.0).await?;
+        let client = client_info(&state, req);
+        state
+            .accounts()
+            .end_session_of(user_id, &id.0, user_id, &client)
+            .await?;
         Ok(Ended::Done)
     }
 
@@ -92,12 +99,14 @@ impl SessionsApi {
     async fn end_others(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
     ) -> Result<Ended, ApiError> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+        let client = client_info(&state, req);
         state
             .accounts()
-            .end_sessions_of(user_id, Some(&auth.0.claims.sid))
+            .end_sessions_of(user_id, Some(&auth.0.claims.sid), user_id, &client)
             .await?;
         Ok(Ended::Done)
     }

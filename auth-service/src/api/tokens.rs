@@ -9,8 +9,11 @@ use shared::{AccessClaims, AccessTokenAuth};
 
 use shared::wire::TokenResponse;
 
-use super::ApiTags;
+use poem::Request;
+
 use super::error::{ApiError, Field};
+use super::{ApiTags, client_info};
+use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
 
@@ -134,9 +137,15 @@ impl TokensApi {
     async fn logout(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
     ) -> Result<LoggedOut, ApiError> {
         state.sessions.logout(&auth.0.claims).await?;
+        let event = Event::new(EventKind::Logout)
+            .by(auth.0.claims.user_id())
+            .on(auth.0.claims.user_id());
+        let origin = client_info(&state, req).origin();
+        state.audit.record_now(&state.db, event, &origin).await;
         Ok(LoggedOut::Done)
     }
 
@@ -145,10 +154,14 @@ impl TokensApi {
     async fn logout_all(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: AccessTokenAuth,
     ) -> Result<LoggedOut, ApiError> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         state.sessions.logout_all(user_id).await?;
+        let event = Event::own(EventKind::LogoutAll, user_id);
+        let origin = client_info(&state, req).origin();
+        state.audit.record_now(&state.db, event, &origin).await;
         Ok(LoggedOut::Done)
     }
 }

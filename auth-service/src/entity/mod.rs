@@ -2,6 +2,7 @@
 
 pub mod account_token;
 pub mod admin_claim;
+pub mod audit_event;
 pub mod refresh_token;
 pub mod revocation_fact;
 pub mod server_secret;

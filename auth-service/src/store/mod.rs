@@ -1,6 +1,7 @@
 //! Storage behind small functions; the only module that builds queries.
 
 pub mod account_tokens;
+pub mod audit;
 pub mod keys;
 pub mod revocations;
 pub mod sessions;

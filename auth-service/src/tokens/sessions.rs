@@ -16,6 +16,7 @@ use shared::{AccessClaims, RevocationError};
 use super::refresh::{self, RotationSecret};
 use super::revocation::{RevocationOutcome, Revocations};
 use super::{IssuedAccessToken, TokenIssuer, TokenSubject};
+use crate::audit::Origin;
 use crate::config::TokenSettings;
 use crate::store;
 
@@ -34,6 +35,8 @@ pub struct TokenGrant {
 pub struct ClientInfo {
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
+    /// The request's id, for the audit log.
+    pub request_id: Option<String>,
 }
 
 /// The longest user agent kept.
@@ -55,6 +58,21 @@ impl ClientInfo {
         Self {
             user_agent,
             ip_address,
+            request_id: None,
+        }
+    }
+
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// Where the request came from, as the audit log records it.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            ip_address: self.ip_address.clone(),
+            user_agent: self.user_agent.clone(),
+            request_id: self.request_id.clone(),
         }
     }
 }
@@ -99,6 +117,10 @@ pub enum RefreshError {
     /// the accounts side say why (a ban answers as a ban).
     #[error("session ended")]
     Ended { user_id: i64 },
+    /// An already-rotated refresh token came back from another client or
+    /// too late: its session was ended (the accounts side records it).
+    #[error("refresh token reused")]
+    Reused { user_id: i64 },
     /// Revocations cannot reach every verifier now, so no token is handed
     /// out that a later revocation could not kill.
     #[error("revocation state unavailable")]
@@ -301,7 +323,9 @@ impl Sessions {
             };
             tracing::warn!(session = %session_id, user = token.user_id, reuse = why, "refresh token reused; session revoked");
             self.end_session(session_id, *now).await?;
-            return Err(RefreshError::Invalid);
+            return Err(RefreshError::Reused {
+                user_id: token.user_id,
+            });
         }
         // The answer of the rotation at `rotated_at`, rebuilt: same successor,
         // same access token (same claims, deterministic signature).

@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` names a server) and, when `TEST_REDIS_URL` is set,
 //! Redis under a key prefix of its own.
 
+mod audit;
 mod bad_input;
 mod forged;
 mod hardening;
