@@ -140,6 +140,7 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         let token = w.users[board.owner].token.clone();
         (format!("{kanban}/tasks?CategoryId={category}"), Some(token))
     };
+    outcomes.extend(login_storm(w, scale).await);
     outcomes.push(
         get_scenario(
             "list tasks of a category",
@@ -228,4 +229,76 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         }
     }).await);
     outcomes
+}
+
+/// How many accounts the login storm guesses passwords of.
+const STORM_VICTIMS: usize = 8;
+
+/// Half the workers guess the passwords of a few accounts from one address
+/// (past the wrong-password limit within the first attempts: then 429, or
+/// 503 while the hashing queue is full), the other half read organization
+/// lists at kanban: token verification and a board read while sign-ins are
+/// under attack.
+async fn login_storm(w: &World, scale: Scale) -> [Outcome; 2] {
+    let half = Scale {
+        concurrency: (scale.concurrency / 2).max(1),
+        ..scale
+    };
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let storm = scenario("login storm (wrong passwords)", "auth", half, |i, deadline| {
+        let (client, url) = (
+            w.client.clone(),
+            format!("{}/api/v1/auth/login/email", w.auth),
+        );
+        // Addresses without accounts cost the same as real ones (the same
+        // hashing work, the same limits) and lock no seeded user out of
+        // the scenarios that follow.
+        let victims: Vec<String> = (0..STORM_VICTIMS)
+            .map(|k| format!("storm-victim-{k}@example.com"))
+            .collect();
+        let refused = refused.clone();
+        async move {
+            let mut rec = Recorder::default();
+            let mut n = i;
+            while Instant::now() < deadline {
+                let body = json!({"email": victims[n % victims.len()], "password": "not-the-password"});
+                rec.time(async {
+                    match client.post(&url).json(&body).send().await {
+                        Ok(response) => {
+                            let status = response.status();
+                            if status == StatusCode::TOO_MANY_REQUESTS {
+                                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            response.bytes().await.is_ok()
+                                && matches!(status.as_u16(), 400 | 429 | 503)
+                        }
+                        Err(_) => false,
+                    }
+                })
+                .await;
+                n += 1;
+            }
+            rec
+        }
+    });
+    let kanban = w.kanban.as_str();
+    let target = |i: usize| {
+        let board = &w.boards[i % w.boards.len()];
+        let token = w.users[board.owner].token.clone();
+        (format!("{kanban}/organizations"), Some(token))
+    };
+    let reads = get_scenario(
+        "list organizations during the storm",
+        "kanban",
+        half,
+        &w.client,
+        target,
+    );
+    let (storm, reads) = tokio::join!(storm, reads);
+    eprintln!(
+        "  login storm: {} of {} guesses refused with 429",
+        refused.load(std::sync::atomic::Ordering::Relaxed),
+        storm.requests
+    );
+    [storm, reads]
 }
