@@ -38,6 +38,7 @@ pub mod codes {
     pub const VALIDATION: &str = "validation";
     /// Registration: the email is already registered.
     pub const EMAIL_TAKEN: &str = "email_taken";
+    pub const USERNAME_TAKEN: &str = "username_taken";
     /// Login: unknown email or wrong password.
     pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
     /// Login or refresh: the account is disabled (see `resolve`).

@@ -65,10 +65,51 @@ impl Email {
     }
 }
 
+/// Longest username accepted (as Django's default user model).
+pub const MAX_USERNAME_CHARS: usize = 150;
+
+/// A username as given (trimmed): letters, digits and `@ . + - _`, compared
+/// without regard to case. Usernames and email addresses share one
+/// namespace: a sign-in name finds at most one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsernameError {
+    TooLong,
+    Invalid,
+}
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Username, UsernameError> {
+        let name = raw.trim();
+        if name.chars().count() > MAX_USERNAME_CHARS {
+            return Err(UsernameError::TooLong);
+        }
+        let allowed = |c: char| c.is_alphanumeric() || "@.+-_".contains(c);
+        if name.is_empty() || !name.chars().all(allowed) {
+            return Err(UsernameError::Invalid);
+        }
+        Ok(Username(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Why a registration was refused, in the order the checks run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistrationError {
     EmailMissing,
+    /// A username that is too long, or holds other characters than
+    /// letters, digits and `@ . + - _`.
+    UsernameTooLong,
+    UsernameInvalid,
     PasswordMissing,
     ConfirmationMissing,
     EmailTooLong,
@@ -83,12 +124,16 @@ pub enum RegistrationError {
     PasswordsDiffer,
     NameTooLong,
     EmailTaken,
+    /// Another account has this username, or this username as its email.
+    UsernameTaken,
 }
 
 /// What a registration form says, before validation.
 #[derive(Debug, Default, Clone)]
 pub struct RegistrationForm {
     pub email: Option<String>,
+    /// Optional; with a username, the email is optional too.
+    pub username: Option<String>,
     pub password: Option<String>,
     pub password2: Option<String>,
     pub first_name: Option<String>,
@@ -98,7 +143,8 @@ pub struct RegistrationForm {
 /// A registration that passed validation.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    pub email: Email,
+    pub email: Option<Email>,
+    pub username: Option<Username>,
     pub password: String,
     pub first_name: String,
     pub last_name: String,
@@ -111,20 +157,36 @@ fn present(value: &Option<String>) -> Option<&str> {
 impl Registration {
     pub fn parse(form: RegistrationForm) -> Result<Registration, RegistrationError> {
         let email = present(&form.email).filter(|e| !e.trim().is_empty());
-        let email = email.ok_or(RegistrationError::EmailMissing)?;
+        let username = present(&form.username).filter(|u| !u.trim().is_empty());
+        if email.is_none() && username.is_none() {
+            return Err(RegistrationError::EmailMissing);
+        }
         let password = present(&form.password).ok_or(RegistrationError::PasswordMissing)?;
         let confirmation =
             present(&form.password2).ok_or(RegistrationError::ConfirmationMissing)?;
-        let email = Email::parse(email).map_err(|err| match err {
-            EmailError::TooLong => RegistrationError::EmailTooLong,
-            EmailError::Invalid => RegistrationError::EmailInvalid,
-        })?;
+        let email = email
+            .map(|email| {
+                Email::parse(email).map_err(|err| match err {
+                    EmailError::TooLong => RegistrationError::EmailTooLong,
+                    EmailError::Invalid => RegistrationError::EmailInvalid,
+                })
+            })
+            .transpose()?;
+        let username = username
+            .map(|name| {
+                Username::parse(name).map_err(|err| match err {
+                    UsernameError::TooLong => RegistrationError::UsernameTooLong,
+                    UsernameError::Invalid => RegistrationError::UsernameInvalid,
+                })
+            })
+            .transpose()?;
         check_new_password(password, confirmation)?;
         let name = |value: &Option<String>| parse_name(value.as_deref().unwrap_or_default());
         Ok(Registration {
             first_name: name(&form.first_name)?,
             last_name: name(&form.last_name)?,
             email,
+            username,
             password: password.to_owned(),
         })
     }
@@ -431,6 +493,43 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn usernames_keep_their_case_and_allow_few_symbols() {
+        assert_eq!(
+            Username::parse("  Ann.B+1_x-y@z ").unwrap().as_str(),
+            "Ann.B+1_x-y@z"
+        );
+        assert_eq!(Username::parse("Zoë").unwrap().as_str(), "Zoë");
+        for bad in ["", "   ", "ann b", "ann!", "a/b", "tab\there"] {
+            assert_eq!(Username::parse(bad), Err(UsernameError::Invalid), "{bad}");
+        }
+        let long = "a".repeat(MAX_USERNAME_CHARS + 1);
+        assert_eq!(Username::parse(&long), Err(UsernameError::TooLong));
+    }
+
+    #[test]
+    fn a_username_alone_is_enough_to_register() {
+        let form = RegistrationForm {
+            username: Some("ann".into()),
+            password: Some("correct horse".into()),
+            password2: Some("correct horse".into()),
+            ..Default::default()
+        };
+        let registration = Registration::parse(form).unwrap();
+        assert_eq!(registration.email, None);
+        assert_eq!(registration.username.unwrap().as_str(), "ann");
+        let bad = RegistrationForm {
+            username: Some("ann b".into()),
+            password: Some("correct horse".into()),
+            password2: Some("correct horse".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Registration::parse(bad).unwrap_err(),
+            RegistrationError::UsernameInvalid
+        );
     }
 
     #[test]

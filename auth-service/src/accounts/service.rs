@@ -9,8 +9,9 @@ use shared::Role;
 
 use super::passwords::PasswordHasher;
 use super::{
-    Account, AccountError, AccountPolicy, AccountStatus, Email, LoginError, MAX_PASSWORD_CHARS,
-    Registration, RegistrationError, RegistrationForm, effective_status, standing,
+    Account, AccountError, AccountPolicy, AccountStatus, Email, LoginError, MAX_EMAIL_CHARS,
+    MAX_PASSWORD_CHARS, Registration, RegistrationError, RegistrationForm, Username,
+    effective_status, standing,
 };
 use crate::audit::{AuditLog, Event, EventKind};
 use crate::entity::user;
@@ -75,28 +76,39 @@ impl Accounts<'_> {
         client: &ClientInfo,
     ) -> Result<Registered> {
         let registration = Registration::parse(form)?;
-        // Spare the hashing work for an email that is plainly taken; the
-        // unique constraint below still decides races.
-        if store::users::by_email(self.db, registration.email.as_str())
-            .await?
-            .is_some()
-        {
-            return Err(RegistrationError::EmailTaken.into());
-        }
+        // Spare the hashing work for a name that is plainly taken (emails
+        // and usernames are one namespace); the unique constraints below
+        // still decide races.
+        self.ensure_free(&registration).await?;
         let password_hash = self.passwords.hash(registration.password).await?;
         let now = Utc::now();
         let new_user = NewUser {
-            email: Some(registration.email.into_string()),
-            username: None,
+            email: registration.email.map(Email::into_string),
+            username: registration.username.map(Username::into_string),
             first_name: registration.first_name,
             last_name: registration.last_name,
             password_hash: Some(password_hash),
         };
+        let new_user_email = new_user.email.clone();
         let txn = self.db.begin().await?;
         let mut account = match store::users::insert(&txn, new_user, now).await {
             Ok(user) => Account::from(user),
             Err(err) if store::is_unique_violation(&err) => {
-                return Err(RegistrationError::EmailTaken.into());
+                // A concurrent registration won: say which name it took
+                // (asked outside the failed transaction).
+                txn.rollback().await?;
+                let email_taken = match &new_user_email {
+                    Some(email) => store::users::by_sign_in_name(self.db, email)
+                        .await?
+                        .is_some(),
+                    None => false,
+                };
+                return Err(if email_taken {
+                    RegistrationError::EmailTaken
+                } else {
+                    RegistrationError::UsernameTaken
+                }
+                .into());
             }
             Err(err) => return Err(err.into()),
         };
@@ -127,20 +139,41 @@ impl Accounts<'_> {
         Ok(Registered::SignedIn(grant))
     }
 
+    /// Refuses a registration whose email or username already names an
+    /// account (as an email or as a username).
+    async fn ensure_free(&self, registration: &Registration) -> Result<()> {
+        if let Some(email) = &registration.email
+            && store::users::by_sign_in_name(self.db, email.as_str())
+                .await?
+                .is_some()
+        {
+            return Err(RegistrationError::EmailTaken.into());
+        }
+        if let Some(username) = &registration.username
+            && store::users::by_sign_in_name(self.db, username.as_str())
+                .await?
+                .is_some()
+        {
+            return Err(RegistrationError::UsernameTaken.into());
+        }
+        Ok(())
+    }
+
     /// Checks the credentials and the account's standing, then opens a
-    /// session. Unknown emails cost the same hashing work as wrong
-    /// passwords, and get the same answer. Success and refusal are both
+    /// session. `name` is the account's email or its username. Unknown
+    /// names cost the same hashing work as wrong passwords, and get the
+    /// same answer. Success and refusal are both
     /// audited (a refusal with its reason, and the account when it exists).
     pub async fn login(
         &self,
-        email: Option<String>,
+        name: Option<String>,
         password: Option<String>,
         client: &ClientInfo,
         purpose: LoginPurpose,
     ) -> Result<TokenGrant> {
         let mut account_id = None;
         let result = self
-            .sign_in(email, password, client, purpose, &mut account_id)
+            .sign_in(name, password, client, purpose, &mut account_id)
             .await;
         if let Err(err) = &result
             && let Some(reason) = failure_reason(err, account_id.is_some())
@@ -157,20 +190,22 @@ impl Accounts<'_> {
 
     async fn sign_in(
         &self,
-        email: Option<String>,
+        name: Option<String>,
         password: Option<String>,
         client: &ClientInfo,
         purpose: LoginPurpose,
         account_id: &mut Option<i64>,
     ) -> Result<TokenGrant> {
-        let email = email.filter(|e| !e.trim().is_empty());
+        let name = name.filter(|e| !e.trim().is_empty());
         let password = password.filter(|p| !p.is_empty());
-        let (Some(email), Some(password)) = (email, password) else {
+        let (Some(name), Some(password)) = (name, password) else {
             return Err(LoginError::CredentialsMissing.into());
         };
-        let user = match Email::parse(&email) {
-            Ok(email) => store::users::by_email(self.db, email.as_str()).await?,
-            Err(_) => None,
+        // The account's email or its username, whichever the name is.
+        let user = if name.trim().chars().count() <= MAX_EMAIL_CHARS {
+            store::users::by_sign_in_name(self.db, name.trim()).await?
+        } else {
+            None
         };
         *account_id = user.as_ref().map(|user| user.id);
         if password.chars().count() > MAX_PASSWORD_CHARS {

@@ -18,6 +18,7 @@ use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{AccountError, LoginError, RegistrationForm};
 use crate::state::AppState;
 use crate::throttle::Rule;
+use crate::tokens::sessions::TokenGrant;
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -71,6 +72,7 @@ impl AccountsApi {
     ) -> Result<RegisterResponse, ApiError> {
         let form = RegistrationForm {
             email: body.email,
+            username: None,
             password: body.password,
             password2: body.password2,
             first_name: body.first_name,
@@ -101,24 +103,36 @@ impl AccountsApi {
         body: LoginRequest,
         purpose: LoginPurpose,
     ) -> Result<Json<TokenResponse>, ApiError> {
+        let grant = sign_in(state, req, body.email, body.password, purpose).await?;
+        Ok(Json(super::token_response(grant)))
+    }
+}
+
+/// A sign-in with a password, as every dialect's login route makes it: the
+/// address's login limit, the (account, address) wrong-password limit,
+/// then the login use case. `name` is an email or a username.
+pub async fn sign_in(
+    state: &AppState,
+    req: &Request,
+    name: Option<String>,
+    password: Option<String>,
+    purpose: LoginPurpose,
+) -> Result<TokenGrant, ApiError> {
+    {
         super::limit(state, req, Rule::Login).await?;
         // Wrong passwords count per account and address: guesses from
         // elsewhere never lock the owner out of an address that has not failed.
         let address = super::client_address(state, req);
         let pair = format!(
             "{}|{}",
-            body.email
-                .as_deref()
-                .unwrap_or_default()
-                .trim()
-                .to_lowercase(),
+            name.as_deref().unwrap_or_default().trim().to_lowercase(),
             address.map_or_else(String::new, |address| address.to_string())
         );
         let verdict = state.throttle.check(Rule::LoginFailure, &pair).await;
         super::refused_by(state, req, Rule::LoginFailure, &pair, verdict).await?;
         let client = client_info(state, req);
         let accounts = state.accounts();
-        let login = accounts.login(body.email, body.password, &client, purpose);
+        let login = accounts.login(name, password, &client, purpose);
         let grant = while_connected(req, login)
             .await
             .ok_or(ApiError::ClientGone)?;
@@ -127,7 +141,7 @@ impl AccountsApi {
             // this address for this account answer 429 before any hashing.
             let _ = state.throttle.hit(Rule::LoginFailure, &pair).await;
         }
-        Ok(Json(super::token_response(grant?)))
+        Ok(grant?)
     }
 }
 

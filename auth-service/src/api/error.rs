@@ -14,7 +14,7 @@ use shared::error::{ErrorBody, ErrorResponse, codes};
 use crate::accounts::lifecycle::{ChangeError, MAX_BAN_REASON_CHARS};
 use crate::accounts::{
     AccountError, LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, RegistrationError,
+    MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, RegistrationError,
 };
 use crate::tokens::oauth::DeskError;
 use crate::tokens::revocation::RevocationOutcome;
@@ -220,6 +220,21 @@ fn registration(err: RegistrationError) -> ErrorResponse {
             format!("Bad Request: Name is longer than {MAX_NAME_CHARS} characters."),
             "Your name is too long",
         ),
+        UsernameTooLong => bad(
+            format!("Bad Request: Username is longer than {MAX_USERNAME_CHARS} characters."),
+            "Your username is too long",
+        ),
+        UsernameInvalid => bad(
+            "Bad Request: Username may contain only letters, digits and @/./+/-/_.".into(),
+            "Please choose a username of letters, digits and @ . + - _",
+        ),
+        UsernameTaken => ErrorResponse::Conflict(Json(
+            ErrorBody::new(
+                "Conflict: Username is taken.",
+                "This username is already taken.",
+            )
+            .with_code(codes::USERNAME_TAKEN),
+        )),
         EmailTaken => ErrorResponse::Conflict(Json(
             ErrorBody::new(
                 "Conflict: User email already has existing email",
@@ -442,12 +457,21 @@ impl From<ApiError> for poem::Error {
 /// draft "RateLimit header fields for HTTP" has them).
 impl poem::IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        use poem::http::{HeaderValue, StatusCode, header};
         let exceeded = match &self {
             ApiError::RateLimited(exceeded) => Some(*exceeded),
             _ => None,
         };
         let mut response = poem::IntoResponse::into_response(ErrorResponse::from(self));
+        retry_headers(exceeded, &mut response);
+        response
+    }
+}
+
+/// Says when to retry an answer: a 429 which limit it hit and when it
+/// frees up, a 503 a second from now. Every dialect's errors carry them.
+pub fn retry_headers(exceeded: Option<crate::throttle::Exceeded>, response: &mut Response) {
+    use poem::http::{HeaderValue, StatusCode, header};
+    {
         let headers = response.headers_mut();
         if let Some(exceeded) = exceeded {
             let wait = exceeded.retry_after.as_secs().max(1);
@@ -473,7 +497,6 @@ impl poem::IntoResponse for ApiError {
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
         }
-        response
     }
 }
 

@@ -3,12 +3,14 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod dialect;
 pub mod error;
 pub mod health;
 pub mod oauth;
 pub mod recovery;
 pub mod services;
 pub mod sessions;
+pub mod simplejwt;
 pub mod tokens;
 pub mod well_known;
 
@@ -105,6 +107,8 @@ pub enum ApiTags {
     WellKnown,
     /// Liveness and readiness.
     Health,
+    /// Seed 001: the simplejwt dialect (`/auth/...`).
+    Seed001,
 }
 
 type Apis = (
@@ -116,6 +120,7 @@ type Apis = (
     oauth::OAuthApi,
     admin::AdminApi,
     audit::AuditApi,
+    simplejwt::SimpleJwtApi,
     well_known::WellKnownApi,
     health::HealthApi,
 );
@@ -131,6 +136,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             oauth::OAuthApi,
             admin::AdminApi,
             audit::AuditApi,
+            simplejwt::SimpleJwtApi,
             well_known::WellKnownApi,
             health::HealthApi,
         ),

@@ -16,6 +16,7 @@ use super::{ApiTags, client_info};
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
+use crate::tokens::sessions::TokenGrant;
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -78,6 +79,18 @@ pub enum LoggedOut {
 
 pub struct TokensApi;
 
+/// A refresh as every dialect's refresh route makes it: the address's
+/// refresh limit, then the rotation.
+pub async fn refresh_grant(
+    state: &AppState,
+    req: &poem::Request,
+    token: &str,
+) -> Result<TokenGrant, ApiError> {
+    super::limit(state, req, Rule::Refresh).await?;
+    let client = super::client_info(state, req);
+    Ok(state.accounts().refresh(token, &client).await?)
+}
+
 #[OpenApi(tag = "ApiTags::Tokens")]
 impl TokensApi {
     /// Exchange a refresh token for a new token pair
@@ -93,14 +106,11 @@ impl TokensApi {
         req: &poem::Request,
         body: Json<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        super::limit(&state, req, Rule::Refresh).await?;
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
+            super::limit(&state, req, Rule::Refresh).await?;
             return Err(ApiError::Missing(Field::RefreshToken));
         };
-        let grant = state
-            .accounts()
-            .refresh(&token, &super::client_info(&state, req))
-            .await?;
+        let grant = refresh_grant(&state, req, &token).await?;
         Ok(Json(super::token_response(grant)))
     }
 

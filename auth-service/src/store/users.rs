@@ -86,6 +86,24 @@ pub async fn by_email(
         .await
 }
 
+/// The account whose email or username (either case) is `name`.
+pub async fn by_sign_in_name(
+    conn: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let lower = name.trim().to_lowercase();
+    let username: SimpleExpr = Func::lower(Expr::col(user::Column::Username)).into();
+    user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Email.eq(lower.clone()))
+                .add(Expr::expr(username).eq(lower)),
+        )
+        .order_by_asc(user::Column::Id)
+        .one(conn)
+        .await
+}
+
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(conn).await
 }

@@ -18,6 +18,7 @@ mod redis_outage;
 mod refresh;
 mod register;
 mod revocation;
+mod seed001;
 mod services;
 mod sessions;
 mod throttle;

@@ -1,0 +1,166 @@
+//! What the seed dialects share at the edge: a request body read as JSON or
+//! as a form that the framework never refuses, so that every dialect
+//! answers malformed, missing and wrongly typed fields in its own words.
+
+use std::marker::PhantomData;
+
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use serde_json::{Map, Value};
+
+/// A field that is an object or an array where text was expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotText;
+
+/// Why a body could not be read as fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// Not JSON (or not a form when it says it is one).
+    Unparsable,
+    /// JSON, but not an object.
+    NotAnObject,
+}
+
+/// The fields of a JSON or form-encoded body, as sent. `S` only documents
+/// the body in the OpenAPI document.
+pub struct Fields<S> {
+    pub fields: Result<Map<String, Value>, Malformed>,
+    _schema: PhantomData<S>,
+}
+
+impl<S> Fields<S> {
+    /// A field as text: strings as they are, numbers and booleans written
+    /// out (as form values and most frameworks take them); `None` when
+    /// absent or null, `Err` when an object or array.
+    pub fn text(&self, name: &str) -> Result<Option<String>, NotText> {
+        let Ok(fields) = &self.fields else {
+            return Ok(None);
+        };
+        match fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Number(number)) => Ok(Some(number.to_string())),
+            Some(Value::Bool(flag)) => Ok(Some(flag.to_string())),
+            Some(_) => Err(NotText),
+        }
+    }
+
+    /// Whether the field was sent with the value `null`.
+    pub fn is_null(&self, name: &str) -> bool {
+        matches!(&self.fields, Ok(fields) if fields.get(name) == Some(&Value::Null))
+    }
+}
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn read(content_type: Option<&str>, bytes: &[u8]) -> Result<Map<String, Value>, Malformed> {
+    let is_form = content_type.is_some_and(|kind| kind.starts_with(FORM));
+    if is_form {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(bytes).map_err(|_| Malformed::Unparsable)?;
+        return Ok(pairs
+            .into_iter()
+            .map(|(name, value)| (name, Value::String(value)))
+            .collect());
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(Malformed::NotAnObject),
+        Err(_) => Err(Malformed::Unparsable),
+    }
+}
+
+impl<'a, S: Type> ApiExtractor<'a> for Fields<S> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        S::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![
+                MetaMediaType {
+                    content_type: JSON,
+                    schema: S::schema_ref(),
+                },
+                MetaMediaType {
+                    content_type: FORM,
+                    schema: S::schema_ref(),
+                },
+            ],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        // A body over the size limit fails here and is answered 413.
+        let bytes = body.take()?.into_bytes().await?;
+        Ok(Fields {
+            fields: read(request.content_type(), &bytes),
+            _schema: PhantomData,
+        })
+    }
+}
+
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_read_as_json_or_forms() {
+        let json = read(Some(JSON), br#"{"username": "ann", "n": 3}"#).unwrap();
+        assert_eq!(json["username"], "ann");
+        let form = read(Some(FORM), b"username=ann&password=a+b%21").unwrap();
+        assert_eq!(form["password"], "a b!");
+        assert_eq!(read(None, b"").unwrap().len(), 0);
+        assert_eq!(read(Some(JSON), b"[1]"), Err(Malformed::NotAnObject));
+        assert_eq!(read(Some(JSON), b"{nope"), Err(Malformed::Unparsable));
+        assert_eq!(
+            read(Some("text/plain"), b"hello"),
+            Err(Malformed::Unparsable)
+        );
+    }
+
+    #[test]
+    fn fields_read_as_text() {
+        let fields: Fields<String> = Fields {
+            fields: read(Some(JSON), br#"{"a": "x", "b": 5, "c": null, "d": [1]}"#),
+            _schema: PhantomData,
+        };
+        assert_eq!(fields.text("a"), Ok(Some("x".to_owned())));
+        assert_eq!(fields.text("b"), Ok(Some("5".to_owned())));
+        assert_eq!(fields.text("c"), Ok(None));
+        assert!(fields.is_null("c"));
+        assert_eq!(fields.text("d"), Err(NotText));
+        assert_eq!(fields.text("e"), Ok(None));
+    }
+}
