@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dialect;
 pub mod error;
 pub mod health;
+pub mod laravel;
 pub mod oauth;
 pub mod recovery;
 pub mod services;
@@ -109,6 +110,8 @@ pub enum ApiTags {
     Health,
     /// Seed 001: the simplejwt dialect (`/auth/...`).
     Seed001,
+    /// Seed 002: the Laravel dialect (`{data, message, errors, code}`).
+    Seed002,
 }
 
 type Apis = (
@@ -121,6 +124,7 @@ type Apis = (
     admin::AdminApi,
     audit::AuditApi,
     simplejwt::SimpleJwtApi,
+    laravel::LaravelApi,
     well_known::WellKnownApi,
     health::HealthApi,
 );
@@ -137,6 +141,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             admin::AdminApi,
             audit::AuditApi,
             simplejwt::SimpleJwtApi,
+            laravel::LaravelApi,
             well_known::WellKnownApi,
             health::HealthApi,
         ),

@@ -28,6 +28,7 @@ use shared::connections::while_connected;
 
 /// Registration: a username and a password (an email and names optional).
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001RegisterForm")]
 pub struct RegisterForm {
     pub username: String,
     pub password: String,
@@ -38,17 +39,20 @@ pub struct RegisterForm {
 
 /// Credentials: the username (or the account's email) and the password.
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001TokenForm")]
 pub struct TokenForm {
     pub username: String,
     pub password: String,
 }
 
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001RefreshForm")]
 pub struct RefreshForm {
     pub refresh: String,
 }
 
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001VerifyForm")]
 pub struct VerifyForm {
     pub token: String,
 }
@@ -56,15 +60,18 @@ pub struct VerifyForm {
 /// A token pair: the refresh token (opaque, rotated at each refresh) and
 /// the access token (a JWT every service verifies).
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001TokenPair")]
 pub struct TokenPair {
     pub refresh: String,
     pub access: String,
 }
 
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001Verified")]
 pub struct Verified {}
 
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001CurrentUser")]
 pub struct CurrentUser {
     /// The account's username; its email when it has none.
     pub username: String,
@@ -72,6 +79,7 @@ pub struct CurrentUser {
 
 /// DRF's error detail.
 #[derive(Object, Debug)]
+#[oai(rename = "Seed001Detail")]
 pub struct Detail {
     pub detail: String,
     #[oai(skip_serializing_if_is_none)]

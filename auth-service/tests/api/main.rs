@@ -19,6 +19,7 @@ mod refresh;
 mod register;
 mod revocation;
 mod seed001;
+mod seed002;
 mod services;
 mod sessions;
 mod throttle;
