@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use shared::Authenticator;
 
 use crate::accounts::AccountPolicy;
+use crate::accounts::google::GoogleVerifier;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::service::Accounts;
 use crate::config::Settings;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub policy: AccountPolicy,
     pub throttle: crate::throttle::Throttle,
+    /// Google sign-in; `None` when no client id is configured.
+    pub google: Option<GoogleVerifier>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             sessions: &self.sessions,
             mailer: &self.mailer,
             policy: &self.policy,
+            google: self.google.as_ref(),
         }
     }
 }

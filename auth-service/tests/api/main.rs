@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod forged;
+mod google;
 mod hardening;
 mod helpers;
 mod keys;
