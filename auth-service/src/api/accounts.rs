@@ -194,9 +194,10 @@ impl AccountsApi {
     /// in, else the one with the token's (verified) email, which is linked;
     /// else an account without a password is created (the first account ever
     /// is admin). Answers as a password login does (disabled 401, banned 403);
-    /// 401 `invalid_google_token` for a token that is not accepted, 501
-    /// `google_not_configured` when Google sign-in is off, 503 when Google's
-    /// keys cannot be fetched.
+    /// 401 `invalid_google_token` for a token that is not accepted, 409
+    /// `google_account_conflict` when the email's account is linked to
+    /// another Google account, 501 `google_not_configured` when Google
+    /// sign-in is off, 503 when Google's keys cannot be fetched.
     #[oai(path = "/api/v1/auth/login/google", method = "post")]
     async fn login_google(
         &self,
