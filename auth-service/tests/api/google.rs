@@ -447,3 +447,30 @@ async fn with_verification_required_google_accounts_are_verified() {
     let newcomer = signed_in(&app, &issuer, "new-sub", "new@gmail.com").await;
     assert_eq!(me(&app, &newcomer).await["emailVerified"], true);
 }
+
+#[tokio::test]
+async fn racing_google_sign_ins_make_one_account_and_one_admin() {
+    let (app, issuer) = spawn_with_google().await;
+    // The same new person from several tabs at once: one account.
+    let token = issuer.id_token(&issuer.claims("race-sub", "race@gmail.com"));
+    let answers = futures::future::join_all((0..8).map(|_| google_login(&app, &token))).await;
+    let mut ids = Vec::new();
+    for answer in answers {
+        ids.push(expect(answer, StatusCode::OK).await["userId"].clone());
+    }
+    assert!(ids.windows(2).all(|pair| pair[0] == pair[1]), "{ids:?}");
+    // Several new people at once on a database with one account: no
+    // second admin.
+    let tokens: Vec<String> = (0..8)
+        .map(|n| issuer.id_token(&issuer.claims(&format!("sub-{n}"), &format!("p{n}@gmail.com"))))
+        .collect();
+    let answers = futures::future::join_all(tokens.iter().map(|t| google_login(&app, t))).await;
+    for answer in answers {
+        expect(answer, StatusCode::OK).await;
+    }
+    let admins = app
+        .db
+        .strings("SELECT email FROM users WHERE role = 'admin'")
+        .await;
+    assert_eq!(admins, ["race@gmail.com"]);
+}
