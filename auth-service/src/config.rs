@@ -49,6 +49,7 @@ pub struct Settings {
     pub connections: shared::connections::ConnectionLimits,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
+    pub google: GoogleSettings,
     /// `AUTH_LOGIN_LIMIT` (`30/60`: logins and reactivations per client
     /// address per 60 s), `AUTH_LOGIN_FAILURE_LIMIT` (`5/300`: wrong
     /// passwords per account and address), `AUTH_REGISTER_LIMIT`
@@ -91,6 +92,45 @@ impl Default for AccountSettings {
             reset_url: None,
             verify_url: None,
             audit_retention: Some(Duration::from_secs(365 * DAY)),
+        }
+    }
+}
+
+/// Sign-in with Google ID tokens (`POST /api/v1/auth/login/google`).
+#[derive(Debug, Clone)]
+pub struct GoogleSettings {
+    /// `AUTH_GOOGLE_CLIENT_IDS`: comma-separated OAuth client ids of the
+    /// frontends (a token's `aud` must be one of them); empty: Google
+    /// sign-in is off and its route answers 503.
+    pub client_ids: Vec<String>,
+    /// `AUTH_GOOGLE_JWKS_URL`: where Google's signing keys are published
+    /// (default `https://www.googleapis.com/oauth2/v3/certs`).
+    pub jwks_url: String,
+    /// `AUTH_GOOGLE_ISSUERS`: comma-separated `iss` values accepted (default
+    /// `accounts.google.com` and `https://accounts.google.com`).
+    pub issuers: Vec<String>,
+    /// `AUTH_GOOGLE_JWKS_MIN_REFETCH` (seconds, default 10): the least time
+    /// between two fetches of the JWKS caused by a token naming an unknown
+    /// `kid` (failed fetches count too).
+    pub jwks_min_refetch: Duration,
+}
+
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+pub const GOOGLE_ISSUERS: [&str; 2] = ["accounts.google.com", "https://accounts.google.com"];
+
+impl GoogleSettings {
+    pub fn enabled(&self) -> bool {
+        !self.client_ids.is_empty()
+    }
+}
+
+impl Default for GoogleSettings {
+    fn default() -> Self {
+        Self {
+            client_ids: Vec::new(),
+            jwks_url: GOOGLE_JWKS_URL.to_owned(),
+            issuers: GOOGLE_ISSUERS.map(str::to_owned).to_vec(),
+            jwks_min_refetch: Duration::from_secs(10),
         }
     }
 }
@@ -375,6 +415,21 @@ impl Settings {
                 from: env.string("MAIL_FROM", "Account manager <no-reply@localhost>"),
                 outbox: PathBuf::from(env.string("MAIL_OUTBOX", "data/outbox")),
             },
+            google: {
+                let defaults = GoogleSettings::default();
+                let issuers = env.list("GOOGLE_ISSUERS");
+                GoogleSettings {
+                    client_ids: env.list("GOOGLE_CLIENT_IDS"),
+                    jwks_url: env.string("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL),
+                    issuers: if issuers.is_empty() {
+                        defaults.issuers
+                    } else {
+                        issuers
+                    },
+                    jwks_min_refetch: env
+                        .seconds("GOOGLE_JWKS_MIN_REFETCH", defaults.jwks_min_refetch)?,
+                }
+            },
         })
     }
 }
@@ -382,6 +437,24 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn google_sign_in_is_off_until_client_ids_are_set() {
+        let env = EnvSource::from_fn(ENV_PREFIX, |_| None);
+        let settings = Settings::from_source(&env).unwrap();
+        assert!(!settings.google.enabled());
+        assert_eq!(settings.google.jwks_url, GOOGLE_JWKS_URL);
+        assert_eq!(settings.google.issuers, GOOGLE_ISSUERS);
+        let env = EnvSource::from_fn(ENV_PREFIX, |key| match key {
+            "AUTH_GOOGLE_CLIENT_IDS" => Some("web.apps, ios.apps".into()),
+            "AUTH_GOOGLE_ISSUERS" => Some("https://accounts.google.com".into()),
+            _ => None,
+        });
+        let settings = Settings::from_source(&env).unwrap();
+        assert!(settings.google.enabled());
+        assert_eq!(settings.google.client_ids, ["web.apps", "ios.apps"]);
+        assert_eq!(settings.google.issuers, ["https://accounts.google.com"]);
+    }
 
     #[test]
     fn service_clients_parse_with_default_and_explicit_scopes() {

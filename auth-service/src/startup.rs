@@ -14,14 +14,17 @@ use shared::http::Listening;
 use shared::revocation::follower::wait_current;
 use shared::revocation::redis::{self, RedisFeed, RedisFeedWriter};
 use shared::revocation::{FeedSource, KeyEvents, spawn_follower};
-use shared::{Authenticator, KeySource, RevocationCheck, RevocationSet, TokenVerifier};
+use shared::{
+    Authenticator, JwksKeySource, KeyKind, KeySource, RevocationCheck, RevocationSet, TokenVerifier,
+};
 use tokio::task::JoinHandle;
 
+use crate::accounts::google::GoogleVerifier;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::{AccountPolicy, EmailVerification};
 use crate::api;
 use crate::audit::AuditLog;
-use crate::config::Settings;
+use crate::config::{GoogleSettings, Settings};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::store;
@@ -54,6 +57,9 @@ impl Drop for Background {
 
 /// How often each replica re-reads the signing keys (rotations made elsewhere).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(15);
+/// How often Google's keys are fetched again when nothing asked sooner (so
+/// that a key Google dropped stops verifying).
+const GOOGLE_KEYS_INTERVAL: Duration = Duration::from_secs(3600);
 /// How often revocations of tokens that have expired anyway are forgotten.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long start-up waits for the first revocation snapshot.
@@ -78,6 +84,26 @@ fn account_policy(settings: &Settings, public_url: &str) -> AccountPolicy {
             .clone()
             .unwrap_or_else(|| format!("{public_url}/api/v1/auth/verify-email")),
     }
+}
+
+/// Google sign-in, when client ids are configured: Google's RSA keys,
+/// fetched from its JWKS on first use and cached.
+fn google_verifier(settings: &GoogleSettings) -> anyhow::Result<Option<GoogleVerifier>> {
+    if !settings.enabled() {
+        return Ok(None);
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let keys = JwksKeySource::new(settings.jwks_url.clone(), http, settings.jwks_min_refetch)
+        .keeping(KeyKind::Rsa);
+    Ok(Some(GoogleVerifier::new(
+        Arc::new(keys),
+        &settings.client_ids,
+        &settings.issuers,
+    )))
 }
 
 /// The secret behind refresh-token successors, shared by every replica.
@@ -201,6 +227,7 @@ impl Application {
         let passwords = PasswordHasher::new(&settings.passwords).await?;
         let mailer = Mailer::new(&settings.mail)?;
         let policy = account_policy(&settings, &public_url);
+        let google = google_verifier(&settings.google)?;
         let state = Arc::new(AppState {
             settings,
             public_url,
@@ -216,6 +243,7 @@ impl Application {
             policy,
             throttle,
             audit,
+            google,
         });
         Ok(Self {
             acceptor,
@@ -264,6 +292,16 @@ impl Application {
             ),
             policy => tracing::info!(origins = %policy.describe(), "CORS"),
         }
+        match &self.state.settings.google {
+            google if google.enabled() => tracing::info!(
+                clients = google.client_ids.len(),
+                jwks = %google.jwks_url,
+                "Google sign-in is on"
+            ),
+            _ => tracing::info!(
+                "Google sign-in is off (AUTH_GOOGLE_CLIENT_IDS is not set): its route answers 501"
+            ),
+        }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "auth-service listening");
         let app = api::app(self.state.clone()).boxed();
         let acceptor = shared::connections::GuardedAcceptor::new(
@@ -284,9 +322,11 @@ async fn maintain(state: Arc<AppState>) {
     let mut reload = tokio::time::interval(KEY_RELOAD_INTERVAL);
     let mut purge = tokio::time::interval(PURGE_INTERVAL);
     let mut forget = tokio::time::interval(Duration::from_secs(60));
+    let mut google_keys = tokio::time::interval(GOOGLE_KEYS_INTERVAL);
     reload.tick().await;
     purge.tick().await;
     forget.tick().await;
+    google_keys.tick().await;
     loop {
         tokio::select! {
             _ = reload.tick() => {
@@ -295,6 +335,11 @@ async fn maintain(state: Arc<AppState>) {
                 }
             }
             _ = forget.tick() => state.throttle.forget_stale(),
+            _ = google_keys.tick() => {
+                if let Some(google) = &state.google {
+                    google.refresh_keys().await;
+                }
+            }
             _ = purge.tick() => {
                 if let Err(err) = state.revocations.purge_expired().await {
                     tracing::warn!(error = %err, "purging expired revocations failed");

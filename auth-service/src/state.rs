@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use shared::Authenticator;
 
 use crate::accounts::AccountPolicy;
+use crate::accounts::google::GoogleVerifier;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::service::Accounts;
 use crate::audit::AuditLog;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub policy: AccountPolicy,
     pub throttle: crate::throttle::Throttle,
     pub audit: AuditLog,
+    /// Google sign-in; `None` when no client id is configured.
+    pub google: Option<GoogleVerifier>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             mailer: &self.mailer,
             policy: &self.policy,
             audit: &self.audit,
+            google: self.google.as_ref(),
         }
     }
 }

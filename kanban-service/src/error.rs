@@ -18,6 +18,13 @@ pub enum KanbanError {
     EmailTaken,
     #[error("wrong credentials")]
     WrongCredentials,
+    /// The account manager did not accept the Google ID token.
+    #[error("Google token refused")]
+    GoogleRefused,
+    /// The account with the Google token's email is linked to another
+    /// Google account.
+    #[error("Google account conflict")]
+    GoogleAccountConflict,
     #[error("account disabled")]
     AccountDisabled,
     #[error("account banned")]

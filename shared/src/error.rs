@@ -48,6 +48,14 @@ pub mod codes {
     /// Login or refresh: email verification is required and not done yet
     /// (see `resolve`).
     pub const EMAIL_UNVERIFIED: &str = "email_unverified";
+    /// Google sign-in: the ID token is malformed, expired, not signed by
+    /// Google, not meant for this service, or its email is not verified.
+    pub const INVALID_GOOGLE_TOKEN: &str = "invalid_google_token";
+    /// Google sign-in: the account with the token's email is linked to
+    /// another Google account.
+    pub const GOOGLE_ACCOUNT_CONFLICT: &str = "google_account_conflict";
+    /// Google sign-in is not configured on this account manager.
+    pub const GOOGLE_NOT_CONFIGURED: &str = "google_not_configured";
     /// The password given to confirm a change is wrong.
     pub const WRONG_PASSWORD: &str = "wrong_password";
     /// A password-reset or verification link's token is unknown, used or expired.

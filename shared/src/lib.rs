@@ -25,7 +25,7 @@ pub use auth::{
 };
 pub use claims::{AccessClaims, Role, ServiceClaims, TokenType, TypedClaims};
 pub use revocation::{Fact, FactKind, RevocationCheck, RevocationError, RevocationSet};
-pub use verifier::{JwksKeySource, KeySource, TokenVerifier, VerifyError};
+pub use verifier::{JwksKeySource, KeyKind, KeySource, TokenVerifier, VerifyError, verify_jwt};
 
 #[cfg(feature = "testing")]
 pub mod testing;

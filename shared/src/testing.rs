@@ -395,3 +395,216 @@ impl LogCapture {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
+
+/// The client id the [`GoogleIssuer`]'s tokens are for by default: configure
+/// it as the account manager's Google client id.
+pub const GOOGLE_CLIENT_ID: &str = "test-client.apps.googleusercontent.com";
+/// The issuer the [`GoogleIssuer`]'s tokens name by default (one of the two
+/// Google uses).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
+/// RSA keys the [`GoogleIssuer`]s of a test process sign with, generated on
+/// first use (2048 bits take a moment; a process needs a few at most).
+const KEY_POOL: usize = 4;
+/// The key never published by an issuer: what a forger signs with.
+const FORGER_KEY: usize = KEY_POOL - 1;
+
+struct PoolKey {
+    encoding: jsonwebtoken::EncodingKey,
+    /// The public key's modulus and exponent, base64url, as a JWK has them.
+    n: String,
+    e: String,
+}
+
+static KEYS: [std::sync::OnceLock<PoolKey>; KEY_POOL] =
+    [const { std::sync::OnceLock::new() }; KEY_POOL];
+
+fn pool_key(index: usize) -> &'static PoolKey {
+    KEYS[index].get_or_init(|| {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let private =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("generate an RSA key");
+        let der = private.to_pkcs1_der().expect("encode the RSA key");
+        let encoding = jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes());
+        let jwk =
+            jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, jsonwebtoken::Algorithm::RS256)
+                .expect("the RSA key as a JWK");
+        let jsonwebtoken::jwk::AlgorithmParameters::RSA(params) = jwk.algorithm else {
+            unreachable!("an RSA key gives an RSA JWK")
+        };
+        PoolKey {
+            encoding,
+            n: params.n,
+            e: params.e,
+        }
+    })
+}
+
+struct IssuerState {
+    /// Published keys, oldest first: (`kid`, pool index). The last signs.
+    published: Vec<(String, usize)>,
+    /// JWKS documents served so far.
+    fetches: usize,
+    /// Answer 500 instead of the JWKS.
+    failing: bool,
+}
+
+/// A stand-in for Google's sign-in, for tests: an HTTP server on a free
+/// local port serving a JWKS of RSA keys (as `https://www.googleapis.com/
+/// oauth2/v3/certs` does), and ID tokens signed RS256 with its current key.
+/// It can rotate its key (the old one stays published, as Google does),
+/// forge tokens (same `kid`, another key), fail, and count the fetches.
+/// Stopped on drop.
+pub struct GoogleIssuer {
+    url: String,
+    state: std::sync::Arc<std::sync::Mutex<IssuerState>>,
+    /// Tells this issuer's `kid`s from every other's.
+    name: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[poem::handler]
+fn serve_jwks(
+    state: poem::web::Data<&std::sync::Arc<std::sync::Mutex<IssuerState>>>,
+) -> poem::Response {
+    let mut state = state.lock().expect("issuer lock");
+    state.fetches += 1;
+    if state.failing {
+        return poem::Response::builder()
+            .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+            .body("failing on purpose");
+    }
+    let keys: Vec<Value> = state
+        .published
+        .iter()
+        .map(|(kid, index)| {
+            let key = pool_key(*index);
+            serde_json::json!({
+                "kty": "RSA", "alg": "RS256", "use": "sig",
+                "kid": kid, "n": key.n, "e": key.e,
+            })
+        })
+        .collect();
+    poem::Response::builder()
+        .content_type("application/json; charset=UTF-8")
+        .header("Cache-Control", "public, max-age=21600")
+        .body(serde_json::json!({ "keys": keys }).to_string())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl GoogleIssuer {
+    pub async fn start() -> Self {
+        use poem::EndpointExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a port for the Google issuer");
+        let port = listener.local_addr().expect("local address").port();
+        let name = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let state = std::sync::Arc::new(std::sync::Mutex::new(IssuerState {
+            published: vec![(format!("{name}-0"), 0)],
+            fetches: 0,
+            failing: false,
+        }));
+        let app = poem::Route::new()
+            .at("/oauth2/v3/certs", poem::get(serve_jwks))
+            .data(state.clone());
+        let acceptor =
+            poem::listener::TcpAcceptor::from_tokio(listener).expect("the issuer's acceptor");
+        let task = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+            name,
+            task,
+        }
+    }
+
+    /// Where its JWKS is served: the account manager's Google JWKS URL.
+    pub fn jwks_url(&self) -> String {
+        format!("{}/oauth2/v3/certs", self.url)
+    }
+
+    /// How many times its JWKS was asked for.
+    pub fn fetches(&self) -> usize {
+        self.state.lock().expect("issuer lock").fetches
+    }
+
+    /// Makes the JWKS answer 500 (or serve again).
+    pub fn set_failing(&self, failing: bool) {
+        self.state.lock().expect("issuer lock").failing = failing;
+    }
+
+    /// The `kid` of the key that signs now.
+    pub fn current_kid(&self) -> String {
+        let state = self.state.lock().expect("issuer lock");
+        state.published.last().expect("a key").0.clone()
+    }
+
+    /// A new key signs from now on (published beside the old ones); answers
+    /// its `kid`.
+    pub fn rotate(&self) -> String {
+        let mut state = self.state.lock().expect("issuer lock");
+        let generation = state.published.len();
+        let kid = format!("{}-{generation}", self.name);
+        state.published.push((kid.clone(), generation % FORGER_KEY));
+        kid
+    }
+
+    /// The claims of a valid ID token for `sub` with a verified `email`,
+    /// for [`GOOGLE_CLIENT_ID`], issued now and valid for an hour (change
+    /// any of them before signing).
+    pub fn claims(&self, sub: &str, email: &str) -> Value {
+        let now = unix_now();
+        serde_json::json!({
+            "iss": GOOGLE_ISSUER,
+            "azp": GOOGLE_CLIENT_ID,
+            "aud": GOOGLE_CLIENT_ID,
+            "sub": sub,
+            "email": email,
+            "email_verified": true,
+            "at_hash": "DkBaRVIqI2Wkto61TgdUqQ",
+            "iat": now,
+            "exp": now + 3600,
+        })
+    }
+
+    fn sign(claims: &Value, kid: &str, key: usize) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, &pool_key(key).encoding).expect("sign an ID token")
+    }
+
+    /// An ID token with these claims, signed with the current key.
+    pub fn id_token(&self, claims: &Value) -> String {
+        let (kid, key) = {
+            let state = self.state.lock().expect("issuer lock");
+            state.published.last().expect("a key").clone()
+        };
+        Self::sign(claims, &kid, key)
+    }
+
+    /// A token naming the current `kid` but signed with another key.
+    pub fn forged_token(&self, claims: &Value) -> String {
+        Self::sign(claims, &self.current_kid(), FORGER_KEY)
+    }
+
+    /// A token signed with a key this issuer never published, under a `kid`
+    /// it does not know.
+    pub fn token_with_unknown_kid(&self, claims: &Value) -> String {
+        Self::sign(claims, &format!("{}-unknown", self.name), FORGER_KEY)
+    }
+}
+
+impl Drop for GoogleIssuer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

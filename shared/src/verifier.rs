@@ -1,5 +1,9 @@
-//! Local verification of access tokens: the signature against a key found
-//! by `kid`, the algorithm pinned, `iss`, `aud`, `exp` and `typ` checked.
+//! Local verification of JWTs: the signature against a key found by `kid`
+//! in a JWKS (fetched, cached, refetched on an unknown `kid` at a bounded
+//! rate), the algorithm pinned, `iss`, `aud` and `exp` checked. The access
+//! tokens of the account manager (EdDSA, `typ` checked too) go through
+//! [`TokenVerifier`]; other issuers' tokens (Google's RS256 ID tokens)
+//! through [`verify_jwt`] over a [`JwksKeySource`] keeping RSA keys.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +12,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::claims::{AccessClaims, TypedClaims};
@@ -32,8 +37,10 @@ pub enum VerifyError {
     /// token minted to outlive its stated lifetime, or a broken clock.
     #[error("the token is issued in the future")]
     IssuedInFuture,
-    #[error("the token's issuer or audience is wrong")]
-    WrongParty,
+    #[error("the token's issuer is not accepted")]
+    WrongIssuer,
+    #[error("the token is meant for another audience")]
+    WrongAudience,
     #[error("the token is not an access token")]
     WrongType,
     /// The keys could not be fetched: the token could not be checked.
@@ -133,39 +140,63 @@ impl TokenVerifier {
         &self,
         token: &str,
     ) -> Result<(String, C), VerifyError> {
-        let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
-        if !self.validation.algorithms.contains(&header.alg) {
-            return Err(VerifyError::Algorithm);
-        }
-        let kid = header.kid.ok_or(VerifyError::MissingKeyId)?;
-        let key = self.keys.key(&kid).await?.ok_or(VerifyError::UnknownKey)?;
-        let data = decode::<C>(token, &key, &self.validation).map_err(classify)?;
-        if data.claims.token_type() != C::TYPE {
+        let (kid, claims) = verify_jwt::<C>(self.keys.as_ref(), &self.validation, token).await?;
+        if claims.token_type() != C::TYPE {
             return Err(VerifyError::WrongType);
         }
-        if data.claims.issued_at() > unix_now() + self.validation.leeway as i64 {
+        if claims.issued_at() > unix_now() + self.validation.leeway as i64 {
             return Err(VerifyError::IssuedInFuture);
         }
-        Ok((kid, data.claims))
+        Ok((kid, claims))
     }
+}
+
+/// Verifies a JWT's signature with the key its header's `kid` names in
+/// `keys`, and its claims as `validation` says (its algorithms pinned: a
+/// token naming any other is refused before a key is looked up). Answers
+/// the `kid` and the claims.
+pub async fn verify_jwt<C: DeserializeOwned>(
+    keys: &dyn KeySource,
+    validation: &Validation,
+    token: &str,
+) -> Result<(String, C), VerifyError> {
+    let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
+    if !validation.algorithms.contains(&header.alg) {
+        return Err(VerifyError::Algorithm);
+    }
+    let kid = header.kid.ok_or(VerifyError::MissingKeyId)?;
+    let key = keys.key(&kid).await?.ok_or(VerifyError::UnknownKey)?;
+    let data = decode::<C>(token, &key, validation).map_err(classify)?;
+    Ok((kid, data.claims))
 }
 
 fn classify(err: jsonwebtoken::errors::Error) -> VerifyError {
     use jsonwebtoken::errors::ErrorKind;
     match err.kind() {
         ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => VerifyError::Expired,
-        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience | ErrorKind::InvalidSubject => {
-            VerifyError::WrongParty
-        }
+        ErrorKind::InvalidIssuer => VerifyError::WrongIssuer,
+        ErrorKind::InvalidAudience => VerifyError::WrongAudience,
         ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => VerifyError::Algorithm,
-        ErrorKind::InvalidSignature | ErrorKind::InvalidEddsaKey | ErrorKind::InvalidKeyFormat => {
-            VerifyError::Signature
-        }
+        ErrorKind::InvalidSignature
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidRsaKey(_)
+        | ErrorKind::InvalidKeyFormat => VerifyError::Signature,
         _ => VerifyError::Malformed,
     }
 }
 
-/// Ed25519 keys from a JWKS document fetched over HTTP, cached. A token
+/// Which keys of a JWKS a source keeps: those of one family only, so that
+/// a key of another family can never verify a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Ed25519 (`OKP`, for EdDSA): the account manager's keys.
+    Ed25519,
+    /// RSA (for RS256): Google's keys.
+    Rsa,
+}
+
+/// Verification keys from a JWKS document fetched over HTTP, cached (Ed25519
+/// ones unless [`JwksKeySource::keeping`] says otherwise). A token
 /// naming an unknown `kid` makes it fetch again, at most once per
 /// `min_refetch`, whether the last fetch worked or not: neither a flood of
 /// made-up `kid`s nor a failing issuer turns into a fetch per request, and
@@ -175,6 +206,7 @@ fn classify(err: jsonwebtoken::errors::Error) -> VerifyError {
 /// taken back from a JWKS until the fact expires).
 pub struct JwksKeySource {
     url: String,
+    kind: KeyKind,
     http: reqwest::Client,
     min_refetch: Duration,
     keys: RwLock<HashMap<String, Arc<DecodingKey>>>,
@@ -193,12 +225,19 @@ impl JwksKeySource {
     pub fn new(url: impl Into<String>, http: reqwest::Client, min_refetch: Duration) -> Self {
         Self {
             url: url.into(),
+            kind: KeyKind::Ed25519,
             http,
             min_refetch,
             keys: RwLock::new(HashMap::new()),
             denied: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
         }
+    }
+
+    /// Keeps the document's keys of `kind` instead (and only those).
+    pub fn keeping(mut self, kind: KeyKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Fetches the document now and replaces the cache.
@@ -229,7 +268,7 @@ impl JwksKeySource {
             tracing::warn!(url = %self.url, error = %err, "JWKS fetch failed");
             VerifyError::KeysUnavailable
         })?;
-        let mut fresh = ed25519_keys(&set);
+        let mut fresh = jwks_keys(&set, self.kind);
         let now = unix_now();
         {
             let mut denied = self.denied.write().await;
@@ -268,20 +307,35 @@ impl KeyEvents for JwksKeySource {
 /// The Ed25519 verification keys of a JWKS, by `kid`; any other kind of key
 /// is ignored, so a key of another family can never verify a token.
 pub fn ed25519_keys(set: &JwkSet) -> HashMap<String, Arc<DecodingKey>> {
+    jwks_keys(set, KeyKind::Ed25519)
+}
+
+/// The verification keys of `kind` in a JWKS, by `kid`; keys of any other
+/// kind, keys without a `kid` and keys marked for another use than
+/// signatures are ignored.
+pub fn jwks_keys(set: &JwkSet, kind: KeyKind) -> HashMap<String, Arc<DecodingKey>> {
     set.keys
         .iter()
+        .filter(|jwk| {
+            !matches!(
+                jwk.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            )
+        })
         .filter_map(|jwk| {
             let kid = jwk.common.key_id.clone()?;
-            match &jwk.algorithm {
-                AlgorithmParameters::OctetKeyPair(params)
+            let key = match (&jwk.algorithm, kind) {
+                (AlgorithmParameters::OctetKeyPair(params), KeyKind::Ed25519)
                     if params.curve == EllipticCurve::Ed25519 =>
                 {
-                    DecodingKey::from_ed_components(&params.x)
-                        .ok()
-                        .map(|key| (kid, Arc::new(key)))
+                    DecodingKey::from_ed_components(&params.x).ok()
+                }
+                (AlgorithmParameters::RSA(params), KeyKind::Rsa) => {
+                    DecodingKey::from_rsa_components(&params.n, &params.e).ok()
                 }
                 _ => None,
-            }
+            }?;
+            Some((kid, Arc::new(key)))
         })
         .collect()
 }
@@ -308,5 +362,47 @@ impl KeySource for JwksKeySource {
         }
         self.fetch_locked(&mut last_fetch).await?;
         Ok(self.keys.read().await.get(kid).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> JwkSet {
+        serde_json::from_value(serde_json::json!({"keys": [
+            {"kty": "OKP", "crv": "Ed25519", "kid": "ed", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+            {"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "rsa", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "e": "AQAB"},
+            {"kty": "RSA", "use": "enc", "kid": "rsa-enc", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "e": "AQAB"},
+            {"kty": "RSA", "alg": "RS256", "n": "sXch", "e": "AQAB"},
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_source_keeps_the_signing_keys_of_its_kind_only() {
+        let set = set();
+        let ed: Vec<String> = jwks_keys(&set, KeyKind::Ed25519).into_keys().collect();
+        assert_eq!(ed, ["ed"]);
+        let rsa: Vec<String> = jwks_keys(&set, KeyKind::Rsa).into_keys().collect();
+        assert_eq!(rsa, ["rsa"], "no encryption keys, no keys without a kid");
+        assert_eq!(ed25519_keys(&set).len(), 1);
+    }
+
+    #[test]
+    fn issuer_and_audience_refusals_are_told_apart() {
+        use jsonwebtoken::errors::{Error, ErrorKind};
+        assert_eq!(
+            classify(Error::from(ErrorKind::InvalidIssuer)),
+            VerifyError::WrongIssuer
+        );
+        assert_eq!(
+            classify(Error::from(ErrorKind::InvalidAudience)),
+            VerifyError::WrongAudience
+        );
+        assert_eq!(
+            classify(Error::from(ErrorKind::ExpiredSignature)),
+            VerifyError::Expired
+        );
     }
 }

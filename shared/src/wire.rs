@@ -32,6 +32,15 @@ pub struct LoginRequest {
     pub password: Option<String>,
 }
 
+/// Sign-in with a Google ID token (`POST /api/v1/auth/login/google`).
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct GoogleLoginRequest {
+    /// The ID token (a JWT) Google's sign-in gave the frontend.
+    pub id_token: Option<String>,
+}
+
 /// seed 004's token answer, plus the refresh token: what registration,
 /// login and refresh answer.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]

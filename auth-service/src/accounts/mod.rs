@@ -1,6 +1,7 @@
 //! The rules of accounts: what a valid registration is, who may log in and
 //! who their tokens speak for. No HTTP and no SQL here.
 
+pub mod google;
 pub mod lifecycle;
 pub mod passwords;
 pub mod recovery;
@@ -374,6 +375,9 @@ pub enum AccountError {
     /// The refresh token was refused (the account's standing is `Login`).
     #[error(transparent)]
     Refresh(RefreshError),
+    /// A Google sign-in was refused (token, configuration or link).
+    #[error("Google sign-in refused: {0:?}")]
+    Google(google::GoogleError),
     /// The password given to confirm a change is not the account's.
     #[error("wrong password")]
     WrongPassword,

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use shared::Role;
 
 use super::passwords::PasswordHasher;
@@ -29,6 +29,24 @@ pub struct Accounts<'a> {
     pub mailer: &'a Mailer,
     pub policy: &'a AccountPolicy,
     pub audit: &'a AuditLog,
+    /// Google sign-in, when configured.
+    pub google: Option<&'a super::google::GoogleVerifier>,
+}
+
+/// Creates an account (registration or Google sign-up); the first account
+/// ever created becomes admin, exactly once even under racing creations.
+/// A taken email (or Google account) is the unique violation it answers.
+pub(super) async fn create_account(
+    txn: &impl ConnectionTrait,
+    new_user: NewUser,
+    now: chrono::DateTime<Utc>,
+) -> std::result::Result<Account, DbErr> {
+    let mut account = Account::from(store::users::insert(txn, new_user, now).await?);
+    if store::users::claim_first_admin(txn, account.id, now).await? {
+        tracing::info!(user = account.id, "first registered user made admin");
+        account.role = Role::Admin;
+    }
+    Ok(account)
 }
 
 impl From<user::Model> for Account {
@@ -88,11 +106,13 @@ impl Accounts<'_> {
             first_name: registration.first_name,
             last_name: registration.last_name,
             password_hash: Some(password_hash),
+            google_subject: None,
+            email_verified_at: None,
         };
         let new_user_email = new_user.email.clone();
         let txn = self.db.begin().await?;
-        let mut account = match store::users::insert(&txn, new_user, now).await {
-            Ok(user) => Account::from(user),
+        let account = match create_account(&txn, new_user, now).await {
+            Ok(account) => account,
             Err(err) if store::is_unique_violation(&err) => {
                 // A concurrent registration won: say which name it took
                 // (asked outside the failed transaction).
@@ -112,10 +132,6 @@ impl Accounts<'_> {
             }
             Err(err) => return Err(err.into()),
         };
-        if store::users::claim_first_admin(&txn, account.id, now).await? {
-            tracing::info!(user = account.id, "first registered user made admin");
-            account.role = Role::Admin;
-        }
         self.audit
             .record(
                 &txn,
@@ -334,7 +350,7 @@ impl Accounts<'_> {
 /// Why a login was refused, as the audit log records it; none for
 /// refusals that say nothing of the account (a malformed request, a
 /// failure on our side).
-fn failure_reason(err: &AccountError, account_exists: bool) -> Option<&'static str> {
+pub(super) fn failure_reason(err: &AccountError, account_exists: bool) -> Option<&'static str> {
     match err {
         AccountError::Login(LoginError::BadCredentials) if account_exists => Some("wrong_password"),
         AccountError::Login(LoginError::BadCredentials) => Some("unknown_account"),

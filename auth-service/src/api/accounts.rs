@@ -8,11 +8,13 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AccessTokenAuth;
-use shared::wire::{LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse};
+use shared::wire::{
+    GoogleLoginRequest, LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse,
+};
 
 use shared::connections::while_connected;
 
-use super::error::ApiError;
+use super::error::{ApiError, Field};
 use super::{ApiTags, client_info};
 use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{AccountError, LoginError, RegistrationForm};
@@ -194,6 +196,39 @@ impl AccountsApi {
         body: Json<LoginRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
         Self::login(&state, req, body.0, LoginPurpose::LogIn).await
+    }
+
+    /// Sign in with Google
+    ///
+    /// `{idToken}`: an ID token from Google's sign-in, issued for one of the
+    /// configured client ids. The account linked to the Google account signs
+    /// in, else the one with the token's (verified) email, which is linked;
+    /// else an account without a password is created (the first account ever
+    /// is admin). Answers as a password login does (disabled 401, banned 403);
+    /// 401 `invalid_google_token` for a token that is not accepted, 409
+    /// `google_account_conflict` when the email's account is linked to
+    /// another Google account, 501 `google_not_configured` when Google
+    /// sign-in is off, 503 when Google's keys cannot be fetched.
+    #[oai(path = "/api/v1/auth/login/google", method = "post")]
+    async fn login_google(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        body: Json<GoogleLoginRequest>,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        super::limit(&state, req, Rule::Login).await?;
+        let id_token = body
+            .0
+            .id_token
+            .filter(|token| !token.trim().is_empty())
+            .ok_or(ApiError::Missing(Field::IdToken))?;
+        let client = client_info(&state, req);
+        let accounts = state.accounts();
+        let login = accounts.google_login(&id_token, &client);
+        let grant = while_connected(req, login)
+            .await
+            .ok_or(ApiError::ClientGone)??;
+        Ok(Json(super::token_response(grant)))
     }
 
     /// Reactivate a disabled account

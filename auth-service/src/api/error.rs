@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Object};
 use shared::RevocationError;
 use shared::error::{ErrorBody, ErrorResponse, codes};
 
+use crate::accounts::google::GoogleError;
 use crate::accounts::lifecycle::{ChangeError, MAX_BAN_REASON_CHARS};
 use crate::accounts::{
     AccountError, LoginError, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS,
@@ -33,6 +34,8 @@ pub enum ApiError {
     Registration(RegistrationError),
     #[error("login refused: {0:?}")]
     Login(LoginError),
+    #[error("Google sign-in refused: {0:?}")]
+    Google(GoogleError),
     /// Unknown, expired, revoked or reused refresh token.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
@@ -103,6 +106,7 @@ pub enum Field {
     ClientCredentials,
     Email,
     Ids,
+    IdToken,
 }
 
 impl From<AccountError> for ApiError {
@@ -110,6 +114,7 @@ impl From<AccountError> for ApiError {
         match err {
             AccountError::Registration(err) => ApiError::Registration(err),
             AccountError::Login(err) => ApiError::Login(err),
+            AccountError::Google(err) => ApiError::Google(err),
             AccountError::Refresh(err) => err.into(),
             AccountError::WrongPassword => ApiError::WrongPassword,
             AccountError::InvalidAccountToken => ApiError::InvalidLinkToken,
@@ -284,6 +289,48 @@ fn login(err: LoginError) -> ErrorResponse {
     }
 }
 
+fn google(err: GoogleError) -> ErrorResponse {
+    let invalid = |why: &str| {
+        ErrorResponse::Unauthorized(Json(
+            ErrorBody::new(
+                format!("Unauthorized: Invalid Google ID token: {why}."),
+                "Google sign-in failed. Please try again.",
+            )
+            .with_code(codes::INVALID_GOOGLE_TOKEN),
+        ))
+    };
+    match err {
+        GoogleError::Malformed => invalid("it is malformed or lacks sub or email"),
+        GoogleError::UnknownKey => invalid("it is signed with a key Google does not publish"),
+        GoogleError::BadSignature => invalid("its signature does not verify"),
+        GoogleError::Expired => invalid("it has expired"),
+        GoogleError::WrongIssuer => invalid("it is not issued by Google"),
+        GoogleError::WrongAudience => invalid("it is issued for another client"),
+        GoogleError::EmailUnverified => invalid("its email address is not verified by Google"),
+        GoogleError::NotConfigured => ErrorResponse::NotImplemented(Json(
+            ErrorBody::new(
+                "Not Implemented: Google sign-in is not configured.",
+                "Sign-in with Google is not available. Please use your email and password.",
+            )
+            .with_code(codes::GOOGLE_NOT_CONFIGURED),
+        )),
+        GoogleError::KeysUnavailable => ErrorResponse::Unavailable(Json(
+            ErrorBody::new(
+                "Service Unavailable: Google's signing keys cannot be fetched.",
+                "Google sign-in is unavailable right now. Please try again in a moment.",
+            )
+            .with_code(codes::UNAVAILABLE),
+        )),
+        GoogleError::AccountConflict => ErrorResponse::Conflict(Json(
+            ErrorBody::new(
+                "Conflict: The account with this email is linked to another Google account.",
+                "Sign in with the Google account linked to this email, or with your password.",
+            )
+            .with_code(codes::GOOGLE_ACCOUNT_CONFLICT),
+        )),
+    }
+}
+
 fn change(err: ChangeError) -> ErrorResponse {
     match err {
         ChangeError::BanDetailsWithoutBan => bad(
@@ -311,6 +358,7 @@ fn missing(field: Field) -> ErrorResponse {
         ),
         Field::Email => ("email", "An email is required."),
         Field::Ids => ("ids", "User ids are required."),
+        Field::IdToken => ("idToken", "Please sign in with Google again."),
     };
     bad(format!("Bad Request: {name} is missing."), human)
 }
@@ -342,6 +390,7 @@ impl From<ApiError> for ErrorResponse {
         match err {
             ApiError::Registration(err) => registration(err),
             ApiError::Login(err) => login(err),
+            ApiError::Google(err) => google(err),
             ApiError::InvalidRefreshToken => ErrorResponse::Unauthorized(body(
                 "Unauthorized: Invalid refresh token.".into(),
                 "Your session has expired. Please log in again.",
@@ -588,6 +637,11 @@ mod tests {
             ApiError::Login(LoginError::BadCredentials),
             ApiError::Login(LoginError::Disabled),
             ApiError::Login(LoginError::Banned),
+            ApiError::Google(GoogleError::Malformed),
+            ApiError::Google(GoogleError::NotConfigured),
+            ApiError::Google(GoogleError::KeysUnavailable),
+            ApiError::Google(GoogleError::AccountConflict),
+            ApiError::Missing(Field::IdToken),
             ApiError::InvalidRefreshToken,
             ApiError::Unauthenticated,
             ApiError::AdminRequired,
@@ -633,5 +687,28 @@ mod tests {
         assert_eq!(status, 503);
         let (status, _) = answer(not_spread(RevocationError::Unavailable));
         assert_eq!(status, 503);
+    }
+
+    #[test]
+    fn google_refusals_say_why() {
+        for (err, status, code) in [
+            (GoogleError::Malformed, 401, "invalid_google_token"),
+            (GoogleError::UnknownKey, 401, "invalid_google_token"),
+            (GoogleError::BadSignature, 401, "invalid_google_token"),
+            (GoogleError::Expired, 401, "invalid_google_token"),
+            (GoogleError::WrongIssuer, 401, "invalid_google_token"),
+            (GoogleError::WrongAudience, 401, "invalid_google_token"),
+            (GoogleError::EmailUnverified, 401, "invalid_google_token"),
+            (GoogleError::NotConfigured, 501, "google_not_configured"),
+            (GoogleError::KeysUnavailable, 503, "unavailable"),
+            (GoogleError::AccountConflict, 409, "google_account_conflict"),
+        ] {
+            let (actual, body) = answer(ApiError::Google(err));
+            assert_eq!(
+                (actual, body.code.as_deref()),
+                (status, Some(code)),
+                "{err:?}"
+            );
+        }
     }
 }

@@ -25,6 +25,9 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     /// Tokens issued before this instant (unix seconds) are dead.
     pub not_before: Option<i64>,
+    /// The Google account (its `sub`) this account signs in with; unique.
+    #[sea_orm(unique)]
+    pub google_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

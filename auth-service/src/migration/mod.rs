@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_accounts;
 mod m20261123_000001_revocation_feed;
 mod m20261124_000001_lifecycle;
+mod m20261204_000001_google;
 mod m20261204_000002_audit;
 mod m20261204_000003_usernames;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261123_000001_revocation_feed::Migration),
             Box::new(m20261124_000001_lifecycle::Migration),
+            Box::new(m20261204_000001_google::Migration),
             Box::new(m20261204_000002_audit::Migration),
             Box::new(m20261204_000003_usernames::Migration),
         ]

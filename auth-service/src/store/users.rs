@@ -14,6 +14,10 @@ pub struct NewUser {
     pub first_name: String,
     pub last_name: String,
     pub password_hash: Option<String>,
+    /// The Google account it signs in with (Google sign-up).
+    pub google_subject: Option<String>,
+    /// Set when the address is known to be verified (by Google).
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(
@@ -31,8 +35,9 @@ pub async fn insert(
         status: Set(AccountStatus::Active),
         banned_until: Set(None),
         ban_reason: Set(None),
-        email_verified_at: Set(None),
+        email_verified_at: Set(new.email_verified_at),
         not_before: Set(None),
+        google_subject: Set(new.google_subject),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -102,6 +107,35 @@ pub async fn by_sign_in_name(
         .order_by_asc(user::Column::Id)
         .one(conn)
         .await
+}
+
+/// The account linked to this Google account.
+pub async fn by_google_subject(
+    conn: &impl ConnectionTrait,
+    subject: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::GoogleSubject.eq(subject))
+        .one(conn)
+        .await
+}
+
+/// Links the account to a Google account, unless it is linked already;
+/// true when this call linked it.
+pub async fn link_google(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::GoogleSubject, Expr::value(subject))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::GoogleSubject.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {

@@ -2,7 +2,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_service::config::{
-    AccountSettings, MailSettings, PasswordSettings, ServiceClient, SmtpTls, TokenSettings,
+    AccountSettings, GoogleSettings, MailSettings, PasswordSettings, ServiceClient, SmtpTls,
+    TokenSettings,
 };
 use auth_service::{Application, Settings};
 use base64::Engine;
@@ -108,7 +109,29 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
             outbox: db.dir.join("outbox"),
             ..MailSettings::default()
         },
+        google: GoogleSettings::default(),
     }
+}
+
+/// Settings whose Google sign-in trusts the local `issuer`: its JWKS, its
+/// client id, Google's issuers; a token naming an unknown `kid` fetches the
+/// JWKS again at once (the bound is tested on its own).
+pub fn with_google(mut settings: Settings, issuer: &GoogleIssuer) -> Settings {
+    settings.google = GoogleSettings {
+        client_ids: vec![shared::testing::GOOGLE_CLIENT_ID.to_owned()],
+        jwks_url: issuer.jwks_url(),
+        jwks_min_refetch: Duration::ZERO,
+        ..GoogleSettings::default()
+    };
+    settings
+}
+
+/// An app with Google sign-in on, and the local Google issuer it trusts.
+pub async fn spawn_with_google() -> (TestApp, GoogleIssuer) {
+    let issuer = GoogleIssuer::start().await;
+    let db = TestDatabase::fresh().await;
+    let app = spawn_with(with_google(settings_for(&db), &issuer), db).await;
+    (app, issuer)
 }
 
 /// Limits no ordinary test reaches (every test client is 127.0.0.1); the
@@ -342,4 +365,6 @@ pub fn ed25519_key() -> (Vec<u8>, String) {
     (der, pem)
 }
 
-pub use shared::testing::{LogCapture, RedisServer, SmtpSink, expect, link_token, mail_text};
+pub use shared::testing::{
+    GoogleIssuer, LogCapture, RedisServer, SmtpSink, expect, link_token, mail_text,
+};

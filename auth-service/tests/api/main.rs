@@ -6,6 +6,7 @@
 mod audit;
 mod bad_input;
 mod forged;
+mod google;
 mod hardening;
 mod helpers;
 mod keys;

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use shared::client::{ClientCredentials, CredentialsError};
 use shared::error::{ErrorBody, codes};
 use shared::wire::{
-    LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse, UserSummary,
-    full_name,
+    GoogleLoginRequest, LoginRequest, ProfileUpdate, RegisterRequest, TokenResponse, UserResponse,
+    UserSummary, full_name,
 };
 
 use crate::error::{KanbanError, KanbanResult};
@@ -181,7 +181,9 @@ impl AccountManager {
         if status.is_success() {
             return Ok(Ok(response.json().await.map_err(unavailable)?));
         }
-        if status.is_server_error() {
+        // 501: a feature the account manager has switched off (Google
+        // sign-in), which the call answers.
+        if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
             tracing::error!(%status, "account manager failed");
             return Err(KanbanError::Unavailable(UNAVAILABLE));
         }
@@ -256,6 +258,39 @@ impl AccountManager {
             }
             // Wrong or missing credentials, in whatever words.
             Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::WrongCredentials),
+            Err(refusal) => Err(refusal.unexpected()),
+        }
+    }
+
+    /// Signs a user in with a Google ID token.
+    pub async fn google_login(&self, id_token: &str, client: &Client) -> KanbanResult<Tokens> {
+        let body = GoogleLoginRequest {
+            id_token: Some(id_token.to_owned()),
+        };
+        let request = client.on(self
+            .http
+            .post(self.url("/api/v1/auth/login/google"))
+            .json(&body));
+        match self.send(request).await? {
+            Ok(tokens) => Ok(tokens),
+            Err(refusal) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
+                Err(refusal.rate_limited())
+            }
+            Err(refusal) if refusal.is(codes::ACCOUNT_DISABLED) => {
+                Err(KanbanError::AccountDisabled)
+            }
+            Err(refusal) if refusal.is(codes::ACCOUNT_BANNED) => Err(KanbanError::AccountBanned),
+            Err(refusal) if refusal.is(codes::EMAIL_UNVERIFIED) => {
+                Err(KanbanError::EmailUnverified)
+            }
+            Err(refusal) if refusal.is(codes::GOOGLE_NOT_CONFIGURED) => Err(
+                KanbanError::NotImplemented("Google sign-in is not configured"),
+            ),
+            Err(refusal) if refusal.is(codes::GOOGLE_ACCOUNT_CONFLICT) => {
+                Err(KanbanError::GoogleAccountConflict)
+            }
+            // A token that is not accepted, in whatever words.
+            Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::GoogleRefused),
             Err(refusal) => Err(refusal.unexpected()),
         }
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 pub use client::{AccountManager, AccountUser, Client, Tokens};
 
-use crate::boards::{Boards, Field, Rule, check_registration, shown_name};
+use crate::boards::{BoardError, Boards, Field, Rule, check_registration, shown_name};
 use crate::error::KanbanResult;
 
 /// A successful login: the tokens and who they belong to.
@@ -79,6 +79,21 @@ impl Accounts<'_> {
         client: &Client,
     ) -> KanbanResult<SignedIn> {
         let tokens = self.manager.login(email, password, client).await?;
+        self.signed_in(tokens).await
+    }
+
+    /// Signs in at the account manager with a Google ID token and
+    /// remembers who signed in.
+    pub async fn google_login(&self, id_token: &str, client: &Client) -> KanbanResult<SignedIn> {
+        if id_token.trim().is_empty() {
+            return Err(BoardError::invalid(Field::GoogleAccessToken, Rule::Required).into());
+        }
+        let tokens = self.manager.google_login(id_token.trim(), client).await?;
+        self.signed_in(tokens).await
+    }
+
+    /// Who the tokens of a sign-in belong to, remembered for the boards.
+    async fn signed_in(&self, tokens: Tokens) -> KanbanResult<SignedIn> {
         let account = self.manager.me(&tokens.token).await?;
         let name = account.name();
         self.boards

@@ -35,6 +35,7 @@ fn label(field: Field) -> &'static str {
         Field::SecondName => "Second name",
         Field::Email => "Email",
         Field::Password => "Password",
+        Field::GoogleAccessToken => "google_access_token",
     }
 }
 
@@ -117,6 +118,10 @@ impl From<KanbanError> for ErrorResponse {
             Invalid(msg) => ErrorResponse::BadRequest(body(msg)),
             EmailTaken => ErrorResponse::BadRequest(body("Email has already been taken")),
             WrongCredentials => ErrorResponse::Unauthorized(body("Wrong email or password")),
+            GoogleRefused => ErrorResponse::Unauthorized(body("Google authentication failed")),
+            GoogleAccountConflict => ErrorResponse::Unauthorized(body(
+                "This email belongs to an account linked to another Google account",
+            )),
             AccountDisabled => ErrorResponse::Unauthorized(body("This account is disabled")),
             AccountBanned => ErrorResponse::Forbidden(body("This account is suspended")),
             RateLimited { retry_after } => ErrorResponse::TooManyRequests(body(format!(

@@ -9,7 +9,6 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
 
 use super::error::ErrorResponse;
-use super::views::Message;
 use super::{ApiTags, caller};
 use crate::accounts::{Bearer, Client, Profile, SignedIn};
 use crate::boards::profile_picture;
@@ -60,6 +59,13 @@ pub struct LoginAnswer {
 #[derive(Object)]
 pub struct GoogleLoginBody {
     pub google_access_token: Option<String>,
+}
+
+/// seed 000's Google login answer.
+#[derive(Object)]
+pub struct GoogleLoginAnswer {
+    /// The account manager's access token.
+    pub access_token: String,
 }
 
 #[derive(Object, Debug)]
@@ -157,13 +163,24 @@ impl UsersApi {
 
     /// Log in with Google (seed 000)
     ///
-    /// Answers 501 until the account manager verifies Google ID tokens.
+    /// `google_access_token` carries the ID token of Google's sign-in (as
+    /// seed 000's client sends it); verified by the account manager, which
+    /// links or creates the account. Answers seed 000's `{access_token}`.
     #[oai(path = "/google-login", method = "post")]
     async fn google_login(
         &self,
-        _body: Json<GoogleLoginBody>,
-    ) -> Result<Json<Message>, ErrorResponse> {
-        Err(KanbanError::NotImplemented("Google login is not available yet").into())
+        state: Data<&Arc<AppState>>,
+        req: &poem::Request,
+        body: Json<GoogleLoginBody>,
+    ) -> Result<Json<GoogleLoginAnswer>, ErrorResponse> {
+        let id_token = body.0.google_access_token.unwrap_or_default();
+        let signed_in = state
+            .accounts()
+            .google_login(&id_token, &sign_in_client(req))
+            .await?;
+        Ok(Json(GoogleLoginAnswer {
+            access_token: signed_in.tokens.token,
+        }))
     }
 
     /// The current user

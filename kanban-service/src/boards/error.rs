@@ -20,6 +20,8 @@ pub enum Field {
     SecondName,
     Email,
     Password,
+    /// seed 000's Google sign-in field (it carries Google's ID token).
+    GoogleAccessToken,
 }
 
 /// A rule an input must follow.

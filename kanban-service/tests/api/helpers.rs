@@ -15,6 +15,8 @@ async fn fresh_database(dir: &TempDir, name: &str) -> String {
 
 pub struct Stack {
     pub auth_url: String,
+    /// The local Google issuer the account manager trusts for Google sign-in.
+    pub google: GoogleIssuer,
     pub kanban_url: String,
     pub client: reqwest::Client,
     auth: Option<JoinHandle<std::io::Result<()>>>,
@@ -83,6 +85,8 @@ pub async fn spawn_stack_full(
     }
     let dir = Arc::new(TempDir::new().unwrap());
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    // Starting it is cheap: its keys are made when a test first signs.
+    let google = GoogleIssuer::start().await;
 
     let mut auth_env = vec![
         ("AUTH_BIND", "127.0.0.1:0".to_owned()),
@@ -104,6 +108,13 @@ pub async fn spawn_stack_full(
             "AUTH_MAIL_OUTBOX",
             dir.path().join("outbox").display().to_string(),
         ),
+        // Google sign-in against the local issuer.
+        (
+            "AUTH_GOOGLE_CLIENT_IDS",
+            shared::testing::GOOGLE_CLIENT_ID.to_owned(),
+        ),
+        ("AUTH_GOOGLE_JWKS_URL", google.jwks_url()),
+        ("AUTH_GOOGLE_JWKS_MIN_REFETCH", "0".to_owned()),
     ];
     for (name, value) in auth_extra {
         auth_env.retain(|(existing, _)| *existing != name);
@@ -124,6 +135,7 @@ pub async fn spawn_stack_full(
     }));
     let mut stack = Stack {
         auth_url,
+        google,
         kanban_url: String::new(),
         client: reqwest::Client::new(),
         auth: Some(auth),
@@ -412,7 +424,7 @@ pub fn id(value: &Value) -> i64 {
         .unwrap_or_else(|| panic!("id in {value}"))
 }
 
-pub use shared::testing::RedisServer;
+pub use shared::testing::{GoogleIssuer, RedisServer};
 
 /// Waits (at most a second: revocations reach kanban within one) until
 /// kanban refuses `token`.

@@ -6,6 +6,7 @@
 mod authorization;
 mod bad_input;
 mod concurrency;
+mod google;
 mod helpers;
 mod invitations;
 mod lifecycle;
