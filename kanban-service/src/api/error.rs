@@ -87,9 +87,6 @@ impl From<BoardError> for ErrorResponse {
             TagNotFound => NotFound(body("Tag not found")),
             UserNotFound => NotFound(body("User not found")),
             MemberNotFound => NotFound(body("Member not found")),
-            CategoryNotEmpty => BadRequest(body(
-                "Category still has tasks, move or delete them before deleting the category",
-            )),
             LastAdmin => BadRequest(body("An organization needs at least one admin")),
             NotOwner => Unauthorized(body(
                 "Authorization failed, you are not owner of this organization",

@@ -101,9 +101,8 @@ impl Boards {
         let txn = self.begin().await?;
         let (board, category) = self.lock_category(&txn, user_id, category_id).await?;
         board.require_admin()?;
-        if store::tasks::count_in(&txn, category_id).await? > 0 {
-            return Err(BoardError::CategoryNotEmpty.into());
-        }
+        // Its tasks go with it, as the seed-000 client expects.
+        store::tasks::delete_in_category(&txn, category_id).await?;
         store::boards::delete_category(&txn, category_id).await?;
         let rest = store::boards::categories_of(&txn, &[category.organization_id]).await?;
         let order: Vec<i64> = rest.iter().map(|c| c.id).collect();

@@ -71,8 +71,6 @@ pub enum BoardError {
     UserNotFound,
     #[error("member not found")]
     MemberNotFound,
-    #[error("category still holds tasks")]
-    CategoryNotEmpty,
     #[error("last admin")]
     LastAdmin,
     /// Only the organization's owner may do this (transfer ownership,

@@ -1,7 +1,7 @@
 //! Tasks, their positions, assignees and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
@@ -162,6 +162,33 @@ pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> 
     task::Entity::update_many()
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes every task of the category, with their tag and assignee links.
+pub async fn delete_in_category(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+) -> Result<(), DbErr> {
+    let tasks_of = || {
+        Query::select()
+            .column(task::Column::Id)
+            .from(task::Entity)
+            .and_where(task::Column::CategoryId.eq(category_id))
+            .to_owned()
+    };
+    task_tag::Entity::delete_many()
+        .filter(task_tag::Column::TaskId.in_subquery(tasks_of()))
+        .exec(conn)
+        .await?;
+    task_assignee::Entity::delete_many()
+        .filter(task_assignee::Column::TaskId.in_subquery(tasks_of()))
+        .exec(conn)
+        .await?;
+    task::Entity::delete_many()
+        .filter(task::Column::CategoryId.eq(category_id))
         .exec(conn)
         .await?;
     Ok(())

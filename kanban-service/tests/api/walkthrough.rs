@@ -396,3 +396,62 @@ async fn the_board_walkthrough() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn deleting_a_category_deletes_its_tasks_and_nothing_else() {
+    let stack = spawn_stack().await;
+    let owner = stack.user("Olga", "Owner", "olga@example.com").await;
+    let org = id(&stack.organization(&owner, "Deletions").await);
+    let categories = expect(
+        stack
+            .get(&format!("/categories?OrganizationId={org}"), &owner)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let categories: Vec<i64> = categories.as_array().unwrap().iter().map(id).collect();
+    assert!(
+        categories.len() >= 2,
+        "an organization starts with categories"
+    );
+    let (doomed, kept) = (categories[0], categories[1]);
+    let gone = [
+        id(&stack.task(&owner, org, doomed, "first").await),
+        id(&stack.task(&owner, org, doomed, "second").await),
+    ];
+    let stays = id(&stack.task(&owner, org, kept, "elsewhere").await);
+
+    expect_msg(
+        stack.delete(&format!("/categories/{doomed}"), &owner).await,
+        StatusCode::OK,
+        "Category has been deleted",
+    )
+    .await;
+    for task in gone {
+        let answer = stack.get(&format!("/tasks/{task}"), &owner).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "task {task}");
+    }
+    let left = expect(
+        stack
+            .get(&format!("/tasks?CategoryId={kept}"), &owner)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(id(&left[0]), stays);
+    assert_eq!(left[0]["position"], 1);
+    let rest = expect(
+        stack
+            .get(&format!("/categories?OrganizationId={org}"), &owner)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let rest: Vec<i64> = rest.as_array().unwrap().iter().map(id).collect();
+    assert_eq!(
+        rest,
+        categories[1..].to_vec(),
+        "the others keep their order"
+    );
+}
