@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailSettings, SmtpTls};
 use templates::Content;
@@ -35,7 +35,9 @@ impl Mail {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    /// A folder: each message is one `.eml` file, written whole under a
+    /// temporary name and then renamed, so a reader never sees half of one.
+    Outbox(PathBuf),
 }
 
 #[derive(Clone)]
@@ -82,10 +84,7 @@ impl Mailer {
                 std::fs::create_dir_all(&folder)
                     .with_context(|| format!("cannot create the outbox {}", folder.display()))?;
                 let destination = format!("outbox folder {}", folder.display());
-                (
-                    Transport::Outbox(AsyncFileTransport::<Tokio1Executor>::new(folder)),
-                    destination,
-                )
+                (Transport::Outbox(folder), destination)
             }
         };
         Ok(Self {
@@ -119,9 +118,14 @@ impl Mailer {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await.context("SMTP delivery failed")?;
             }
-            Transport::Outbox(outbox) => {
-                outbox
-                    .send(message)
+            Transport::Outbox(folder) => {
+                let name = uuid::Uuid::new_v4();
+                let partial = folder.join(format!(".{name}.eml.partial"));
+                let done = folder.join(format!("{name}.eml"));
+                tokio::fs::write(&partial, message.formatted())
+                    .await
+                    .context("writing to the outbox failed")?;
+                tokio::fs::rename(&partial, &done)
                     .await
                     .context("writing to the outbox failed")?;
             }
