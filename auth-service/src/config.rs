@@ -44,6 +44,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    /// `AUTH_METRICS` (`on` by default, or `off`): `GET /metrics` and
+    /// the metrics recorded for it.
+    pub metrics: bool,
     /// `AUTH_MAX_CONNECTIONS`, `AUTH_HEADER_TIMEOUT`, `AUTH_BODY_TIMEOUT`,
     /// `AUTH_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
@@ -326,6 +329,7 @@ impl Settings {
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
+            metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
             limits: {
                 let defaults = crate::throttle::Limits::default();

@@ -96,6 +96,11 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database, loads the signing keys and wires the app.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.metrics {
+            // Before anything records (the first JWKS fetch, the first
+            // snapshot): the process's one recorder.
+            shared::metrics::handle();
+        }
         let Listening {
             acceptor,
             address,

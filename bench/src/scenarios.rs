@@ -245,42 +245,47 @@ async fn login_storm(w: &World, scale: Scale) -> [Outcome; 2] {
         ..scale
     };
     let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let storm = scenario("login storm (wrong passwords)", "auth", half, |i, deadline| {
-        let (client, url) = (
-            w.client.clone(),
-            format!("{}/api/v1/auth/login/email", w.auth),
-        );
-        // Addresses without accounts cost the same as real ones (the same
-        // hashing work, the same limits) and lock no seeded user out of
-        // the scenarios that follow.
-        let victims: Vec<String> = (0..STORM_VICTIMS)
-            .map(|k| format!("storm-victim-{k}@example.com"))
-            .collect();
-        let refused = refused.clone();
-        async move {
-            let mut rec = Recorder::default();
-            let mut n = i;
-            while Instant::now() < deadline {
-                let body = json!({"email": victims[n % victims.len()], "password": "not-the-password"});
-                rec.time(async {
-                    match client.post(&url).json(&body).send().await {
-                        Ok(response) => {
-                            let status = response.status();
-                            if status == StatusCode::TOO_MANY_REQUESTS {
-                                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let storm = scenario(
+        "login storm (wrong passwords)",
+        "auth",
+        half,
+        |i, deadline| {
+            let (client, url) = (
+                w.client.clone(),
+                format!("{}/api/v1/auth/login/email", w.auth),
+            );
+            // Addresses without accounts cost the same as real ones (the same
+            // hashing work, the same limits) and lock no seeded user out of
+            // the scenarios that follow.
+            let victims: Vec<String> = (0..STORM_VICTIMS)
+                .map(|k| format!("storm-victim-{k}@example.com"))
+                .collect();
+            let refused = refused.clone();
+            async move {
+                let mut rec = Recorder::default();
+                let mut n = i;
+                while Instant::now() < deadline {
+                    let body = json!({"email": victims[n % victims.len()], "password": "not-the-password"});
+                    rec.time(async {
+                        match client.post(&url).json(&body).send().await {
+                            Ok(response) => {
+                                let status = response.status();
+                                if status == StatusCode::TOO_MANY_REQUESTS {
+                                    refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                }
+                                response.bytes().await.is_ok()
+                                    && matches!(status.as_u16(), 400 | 429 | 503)
                             }
-                            response.bytes().await.is_ok()
-                                && matches!(status.as_u16(), 400 | 429 | 503)
+                            Err(_) => false,
                         }
-                        Err(_) => false,
-                    }
-                })
-                .await;
-                n += 1;
+                    })
+                    .await;
+                    n += 1;
+                }
+                rec
             }
-            rec
-        }
-    });
+        },
+    );
     let kanban = w.kanban.as_str();
     let target = |i: usize| {
         let board = &w.boards[i % w.boards.len()];

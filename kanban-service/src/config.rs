@@ -51,6 +51,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    /// `KANBAN_METRICS` (`on` by default, or `off`): `GET /metrics` and
+    /// the metrics recorded for it.
+    pub metrics: bool,
     /// `KANBAN_MAX_CONNECTIONS`, `KANBAN_HEADER_TIMEOUT`, `KANBAN_BODY_TIMEOUT`,
     /// `KANBAN_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
@@ -106,6 +109,7 @@ impl Settings {
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             log_json: env.string("LOG_FORMAT", "json") != "text",
+            metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
         })
     }

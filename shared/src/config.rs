@@ -67,6 +67,21 @@ impl<'a> EnvSource<'a> {
         self.parse(name, default.as_secs()).map(Duration::from_secs)
     }
 
+    /// An on/off switch: `on`, `true`, `yes`, `1` or `off`, `false`, `no`, `0`.
+    pub fn switch(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(|raw| raw.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(value) => match value.as_str() {
+                "on" | "true" | "yes" | "1" => Ok(true),
+                "off" | "false" | "no" | "0" => Ok(false),
+                _ => Err(ConfigError {
+                    name: self.key(name),
+                    reason: format!("{value:?} is neither on nor off"),
+                }),
+            },
+        }
+    }
+
     /// A comma-separated list.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
@@ -102,6 +117,17 @@ mod tests {
             env.seconds("TTL", Duration::from_secs(5)).unwrap(),
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn switches_read_on_and_off_and_refuse_anything_else() {
+        let vars: HashMap<&str, &str> =
+            [("APP_A", "off"), ("APP_B", "On"), ("APP_C", "maybe")].into();
+        let env = EnvSource::from_fn("APP", |key| vars.get(key).map(|v| v.to_string()));
+        assert!(!env.switch("A", true).unwrap());
+        assert!(env.switch("B", false).unwrap());
+        assert!(env.switch("UNSET", true).unwrap());
+        assert_eq!(env.switch("C", true).unwrap_err().name, "APP_C");
     }
 
     #[test]

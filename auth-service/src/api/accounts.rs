@@ -95,7 +95,31 @@ impl AccountsApi {
         }
     }
 
+    /// A login or reactivation, counted by outcome in `auth_logins_total`.
     async fn login(
+        state: &AppState,
+        req: &Request,
+        body: LoginRequest,
+        purpose: LoginPurpose,
+    ) -> Result<Json<TokenResponse>, ApiError> {
+        let answer = Self::login_answer(state, req, body, purpose).await;
+        let outcome = match &answer {
+            Ok(_) => "success",
+            Err(ApiError::Login(LoginError::BadCredentials)) => "bad_credentials",
+            Err(ApiError::Login(LoginError::CredentialsMissing)) => "missing_credentials",
+            Err(ApiError::Login(LoginError::Disabled)) => "disabled",
+            Err(ApiError::Login(LoginError::Banned)) => "banned",
+            Err(ApiError::Login(LoginError::EmailUnverified)) => "email_unverified",
+            Err(ApiError::RateLimited(_)) => "rate_limited",
+            Err(ApiError::Busy) => "busy",
+            Err(ApiError::ClientGone) => "client_gone",
+            Err(_) => "error",
+        };
+        metrics::counter!(shared::metrics::LOGINS, "outcome" => outcome).increment(1);
+        answer
+    }
+
+    async fn login_answer(
         state: &AppState,
         req: &Request,
         body: LoginRequest,

@@ -13,9 +13,11 @@ use poem::Request;
 
 use super::error::{ApiError, Field};
 use super::{ApiTags, client_info};
+use crate::accounts::AccountError;
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
+use crate::tokens::sessions::RefreshError;
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -93,15 +95,33 @@ impl TokensApi {
         req: &poem::Request,
         body: Json<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        super::limit(&state, req, Rule::Refresh).await?;
+        let refresh = |outcome: &'static str| {
+            metrics::counter!(shared::metrics::REFRESHES, "outcome" => outcome).increment(1);
+        };
+        if let Err(err) = super::limit(&state, req, Rule::Refresh).await {
+            refresh("rate_limited");
+            return Err(err);
+        }
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
+            refresh("refused");
             return Err(ApiError::Missing(Field::RefreshToken));
         };
         let grant = state
             .accounts()
             .refresh(&token, &super::client_info(&state, req))
-            .await?;
-        Ok(Json(super::token_response(grant)))
+            .await;
+        refresh(match &grant {
+            Ok(_) => "ok",
+            Err(AccountError::Refresh(RefreshError::Reused { .. })) => "reuse_detected",
+            Err(AccountError::Refresh(RefreshError::Unavailable) | AccountError::Unavailable) => {
+                "unavailable"
+            }
+            Err(AccountError::Refresh(RefreshError::Internal(_)) | AccountError::Internal(_)) => {
+                "error"
+            }
+            Err(_) => "refused",
+        });
+        Ok(Json(super::token_response(grant?)))
     }
 
     /// Check an access token

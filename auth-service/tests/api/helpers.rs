@@ -100,6 +100,7 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         cors: shared::http::CorsPolicy::Only(vec![]),
         max_body_bytes: 64 * 1024,
         log_json: false,
+        metrics: true,
         connections: shared::connections::ConnectionLimits::default(),
         limits: generous_limits(),
         trusted_proxies: vec![],

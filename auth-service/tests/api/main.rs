@@ -12,6 +12,7 @@ mod keys;
 mod lifecycle;
 mod login;
 mod logout;
+mod metrics;
 mod openapi;
 mod recovery;
 mod redis_outage;

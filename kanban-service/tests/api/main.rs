@@ -9,6 +9,7 @@ mod concurrency;
 mod helpers;
 mod invitations;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod ownership;
 mod revocation;
