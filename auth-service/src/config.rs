@@ -50,6 +50,9 @@ pub struct Settings {
     /// `AUTH_MAX_CONNECTIONS`, `AUTH_HEADER_TIMEOUT`, `AUTH_BODY_TIMEOUT`,
     /// `AUTH_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
+    /// `AUTH_SHUTDOWN_DELAY` and `AUTH_SHUTDOWN_GRACE`: see
+    /// [`shared::http::Shutdown`].
+    pub shutdown: shared::http::Shutdown,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
     /// `AUTH_LOGIN_LIMIT` (`30/60`: logins and reactivations per client
@@ -331,6 +334,7 @@ impl Settings {
             log_json: env.string("LOG_FORMAT", "json") != "text",
             metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
+            shutdown: shared::http::Shutdown::from_source(env)?,
             limits: {
                 let defaults = crate::throttle::Limits::default();
                 crate::throttle::Limits {

@@ -33,6 +33,8 @@ pub struct AppState {
     pub policy: AccountPolicy,
     pub throttle: crate::throttle::Throttle,
     pub audit: AuditLog,
+    /// Set when the service was told to stop (readiness answers 503).
+    pub draining: shared::health::Draining,
 }
 
 impl AppState {

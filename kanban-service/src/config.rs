@@ -57,6 +57,9 @@ pub struct Settings {
     /// `KANBAN_MAX_CONNECTIONS`, `KANBAN_HEADER_TIMEOUT`, `KANBAN_BODY_TIMEOUT`,
     /// `KANBAN_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
+    /// `KANBAN_SHUTDOWN_DELAY` and `KANBAN_SHUTDOWN_GRACE`: see
+    /// [`shared::http::Shutdown`].
+    pub shutdown: shared::http::Shutdown,
 }
 
 impl std::fmt::Debug for Settings {
@@ -111,6 +114,7 @@ impl Settings {
             log_json: env.string("LOG_FORMAT", "json") != "text",
             metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
+            shutdown: shared::http::Shutdown::from_source(env)?,
         })
     }
 }

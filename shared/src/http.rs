@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{CatchPanic, Cors};
@@ -10,7 +11,10 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::auth::Authenticator;
+use crate::config::{ConfigError, EnvSource};
+use crate::connections::GuardedAcceptor;
 use crate::error::render_error;
+use crate::health::Draining;
 use crate::limits::BodyLimit;
 use crate::telemetry::RequestLog;
 
@@ -58,6 +62,67 @@ pub fn default_public_url(address: SocketAddr) -> String {
         address.ip().to_string()
     };
     format!("http://{host}:{}", address.port())
+}
+
+/// How a service stops on SIGTERM or Ctrl-C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shutdown {
+    /// `*_SHUTDOWN_DELAY` (seconds, default 0): how long the service keeps
+    /// accepting connections after the signal while `/readyz` answers 503,
+    /// so load balancers stop sending before the listener closes.
+    pub delay: Duration,
+    /// `*_SHUTDOWN_GRACE` (seconds, default 20): how long in-flight
+    /// requests then have to finish; connections still open after it are
+    /// cut.
+    pub grace: Duration,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            delay: Duration::ZERO,
+            grace: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Shutdown {
+    pub fn from_source(env: &EnvSource<'_>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            delay: env.seconds("SHUTDOWN_DELAY", defaults.delay)?,
+            grace: env.seconds("SHUTDOWN_GRACE", defaults.grace)?,
+        })
+    }
+}
+
+/// Serves `app` until `stop` completes, then shuts down gracefully:
+/// `draining` is set at once (readiness answers 503), new connections are
+/// still served for [`Shutdown::delay`], then the listener closes (new
+/// connections are refused) and in-flight requests have
+/// [`Shutdown::grace`] to finish.
+pub async fn serve(
+    acceptor: GuardedAcceptor,
+    app: impl Endpoint + 'static,
+    stop: impl Future<Output = ()> + Send + 'static,
+    draining: Draining,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let stopping = async move {
+        stop.await;
+        draining.start();
+        tracing::info!(
+            delay_seconds = shutdown.delay.as_secs(),
+            grace_seconds = shutdown.grace.as_secs(),
+            "shutting down: readiness answers 503; new connections are served for the delay, then refused; in-flight requests have the grace to finish"
+        );
+        tokio::time::sleep(shutdown.delay).await;
+    };
+    let result = poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, stopping, Some(shutdown.grace))
+        .await;
+    tracing::info!("stopped");
+    result
 }
 
 /// Which web origins browsers may call the service from.

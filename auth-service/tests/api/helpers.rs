@@ -102,6 +102,7 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
         log_json: false,
         metrics: true,
         connections: shared::connections::ConnectionLimits::default(),
+        shutdown: shared::http::Shutdown::default(),
         limits: generous_limits(),
         trusted_proxies: vec![],
         accounts: AccountSettings::default(),

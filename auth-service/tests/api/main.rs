@@ -21,4 +21,5 @@ mod register;
 mod revocation;
 mod services;
 mod sessions;
+mod shutdown;
 mod throttle;
