@@ -12,6 +12,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod ownership;
+mod request_ids;
 mod revocation;
 mod tokens;
 mod walkthrough;
