@@ -22,7 +22,7 @@ pub fn help_or_unknown(command: &str, usage: &str) {
 }
 
 /// The settings, or, when one is invalid, its one-line reason on stderr
-/// (`auth-service: setting AUTH_X is invalid: …`) and exit status 2: no
+/// (`<service>: setting <PREFIX>_X is invalid: …`) and exit status 2: no
 /// backtrace, whatever `RUST_BACKTRACE` says.
 pub fn settings_or_exit<T>(service: &str, settings: Result<T, crate::config::ConfigError>) -> T {
     settings.unwrap_or_else(|err| {
