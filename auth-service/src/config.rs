@@ -44,9 +44,15 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `AUTH_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    /// `AUTH_METRICS` (`on` by default, or `off`): `GET /metrics` and
+    /// the metrics recorded for it.
+    pub metrics: bool,
     /// `AUTH_MAX_CONNECTIONS`, `AUTH_HEADER_TIMEOUT`, `AUTH_BODY_TIMEOUT`,
     /// `AUTH_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
+    /// `AUTH_SHUTDOWN_DELAY` and `AUTH_SHUTDOWN_GRACE`: see
+    /// [`shared::http::Shutdown`].
+    pub shutdown: shared::http::Shutdown,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
     pub google: GoogleSettings,
@@ -321,13 +327,11 @@ impl Settings {
         let password_defaults = PasswordSettings::default();
         Ok(Self {
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            public_url: env
-                .get("PUBLIC_URL")
-                .map(|url| url.trim_end_matches('/').to_owned()),
+            public_url: env.http_url("PUBLIC_URL")?,
             audience: env.string("TOKEN_AUDIENCE", "api"),
-            database_url: env.string("DATABASE_URL", "sqlite://data/auth.db?mode=rwc"),
+            database_url: env.database_url("DATABASE_URL", "sqlite://data/auth.db?mode=rwc")?,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
-            redis_url: env.get("REDIS_URL"),
+            redis_url: env.redis_url("REDIS_URL")?,
             redis_prefix: env.string("REDIS_PREFIX", shared::revocation::DEFAULT_REDIS_PREFIX),
             revocation_staleness: env
                 .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
@@ -365,8 +369,10 @@ impl Settings {
                 env.get("DATABASE_URL").is_none(),
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 64 * 1024)?,
-            log_json: env.string("LOG_FORMAT", "json") != "text",
+            log_json: env.log_json()?,
+            metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
+            shutdown: shared::http::Shutdown::from_source(env)?,
             limits: {
                 let defaults = crate::throttle::Limits::default();
                 crate::throttle::Limits {
@@ -399,8 +405,8 @@ impl Settings {
                     }
                 },
                 reset_ttl: env.seconds("PASSWORD_RESET_TTL", Duration::from_secs(30 * 60))?,
-                reset_url: env.get("PASSWORD_RESET_URL"),
-                verify_url: env.get("EMAIL_VERIFY_URL"),
+                reset_url: env.http_url("PASSWORD_RESET_URL")?,
+                verify_url: env.http_url("EMAIL_VERIFY_URL")?,
                 audit_retention: match env.parse("AUDIT_RETENTION_DAYS", 365u64)? {
                     0 => None,
                     days => Some(Duration::from_secs(days.saturating_mul(DAY))),
@@ -437,6 +443,59 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_source(&EnvSource::from_fn(ENV_PREFIX, |key| {
+            vars.iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| (*value).to_owned())
+        }))
+    }
+
+    #[test]
+    fn defaults_start_and_invalid_values_stop_with_the_variable_named() {
+        let defaults = settings(&[]).unwrap();
+        assert!(defaults.log_json && defaults.metrics);
+        assert_eq!(defaults.shutdown, shared::http::Shutdown::default());
+        let cases: &[(&str, &str)] = &[
+            ("AUTH_DATABASE_URL", "mysql://db/auth"),
+            ("AUTH_DATABASE_URL", "data/auth.db"),
+            ("AUTH_REDIS_URL", "cache:6379"),
+            ("AUTH_REDIS_URL", "redis+sentinel://sentinel:26379/mymaster"),
+            ("AUTH_PUBLIC_URL", "boards.example.com"),
+            ("AUTH_PASSWORD_RESET_URL", "/reset"),
+            ("AUTH_LOG_FORMAT", "yaml"),
+            ("AUTH_METRICS", "maybe"),
+            ("AUTH_SHUTDOWN_GRACE", "soon"),
+            ("AUTH_SERVICE_CLIENTS", "kanban:short-secret"),
+            ("AUTH_EMAIL_VERIFICATION", "sometimes"),
+        ];
+        for (name, value) in cases {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.name, *name, "{name}={value}");
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("setting {name} is invalid: "))
+                    && !message.contains('\n'),
+                "one line naming the variable: {message}"
+            );
+        }
+        let good = settings(&[
+            ("AUTH_DATABASE_URL", "postgres://auth:secret@db:5432/auth"),
+            ("AUTH_REDIS_URL", "redis://:secret@redis:6379"),
+            ("AUTH_PUBLIC_URL", "https://boards.example.com/"),
+            ("AUTH_LOG_FORMAT", "text"),
+            ("AUTH_METRICS", "off"),
+            ("AUTH_SHUTDOWN_DELAY", "5"),
+        ])
+        .unwrap();
+        assert_eq!(
+            good.public_url.as_deref(),
+            Some("https://boards.example.com")
+        );
+        assert!(!good.log_json && !good.metrics);
+        assert_eq!(good.shutdown.delay, Duration::from_secs(5));
+    }
 
     #[test]
     fn google_sign_in_is_off_until_client_ids_are_set() {

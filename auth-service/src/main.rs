@@ -24,7 +24,7 @@ Settings come from AUTH_* environment variables; see the README.";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let command = shared::cli::command();
-    let settings = Settings::from_env()?;
+    let settings = shared::cli::settings_or_exit("auth-service", Settings::from_env());
     shared::telemetry::init(settings.log_json);
     let fact_ttl = settings.tokens.access_ttl + tokens::revocation::MARGIN;
     match command.as_str() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
-use poem::{EndpointExt, Server};
 use sea_orm::DatabaseConnection;
 use shared::http::Listening;
 use shared::revocation::follower::wait_current;
@@ -122,6 +122,11 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database, loads the signing keys and wires the app.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.metrics {
+            // Before anything records (the first JWKS fetch, the first
+            // snapshot): the process's one recorder.
+            shared::metrics::handle();
+        }
         let Listening {
             acceptor,
             address,
@@ -244,6 +249,7 @@ impl Application {
             throttle,
             audit,
             google,
+            draining: shared::health::Draining::default(),
         });
         Ok(Self {
             acceptor,
@@ -269,12 +275,13 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see
+    /// [`shared::http::serve`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shared::telemetry::shutdown_signal()).await
     }
 
-    /// Serves until `stop` completes, then drains in-flight requests.
+    /// Serves until `stop` completes, then shuts down gracefully.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
@@ -308,9 +315,14 @@ impl Application {
             self.acceptor,
             self.state.settings.connections,
         );
-        let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
-            .await;
+        let result = shared::http::serve(
+            acceptor,
+            app,
+            stop,
+            self.state.draining.clone(),
+            self.state.settings.shutdown,
+        )
+        .await;
         background.abort();
         drop(self.background);
         result

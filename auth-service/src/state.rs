@@ -36,6 +36,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Google sign-in; `None` when no client id is configured.
     pub google: Option<GoogleVerifier>,
+    /// Set when the service was told to stop (readiness answers 503).
+    pub draining: shared::health::Draining,
 }
 
 impl AppState {

@@ -243,6 +243,8 @@ impl Throttle {
                     }
                     Ok(_) => Ok(()),
                     Err(err) => {
+                        metrics::counter!(shared::metrics::REDIS_ERRORS, "op" => "rate_limit")
+                            .increment(1);
                         tracing::warn!(error = %err, "rate-limit counters unreachable; letting the request through");
                         Ok(())
                     }
@@ -284,6 +286,8 @@ impl Throttle {
                     }
                     Ok(_) => Ok(()),
                     Err(err) => {
+                        metrics::counter!(shared::metrics::REDIS_ERRORS, "op" => "rate_limit")
+                            .increment(1);
                         tracing::warn!(error = %err, "rate-limit counters unreachable; letting the request through");
                         Ok(())
                     }

@@ -8,6 +8,10 @@ use shared::config::{ConfigError, EnvSource};
 
 pub const ENV_PREFIX: &str = "KANBAN";
 
+/// The shortest client secret accepted (the account manager refuses
+/// shorter ones too).
+pub const MIN_SECRET_LEN: usize = 16;
+
 #[derive(Clone)]
 pub struct Settings {
     /// `KANBAN_BIND` (default `127.0.0.1:8082`).
@@ -51,9 +55,15 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
+    /// `KANBAN_METRICS` (`on` by default, or `off`): `GET /metrics` and
+    /// the metrics recorded for it.
+    pub metrics: bool,
     /// `KANBAN_MAX_CONNECTIONS`, `KANBAN_HEADER_TIMEOUT`, `KANBAN_BODY_TIMEOUT`,
     /// `KANBAN_IDLE_TIMEOUT`: see [`shared::connections::ConnectionLimits`].
     pub connections: shared::connections::ConnectionLimits,
+    /// `KANBAN_SHUTDOWN_DELAY` and `KANBAN_SHUTDOWN_GRACE`: see
+    /// [`shared::http::Shutdown`].
+    pub shutdown: shared::http::Shutdown,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,30 +82,43 @@ impl Settings {
 
     pub fn from_source(env: &EnvSource<'_>) -> Result<Self, ConfigError> {
         let auth_url = env
-            .string("AUTH_URL", "http://127.0.0.1:8081")
-            .trim_end_matches('/')
-            .to_owned();
+            .http_url("AUTH_URL")?
+            .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned());
         let auth_client = match (env.get("AUTH_CLIENT_ID"), env.get("AUTH_CLIENT_SECRET")) {
+            (Some(_), Some(secret)) if secret.len() < MIN_SECRET_LEN => {
+                return Err(ConfigError {
+                    name: env.key("AUTH_CLIENT_SECRET"),
+                    reason: format!("shorter than {MIN_SECRET_LEN} characters"),
+                });
+            }
             (Some(id), Some(secret)) => Some((id, secret)),
-            _ => None,
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ConfigError {
+                    name: env.key("AUTH_CLIENT_ID"),
+                    reason: format!(
+                        "set both {} and {}, or neither",
+                        env.key("AUTH_CLIENT_ID"),
+                        env.key("AUTH_CLIENT_SECRET")
+                    ),
+                });
+            }
         };
+        let jwks_url = env
+            .http_url("AUTH_JWKS_URL")?
+            .unwrap_or_else(|| format!("{auth_url}/.well-known/jwks.json"));
         Ok(Self {
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
-            public_url: env
-                .get("PUBLIC_URL")
-                .map(|url| url.trim_end_matches('/').to_owned()),
-            database_url: env.string("DATABASE_URL", "sqlite://data/kanban.db?mode=rwc"),
+            public_url: env.http_url("PUBLIC_URL")?,
+            database_url: env.database_url("DATABASE_URL", "sqlite://data/kanban.db?mode=rwc")?,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
-            jwks_url: env.string(
-                "AUTH_JWKS_URL",
-                &format!("{auth_url}/.well-known/jwks.json"),
-            ),
+            jwks_url,
             token_issuer: env.string("TOKEN_ISSUER", &auth_url),
             token_audience: env.string("TOKEN_AUDIENCE", "api"),
             jwks_min_refetch: env.seconds("JWKS_MIN_REFETCH", Duration::from_secs(10))?,
             auth_client,
             auth_url,
-            redis_url: env.get("REDIS_URL"),
+            redis_url: env.redis_url("REDIS_URL")?,
             redis_prefix: env.string("REDIS_PREFIX", shared::revocation::DEFAULT_REDIS_PREFIX),
             revocation_staleness: env
                 .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
@@ -105,8 +128,103 @@ impl Settings {
                 env.get("DATABASE_URL").is_none(),
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
-            log_json: env.string("LOG_FORMAT", "json") != "text",
+            log_json: env.log_json()?,
+            metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
+            shutdown: shared::http::Shutdown::from_source(env)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_source(&EnvSource::from_fn(ENV_PREFIX, |key| {
+            vars.iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| (*value).to_owned())
+        }))
+    }
+
+    #[test]
+    fn defaults_start_and_invalid_values_stop_with_the_variable_named() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.auth_url, "http://127.0.0.1:8081");
+        assert_eq!(
+            defaults.jwks_url,
+            "http://127.0.0.1:8081/.well-known/jwks.json"
+        );
+        assert!(defaults.auth_client.is_none() && defaults.metrics);
+        let secret = "kanban-secret-0123456789";
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("KANBAN_AUTH_URL", "auth-service:8081")],
+                "KANBAN_AUTH_URL",
+            ),
+            (&[("KANBAN_AUTH_URL", "ftp://auth")], "KANBAN_AUTH_URL"),
+            (
+                &[("KANBAN_AUTH_JWKS_URL", "/jwks.json")],
+                "KANBAN_AUTH_JWKS_URL",
+            ),
+            (&[("KANBAN_PUBLIC_URL", "boards")], "KANBAN_PUBLIC_URL"),
+            (
+                &[("KANBAN_DATABASE_URL", "mysql://db/kanban")],
+                "KANBAN_DATABASE_URL",
+            ),
+            (
+                &[("KANBAN_REDIS_URL", "http://redis:6379")],
+                "KANBAN_REDIS_URL",
+            ),
+            (&[("KANBAN_LOG_FORMAT", "pretty")], "KANBAN_LOG_FORMAT"),
+            (&[("KANBAN_METRICS", "sometimes")], "KANBAN_METRICS"),
+            (&[("KANBAN_SHUTDOWN_DELAY", "-1")], "KANBAN_SHUTDOWN_DELAY"),
+            (
+                &[
+                    ("KANBAN_AUTH_CLIENT_ID", "kanban"),
+                    ("KANBAN_AUTH_CLIENT_SECRET", "short"),
+                ],
+                "KANBAN_AUTH_CLIENT_SECRET",
+            ),
+            (
+                &[("KANBAN_AUTH_CLIENT_ID", "kanban")],
+                "KANBAN_AUTH_CLIENT_ID",
+            ),
+            (
+                &[("KANBAN_AUTH_CLIENT_SECRET", secret)],
+                "KANBAN_AUTH_CLIENT_ID",
+            ),
+        ];
+        for (vars, name) in cases {
+            let err = settings(vars).unwrap_err();
+            assert_eq!(err.name, *name, "{vars:?}");
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("setting {name} is invalid: "))
+                    && !message.contains('\n'),
+                "one line naming the variable: {message}"
+            );
+            assert!(
+                !message.contains(secret),
+                "the secret is never shown: {message}"
+            );
+        }
+        let good = settings(&[
+            ("KANBAN_AUTH_URL", "http://auth-service:8081/"),
+            ("KANBAN_AUTH_CLIENT_ID", "kanban"),
+            ("KANBAN_AUTH_CLIENT_SECRET", secret),
+            ("KANBAN_REDIS_URL", "redis://redis:6379/0"),
+        ])
+        .unwrap();
+        assert_eq!(good.auth_url, "http://auth-service:8081");
+        assert_eq!(
+            good.jwks_url,
+            "http://auth-service:8081/.well-known/jwks.json"
+        );
+        assert_eq!(
+            good.auth_client,
+            Some(("kanban".to_owned(), secret.to_owned()))
+        );
     }
 }

@@ -14,7 +14,7 @@ Settings come from KANBAN_* environment variables; see the README.";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let command = shared::cli::command();
-    let settings = Settings::from_env()?;
+    let settings = shared::cli::settings_or_exit("kanban-service", Settings::from_env());
     shared::telemetry::init(settings.log_json);
     match command.as_str() {
         "serve" => Application::build(settings)

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
-use poem::{EndpointExt, Server};
 use shared::client::ClientCredentials;
 use shared::error::ErrorBody;
 use shared::http::Listening;
@@ -49,6 +49,11 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens and migrates the
     /// database and wires token verification against the account manager.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.metrics {
+            // Before anything records (the first JWKS fetch, the first
+            // snapshot): the process's one recorder.
+            shared::metrics::handle();
+        }
         let Listening {
             acceptor,
             address,
@@ -115,6 +120,7 @@ impl Application {
             account_manager: accounts,
             authenticator,
             settings,
+            draining: shared::health::Draining::default(),
         });
         Ok(Self {
             acceptor,
@@ -132,12 +138,13 @@ impl Application {
         &self.state.public_url
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see
+    /// [`shared::http::serve`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shared::telemetry::shutdown_signal()).await
     }
 
-    /// Serves until `stop` completes, then drains in-flight requests.
+    /// Serves until `stop` completes, then shuts down gracefully.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
@@ -165,9 +172,14 @@ impl Application {
             self.acceptor,
             self.state.settings.connections,
         );
-        let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(app, stop, Some(Duration::from_secs(10)))
-            .await;
+        let result = shared::http::serve(
+            acceptor,
+            app,
+            stop,
+            self.state.draining.clone(),
+            self.state.settings.shutdown,
+        )
+        .await;
         drop(self.follower);
         result
     }

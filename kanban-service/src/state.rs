@@ -14,6 +14,8 @@ pub struct AppState {
     pub boards: Boards,
     pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,
+    /// Set when the service was told to stop (readiness answers 503).
+    pub draining: shared::health::Draining,
 }
 
 impl AppState {

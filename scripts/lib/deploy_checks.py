@@ -163,9 +163,21 @@ def check_config_reference(readme, repo):
         # A service's own settings, and the shared ones it reads under its prefix.
         config = "".join(
             (pathlib.Path(repo) / path).read_text(encoding="utf-8")
-            for path in (f"{service}/src/config.rs", "shared/src/connections.rs")
+            for path in (
+                f"{service}/src/config.rs",
+                "shared/src/connections.rs",
+                "shared/src/http.rs",
+            )
         )
-        names = set(re.findall(r'env\.(?:parse|string|get|seconds|list|key)\(\s*"([A-Z0-9_]+)"', config))
+        names = set(
+            re.findall(
+                r'env\s*\.(?:parse|string|get|seconds|list|key|switch|database_url|redis_url|http_url)\(\s*"([A-Z0-9_]+)"',
+                config,
+            )
+        )
+        # shared::config's log_json() reads LOG_FORMAT under the prefix.
+        if re.search(r"env\.log_json\(\)", config):
+            names.add("LOG_FORMAT")
         if not names:
             problems.append(f"no settings found in {service}/src/config.rs")
         for name in sorted(names):

@@ -21,6 +21,16 @@ pub fn help_or_unknown(command: &str, usage: &str) {
     std::process::exit(2);
 }
 
+/// The settings, or, when one is invalid, its one-line reason on stderr
+/// (`<service>: setting <PREFIX>_X is invalid: …`) and exit status 2: no
+/// backtrace, whatever `RUST_BACKTRACE` says.
+pub fn settings_or_exit<T>(service: &str, settings: Result<T, crate::config::ConfigError>) -> T {
+    settings.unwrap_or_else(|err| {
+        eprintln!("{service}: {err}");
+        std::process::exit(2);
+    })
+}
+
 /// How long `healthcheck` waits for the whole answer.
 pub const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -67,6 +67,105 @@ impl<'a> EnvSource<'a> {
         self.parse(name, default.as_secs()).map(Duration::from_secs)
     }
 
+    /// An on/off switch: `on`, `true`, `yes`, `1` or `off`, `false`, `no`, `0`.
+    pub fn switch(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(|raw| raw.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(value) => match value.as_str() {
+                "on" | "true" | "yes" | "1" => Ok(true),
+                "off" | "false" | "no" | "0" => Ok(false),
+                _ => Err(ConfigError {
+                    name: self.key(name),
+                    reason: format!("{value:?} is neither on nor off"),
+                }),
+            },
+        }
+    }
+
+    /// `LOG_FORMAT`: `json` (the default) or `text`; true for JSON.
+    pub fn log_json(&self) -> Result<bool, ConfigError> {
+        match self.string("LOG_FORMAT", "json").trim() {
+            "json" => Ok(true),
+            "text" => Ok(false),
+            other => Err(ConfigError {
+                name: self.key("LOG_FORMAT"),
+                reason: format!("{other:?} is neither json nor text"),
+            }),
+        }
+    }
+
+    /// A database URL: `sqlite:…` or `postgres://…` (`postgresql://…`)
+    /// naming a host.
+    pub fn database_url(&self, name: &str, default: &str) -> Result<String, ConfigError> {
+        let url = self.string(name, default).trim().to_owned();
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let valid = url.starts_with("sqlite:")
+            || (postgres && reqwest::Url::parse(&url).is_ok_and(|parsed| parsed.host().is_some()));
+        if valid {
+            Ok(url)
+        } else {
+            Err(ConfigError {
+                name: self.key(name),
+                reason: "not a database URL: sqlite://path?mode=rwc or postgres://user:password@host[:port]/database".to_owned(),
+            })
+        }
+    }
+
+    /// A Redis URL (`redis://[:password@]host[:port][/db]`), if set. One
+    /// Redis server only: the client is built without TLS, Sentinel and
+    /// Cluster support, so their URLs are refused here rather than at the
+    /// first connection.
+    pub fn redis_url(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        let Some(url) = self.get(name).map(|url| url.trim().to_owned()) else {
+            return Ok(None);
+        };
+        let scheme = url.split("://").next().unwrap_or_default();
+        let problem = match scheme {
+            "redis" | "redis+unix" | "unix" => {
+                redis::IntoConnectionInfo::into_connection_info(url.as_str())
+                    .err()
+                    .map(|err| {
+                        format!("not a Redis URL ({err}): redis://[:password@]host[:port][/db]")
+                    })
+            }
+            "rediss" => Some(
+                "TLS (rediss://) is not supported by this build; use redis:// on a trusted network"
+                    .to_owned(),
+            ),
+            "redis+sentinel" | "redis-sentinel" | "sentinel" => Some(
+                "Redis Sentinel is not supported; give the current primary as redis://host:port"
+                    .to_owned(),
+            ),
+            _ => Some("not a Redis URL: redis://[:password@]host[:port][/db]".to_owned()),
+        };
+        match problem {
+            None => Ok(Some(url)),
+            Some(reason) => Err(ConfigError {
+                name: self.key(name),
+                reason,
+            }),
+        }
+    }
+
+    /// An `http://` or `https://` URL naming a host, without a trailing
+    /// slash, if set.
+    pub fn http_url(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        let Some(url) = self.get(name).map(|url| url.trim().to_owned()) else {
+            return Ok(None);
+        };
+        match reqwest::Url::parse(&url) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                Ok(Some(url.trim_end_matches('/').to_owned()))
+            }
+            _ => Err(ConfigError {
+                name: self.key(name),
+                reason: format!("{url:?} is not an http:// or https:// URL"),
+            }),
+        }
+    }
+
     /// A comma-separated list.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
@@ -101,6 +200,77 @@ mod tests {
         assert_eq!(
             env.seconds("TTL", Duration::from_secs(5)).unwrap(),
             Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn switches_read_on_and_off_and_refuse_anything_else() {
+        let vars: HashMap<&str, &str> =
+            [("APP_A", "off"), ("APP_B", "On"), ("APP_C", "maybe")].into();
+        let env = EnvSource::from_fn("APP", |key| vars.get(key).map(|v| v.to_string()));
+        assert!(!env.switch("A", true).unwrap());
+        assert!(env.switch("B", false).unwrap());
+        assert!(env.switch("UNSET", true).unwrap());
+        assert_eq!(env.switch("C", true).unwrap_err().name, "APP_C");
+    }
+
+    fn one(name: &'static str, value: &'static str) -> EnvSource<'static> {
+        EnvSource::from_fn("APP", move |key| {
+            (key == format!("APP_{name}")).then(|| value.to_owned())
+        })
+    }
+
+    #[test]
+    fn urls_are_checked_by_kind() {
+        for good in [
+            "sqlite://data/auth.db?mode=rwc",
+            "sqlite::memory:",
+            "postgres://user:secret@db:5432/auth",
+            "postgresql://db/auth",
+        ] {
+            assert_eq!(one("DB", good).database_url("DB", "x").unwrap(), good);
+        }
+        for bad in [
+            "mysql://db/auth",
+            "postgres://",
+            "data/auth.db",
+            "postgres:db",
+        ] {
+            let err = one("DB", bad).database_url("DB", "x").unwrap_err();
+            assert_eq!(err.name, "APP_DB", "{bad}");
+        }
+        assert_eq!(
+            one("REDIS", "redis://:pw@cache:6379/2")
+                .redis_url("REDIS")
+                .unwrap(),
+            Some("redis://:pw@cache:6379/2".to_owned())
+        );
+        assert_eq!(one("OTHER", "x").redis_url("REDIS").unwrap(), None);
+        for bad in [
+            "cache:6379",
+            "http://cache:6379",
+            "rediss://cache:6380",
+            "redis+sentinel://sentinel:26379/mymaster",
+        ] {
+            assert!(one("REDIS", bad).redis_url("REDIS").is_err(), "{bad}");
+        }
+        assert_eq!(
+            one("URL", "https://auth.example/").http_url("URL").unwrap(),
+            Some("https://auth.example".to_owned())
+        );
+        for bad in ["auth:8081", "ftp://auth", "http://", "not a url"] {
+            assert!(one("URL", bad).http_url("URL").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_log_format_is_json_or_text() {
+        assert!(one("OTHER", "x").log_json().unwrap());
+        assert!(!one("LOG_FORMAT", "text").log_json().unwrap());
+        let err = one("LOG_FORMAT", "yaml").log_json().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "setting APP_LOG_FORMAT is invalid: \"yaml\" is neither json nor text"
         );
     }
 

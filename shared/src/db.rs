@@ -33,6 +33,22 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(db)
 }
 
+/// The pool's open and idle connections (for the metrics), read without
+/// waiting.
+pub fn pool_size(db: &DatabaseConnection) -> Option<(u32, usize)> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            Some((pool.size(), pool.num_idle()))
+        }
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            Some((pool.size(), pool.num_idle()))
+        }
+        _ => None,
+    }
+}
+
 /// Runs `migrate` (a migrator's `up` on the pool of `url`) while holding a
 /// PostgreSQL advisory lock named `name`, taken on a connection of its own:
 /// replicas starting at once on one database migrate one after the other,

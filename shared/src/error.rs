@@ -240,6 +240,10 @@ pub async fn render_error(err: poem::Error) -> Response {
         tracing::debug!(error = %err, %status, "request refused");
     }
     let mut response = body_for_status(status).into_response(status);
+    // The route that refused, for the request metrics.
+    if let Some(pattern) = err.data::<poem::PathPattern>() {
+        response.set_data(pattern.clone());
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             poem::http::header::WWW_AUTHENTICATE,

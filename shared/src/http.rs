@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{CatchPanic, Cors};
@@ -10,7 +11,10 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::auth::Authenticator;
+use crate::config::{ConfigError, EnvSource};
+use crate::connections::GuardedAcceptor;
 use crate::error::render_error;
+use crate::health::Draining;
 use crate::limits::BodyLimit;
 use crate::telemetry::RequestLog;
 
@@ -58,6 +62,67 @@ pub fn default_public_url(address: SocketAddr) -> String {
         address.ip().to_string()
     };
     format!("http://{host}:{}", address.port())
+}
+
+/// How a service stops on SIGTERM or Ctrl-C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shutdown {
+    /// `*_SHUTDOWN_DELAY` (seconds, default 0): how long the service keeps
+    /// accepting connections after the signal while `/readyz` answers 503,
+    /// so load balancers stop sending before the listener closes.
+    pub delay: Duration,
+    /// `*_SHUTDOWN_GRACE` (seconds, default 20): how long in-flight
+    /// requests then have to finish; connections still open after it are
+    /// cut.
+    pub grace: Duration,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            delay: Duration::ZERO,
+            grace: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Shutdown {
+    pub fn from_source(env: &EnvSource<'_>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            delay: env.seconds("SHUTDOWN_DELAY", defaults.delay)?,
+            grace: env.seconds("SHUTDOWN_GRACE", defaults.grace)?,
+        })
+    }
+}
+
+/// Serves `app` until `stop` completes, then shuts down gracefully:
+/// `draining` is set at once (readiness answers 503), new connections are
+/// still served for [`Shutdown::delay`], then the listener closes (new
+/// connections are refused) and in-flight requests have
+/// [`Shutdown::grace`] to finish.
+pub async fn serve(
+    acceptor: GuardedAcceptor,
+    app: impl Endpoint + 'static,
+    stop: impl Future<Output = ()> + Send + 'static,
+    draining: Draining,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let stopping = async move {
+        stop.await;
+        draining.start();
+        tracing::info!(
+            delay_seconds = shutdown.delay.as_secs(),
+            grace_seconds = shutdown.grace.as_secs(),
+            "shutting down: readiness answers 503; new connections are served for the delay, then refused; in-flight requests have the grace to finish"
+        );
+        tokio::time::sleep(shutdown.delay).await;
+    };
+    let result = poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, stopping, Some(shutdown.grace))
+        .await;
+    tracing::info!("stopped");
+    result
 }
 
 /// Which web origins browsers may call the service from.
@@ -110,9 +175,13 @@ pub struct HttpOptions {
     pub cors: CorsPolicy,
     /// Sends `Strict-Transport-Security` (when the public URL is https).
     pub hsts: bool,
+    /// Serves `GET /metrics` and records request metrics (`*_METRICS`,
+    /// on by default), setting the service's gauges of the moment first.
+    pub metrics: Option<crate::metrics::Scrape>,
 }
 
 /// The routes at `/`, Swagger UI at `/docs`, the document at `/openapi.json`,
+/// the metrics at `/metrics` (when on: a plain route, outside the document),
 /// with the body limit, the app state and authenticator, JSON error bodies,
 /// CORS, security headers and request logs.
 pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
@@ -123,10 +192,21 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
 ) -> impl Endpoint + use<T, S> {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    Route::new()
+    let route_names = options
+        .metrics
+        .as_ref()
+        .map(|_| Arc::new(crate::metrics::RouteNames::from_openapi_json(&api.spec())));
+    let mut routes = Route::new()
         .nest("/", api)
         .nest("/docs", docs)
-        .at("/openapi.json", spec)
+        .at("/openapi.json", spec);
+    if let Some(scrape) = &options.metrics {
+        routes = routes.at(
+            crate::metrics::PATH,
+            poem::get(crate::metrics::MetricsEndpoint::new(scrape.clone())),
+        );
+    }
+    routes
         .with(BodyLimit::new(options.max_body_bytes))
         .data(authenticator)
         .data(state)
@@ -134,7 +214,9 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
         .with(CatchPanic::new().with_handler(panic_answer))
         .with(options.cors.middleware())
         .with(SecurityHeaders { hsts: options.hsts })
-        .with(RequestLog)
+        .with(RequestLog {
+            metrics: route_names,
+        })
 }
 
 /// A handler that panicked: the panic is logged (one line, by the hook
@@ -228,10 +310,20 @@ mod tests {
             let offset = i64::try_from(huge).expect("an offset the database can hold");
             poem_openapi::payload::PlainText(offset.to_string())
         }
+
+        #[oai(path = "/items/:id", method = "get")]
+        async fn item(
+            &self,
+            id: poem_openapi::param::Path<i64>,
+        ) -> poem::Result<poem_openapi::payload::PlainText<String>> {
+            if id.0 == 404 {
+                return Err(poem::Error::from_status(poem::http::StatusCode::NOT_FOUND));
+            }
+            Ok(poem_openapi::payload::PlainText(id.0.to_string()))
+        }
     }
 
-    #[tokio::test]
-    async fn a_panicking_handler_answers_a_plain_500() {
+    fn test_authenticator() -> Arc<Authenticator> {
         let verifier = crate::verifier::TokenVerifier::new(
             Arc::new(crate::verifier::JwksKeySource::new(
                 "http://127.0.0.1:9/jwks",
@@ -241,18 +333,24 @@ mod tests {
             "issuer",
             "api",
         );
-        let authenticator = Arc::new(Authenticator::new(
+        Arc::new(Authenticator::new(
             verifier,
             Arc::new(crate::revocation::RevocationSet::new(
                 std::time::Duration::from_secs(5),
             )) as Arc<dyn crate::revocation::RevocationCheck>,
             serde_json::json!({"msg": "unauthorized"}),
             serde_json::json!({"msg": "unavailable"}),
-        ));
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_plain_500() {
+        let authenticator = test_authenticator();
         let options = HttpOptions {
             max_body_bytes: 1024,
             cors: CorsPolicy::Only(vec![]),
             hsts: false,
+            metrics: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), authenticator, &options);
@@ -267,6 +365,63 @@ mod tests {
         assert_eq!(
             body,
             serde_json::json!({"msg": "Internal server error", "code": "internal"})
+        );
+        server.abort();
+    }
+
+    /// The value of the request counter with exactly these labels.
+    fn requests(text: &str, method: &str, route: &str, status: &str) -> f64 {
+        let wanted = format!(
+            "http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} "
+        );
+        text.lines()
+            .find_map(|line| line.strip_prefix(&wanted))
+            .map_or(0.0, |value| value.trim().parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn requests_are_counted_by_route_template_never_by_raw_path() {
+        let options = HttpOptions {
+            max_body_bytes: 1024,
+            cors: CorsPolicy::Only(vec![]),
+            hsts: false,
+            metrics: Some(crate::metrics::Scrape::new(|| {
+                metrics::gauge!("test_scrape_hook_ran").set(1.0);
+            })),
+        };
+        let api = OpenApiService::new(Panicking, "test", "1");
+        let app = app(api, Arc::new(()), test_authenticator(), &options);
+        let (acceptor, address) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let server = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+        let base = format!("http://{address}");
+        let scrape = || async {
+            let answer = reqwest::get(format!("{base}/metrics")).await.unwrap();
+            assert_eq!(answer.status(), reqwest::StatusCode::OK);
+            answer.text().await.unwrap()
+        };
+        let before = scrape().await;
+        for path in [
+            "/items/1",
+            "/items/2",
+            "/items/404",
+            "/nowhere/7",
+            "/items/x",
+        ] {
+            reqwest::get(format!("{base}{path}")).await.unwrap();
+        }
+        let after = scrape().await;
+        let moved = |method, route, status| {
+            requests(&after, method, route, status) - requests(&before, method, route, status)
+        };
+        assert_eq!(moved("GET", "/items/:id", "200"), 2.0, "{after}");
+        assert_eq!(moved("GET", "/items/:id", "404"), 1.0, "{after}");
+        assert_eq!(moved("GET", "/items/:id", "400"), 1.0, "{after}");
+        assert!(moved("GET", "unmatched", "404") >= 1.0, "{after}");
+        assert!(!after.contains("/items/1\""), "no raw path is a label");
+        assert!(after.contains("test_scrape_hook_ran 1"), "{after}");
+        assert!(
+            after.contains("http_request_duration_seconds_bucket{"),
+            "{after}"
         );
         server.abort();
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod revocation;
 pub mod telemetry;
 pub mod verifier;

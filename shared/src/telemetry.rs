@@ -45,19 +45,28 @@ const REQUEST_ID: &str = "x-request-id";
 pub struct RequestId(pub String);
 
 /// Gives every request an id (the caller's `X-Request-Id` when it sends a
-/// sane one), logs one line per request, and echoes the id in the answer.
-pub struct RequestLog;
+/// sane one), logs one line per request, echoes the id in the answer, and,
+/// when `metrics` is on, counts the request and its latency by method,
+/// route template and status (see [`crate::metrics`]).
+pub struct RequestLog {
+    /// The app's route names when metrics are on.
+    pub metrics: Option<std::sync::Arc<crate::metrics::RouteNames>>,
+}
 
 impl<E: Endpoint> Middleware<E> for RequestLog {
     type Output = RequestLogEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        RequestLogEndpoint { inner: ep }
+        RequestLogEndpoint {
+            inner: ep,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
 pub struct RequestLogEndpoint<E> {
     inner: E,
+    metrics: Option<std::sync::Arc<crate::metrics::RouteNames>>,
 }
 
 fn request_id(req: &Request) -> String {
@@ -76,9 +85,14 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         let id = request_id(&req);
         req.extensions_mut().insert(RequestId(id.clone()));
         let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-        // A verifier long-polls the revocation feed without pause: its
-        // answered polls are routine, not worth a line each.
-        let routine = req.uri().path() == crate::revocation::http::FEED_PATH;
+        // A verifier long-polls the revocation feed without pause, and
+        // Prometheus scrapes: their answered calls are routine, not worth a
+        // line each.
+        let routine = matches!(
+            req.uri().path(),
+            crate::revocation::http::FEED_PATH | crate::metrics::PATH
+        );
+        let method = crate::metrics::method_label(req.method());
         let started = Instant::now();
         async move {
             let result = self.inner.call(req).await;
@@ -86,10 +100,12 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
                 Ok(output) => output.into_response(),
                 Err(err) => err.into_response(),
             };
-            let (status, elapsed_ms) = (
-                response.status().as_u16(),
-                started.elapsed().as_millis() as u64,
-            );
+            let elapsed = started.elapsed();
+            let (status, elapsed_ms) = (response.status().as_u16(), elapsed.as_millis() as u64);
+            if let Some(routes) = &self.metrics {
+                let route = routes.label(&response);
+                crate::metrics::record_request(method, route, status, elapsed.as_secs_f64());
+            }
             if routine && response.status().is_success() {
                 tracing::debug!(status, elapsed_ms, "request");
             } else {
@@ -125,5 +141,4 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down: draining in-flight requests");
 }

@@ -608,3 +608,69 @@ impl Drop for GoogleIssuer {
         self.task.abort();
     }
 }
+
+/// One scrape of a service's `GET /metrics`, parsed by a Prometheus text
+/// parser. Tests share the process's one recorder, so they compare two
+/// scrapes on series whose labels are theirs alone, or assert increases of
+/// at least what they caused.
+pub struct Metrics(prometheus_parse::Scrape);
+
+impl Metrics {
+    /// GETs `<base_url>/metrics` (it must answer 200 in the text format).
+    pub async fn scrape(client: &reqwest::Client, base_url: &str) -> Self {
+        let answer = client
+            .get(format!("{base_url}/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(answer.status(), reqwest::StatusCode::OK, "GET /metrics");
+        let content_type = answer.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        let text = answer.text().await.expect("metrics text");
+        let lines = text.lines().map(|line| Ok(line.to_owned()));
+        Self(prometheus_parse::Scrape::parse(lines).expect("Prometheus text format"))
+    }
+
+    /// The samples of `name` whose labels include `labels`.
+    fn matching<'a>(
+        &'a self,
+        name: &'a str,
+        labels: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = &'a prometheus_parse::Sample> + 'a {
+        self.0.samples.iter().filter(move |sample| {
+            sample.metric == name
+                && labels
+                    .iter()
+                    .all(|(key, value)| sample.labels.get(key) == Some(*value))
+        })
+    }
+
+    /// The sum of the counter or gauge `name` over the series with these
+    /// labels (0 when there is none yet).
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.matching(name, labels)
+            .map(|sample| match &sample.value {
+                prometheus_parse::Value::Counter(value)
+                | prometheus_parse::Value::Gauge(value)
+                | prometheus_parse::Value::Untyped(value) => *value,
+                other => panic!("{name} is not a counter or gauge: {other:?}"),
+            })
+            .sum()
+    }
+
+    /// Whether the histogram `name` has a series with these labels.
+    pub fn has_histogram(&self, name: &str, labels: &[(&str, &str)]) -> bool {
+        self.matching(name, labels)
+            .any(|sample| matches!(sample.value, prometheus_parse::Value::Histogram(_)))
+    }
+
+    /// Every value the label `label` takes on the series of `name`.
+    pub fn label_values(&self, name: &str, label: &str) -> Vec<String> {
+        self.matching(name, &[])
+            .filter_map(|sample| sample.labels.get(label).map(str::to_owned))
+            .collect()
+    }
+}

@@ -264,6 +264,8 @@ impl JwksKeySource {
             at: Instant::now(),
             failed: result.is_err(),
         });
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        metrics::counter!(crate::metrics::JWKS_FETCHES, "outcome" => outcome).increment(1);
         let set = result.map_err(|err| {
             tracing::warn!(url = %self.url, error = %err, "JWKS fetch failed");
             VerifyError::KeysUnavailable

@@ -295,7 +295,8 @@ impl Accounts<'_> {
                 self.audit
                     .record_now(self.db, event, &client.origin())
                     .await;
-                Err(RefreshError::Invalid.into())
+                // Answered as any invalid refresh token (the edge counts it apart).
+                Err(RefreshError::Reused { user_id }.into())
             }
             grant => Ok(grant?),
         }

@@ -99,6 +99,7 @@ impl AccountsApi {
         }
     }
 
+    /// A login or reactivation, counted by outcome in `auth_logins_total`.
     async fn login(
         state: &AppState,
         req: &Request,
@@ -112,8 +113,33 @@ impl AccountsApi {
 
 /// A sign-in with a password, as every dialect's login route makes it: the
 /// address's login limit, the (account, address) wrong-password limit,
-/// then the login use case. `name` is an email or a username.
+/// then the login use case. `name` is an email or a username. Counted in
+/// the login metrics by outcome.
 pub async fn sign_in(
+    state: &AppState,
+    req: &Request,
+    name: Option<String>,
+    password: Option<String>,
+    purpose: LoginPurpose,
+) -> Result<TokenGrant, ApiError> {
+    let answer = attempt_sign_in(state, req, name, password, purpose).await;
+    let outcome = match &answer {
+        Ok(_) => "success",
+        Err(ApiError::Login(LoginError::BadCredentials)) => "bad_credentials",
+        Err(ApiError::Login(LoginError::CredentialsMissing)) => "missing_credentials",
+        Err(ApiError::Login(LoginError::Disabled)) => "disabled",
+        Err(ApiError::Login(LoginError::Banned)) => "banned",
+        Err(ApiError::Login(LoginError::EmailUnverified)) => "email_unverified",
+        Err(ApiError::RateLimited(_)) => "rate_limited",
+        Err(ApiError::Busy) => "busy",
+        Err(ApiError::ClientGone) => "client_gone",
+        Err(_) => "error",
+    };
+    metrics::counter!(shared::metrics::LOGINS, "outcome" => outcome).increment(1);
+    answer
+}
+
+async fn attempt_sign_in(
     state: &AppState,
     req: &Request,
     name: Option<String>,

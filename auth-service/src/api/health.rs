@@ -22,9 +22,12 @@ impl HealthApi {
     }
 
     /// Readiness: the database answers, the revocation set is current and
-    /// (with Redis) revocations reach Redis
+    /// (with Redis) revocations reach Redis; 503 once shutting down
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
+        if state.draining.is_draining() {
+            return shared::health::draining();
+        }
         let database = shared::db::ping(&state.db).await;
         let revocations =
             state.revocations.set().is_current() && state.revocations.ensure_publishing().is_ok();

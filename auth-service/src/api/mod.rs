@@ -161,6 +161,15 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         max_body_bytes: state.settings.max_body_bytes,
         cors: state.settings.cors.clone(),
         hsts: state.public_url.starts_with("https://"),
+        metrics: state.settings.metrics.then(|| {
+            let state = state.clone();
+            shared::metrics::Scrape::new(move || {
+                shared::metrics::scrape_common(
+                    shared::RevocationCheck::is_current(state.revocations.set().as_ref()),
+                    shared::db::pool_size(&state.db),
+                );
+            })
+        }),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)

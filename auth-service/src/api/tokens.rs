@@ -13,10 +13,11 @@ use poem::Request;
 
 use super::error::{ApiError, Field};
 use super::{ApiTags, client_info};
+use crate::accounts::AccountError;
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{RefreshError, TokenGrant};
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -86,9 +87,28 @@ pub async fn refresh_grant(
     req: &poem::Request,
     token: &str,
 ) -> Result<TokenGrant, ApiError> {
-    super::limit(state, req, Rule::Refresh).await?;
+    if let Err(err) = super::limit(state, req, Rule::Refresh).await {
+        count_refresh("rate_limited");
+        return Err(err);
+    }
     let client = super::client_info(state, req);
-    Ok(state.accounts().refresh(token, &client).await?)
+    let grant = state.accounts().refresh(token, &client).await;
+    count_refresh(match &grant {
+        Ok(_) => "ok",
+        Err(AccountError::Refresh(RefreshError::Reused { .. })) => "reuse_detected",
+        Err(AccountError::Refresh(RefreshError::Unavailable) | AccountError::Unavailable) => {
+            "unavailable"
+        }
+        Err(AccountError::Refresh(RefreshError::Internal(_)) | AccountError::Internal(_)) => {
+            "error"
+        }
+        Err(_) => "refused",
+    });
+    Ok(grant?)
+}
+
+fn count_refresh(outcome: &'static str) {
+    metrics::counter!(shared::metrics::REFRESHES, "outcome" => outcome).increment(1);
 }
 
 #[OpenApi(tag = "ApiTags::Tokens")]
@@ -108,6 +128,7 @@ impl TokensApi {
     ) -> Result<Json<TokenResponse>, ApiError> {
         let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
             super::limit(&state, req, Rule::Refresh).await?;
+            count_refresh("refused");
             return Err(ApiError::Missing(Field::RefreshToken));
         };
         let grant = refresh_grant(&state, req, &token).await?;

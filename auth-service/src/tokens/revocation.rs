@@ -17,14 +17,25 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use shared::metrics::REVOCATIONS_PUBLISHED;
 use shared::revocation::redis::RedisFeedWriter;
-use shared::{Fact, RevocationError, RevocationSet};
+use shared::{Fact, FactKind, RevocationError, RevocationSet};
 use tokio::sync::watch;
 
 use crate::store;
 
 /// A little longer than any clock skew the verifiers allow.
 pub const MARGIN: Duration = Duration::from_secs(60);
+fn fact_kind(kind: FactKind) -> &'static str {
+    match kind {
+        FactKind::Token => "token",
+        FactKind::Session => "session",
+        FactKind::NotBefore => "not_before",
+        FactKind::KeyRevoked => "key_revoked",
+        FactKind::KeysChanged => "keys_changed",
+    }
+}
+
 /// How long a revocation waits for the publisher before answering 503.
 const PUBLISH_WAIT: Duration = Duration::from_secs(2);
 /// How often the publisher compares Redis with SQL when nothing happens.
@@ -132,6 +143,9 @@ impl Revocations {
     /// published when it is back).
     pub async fn committed(&self, facts: &[Fact], last_id: i64) -> Result<(), RevocationError> {
         self.set.apply(facts);
+        for fact in facts {
+            metrics::counter!(REVOCATIONS_PUBLISHED, "kind" => fact_kind(fact.kind)).increment(1);
+        }
         self.recorded.send_if_modified(|recorded| {
             let newer = last_id > *recorded;
             if newer {
@@ -186,7 +200,11 @@ impl Revocations {
                         newer
                     });
                 }
-                Err(err) => tracing::warn!(error = %err, "publishing revocations to Redis failed"),
+                Err(err) => {
+                    metrics::counter!(shared::metrics::REDIS_ERRORS, "op" => "publish")
+                        .increment(1);
+                    tracing::warn!(error = %err, "publishing revocations to Redis failed")
+                }
             }
             let _ = tokio::time::timeout(PUBLISH_EVERY, recorded.changed()).await;
         }

@@ -79,14 +79,18 @@ fn unavailable(err: reqwest::Error) -> KanbanError {
     KanbanError::Unavailable(UNAVAILABLE)
 }
 
-/// The person behind a sign-in kanban passes on: the account manager
-/// limits sign-ins per client address (it trusts kanban's
-/// `X-Forwarded-For` when kanban's address is in `AUTH_TRUSTED_PROXIES`)
-/// and shows the user agent in the user's session list.
+/// The person behind a call kanban makes on their behalf: the account
+/// manager limits sign-ins per client address (it trusts kanban's
+/// `X-Forwarded-For` when kanban's address is in `AUTH_TRUSTED_PROXIES`),
+/// shows the user agent in the user's session list, and logs and audits
+/// the call under kanban's request id (`X-Request-Id`), so one id follows
+/// a request through both services.
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub address: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
+    /// The id of kanban's request this call serves.
+    pub request_id: Option<String>,
 }
 
 impl Client {
@@ -96,6 +100,9 @@ impl Client {
         }
         if let Some(agent) = &self.user_agent {
             request = request.header(reqwest::header::USER_AGENT, agent.as_str());
+        }
+        if let Some(id) = &self.request_id {
+            request = request.header("X-Request-Id", id.as_str());
         }
         request
     }
@@ -296,11 +303,11 @@ impl AccountManager {
     }
 
     /// The user an access token belongs to.
-    pub async fn me(&self, access_token: &str) -> KanbanResult<AccountUser> {
-        let request = self
+    pub async fn me(&self, access_token: &str, client: &Client) -> KanbanResult<AccountUser> {
+        let request = client.on(self
             .http
             .get(self.url("/api/v1/auth/me"))
-            .bearer_auth(access_token);
+            .bearer_auth(access_token));
         Self::as_user(self.send::<UserResponse>(request).await?)
     }
 
@@ -310,16 +317,17 @@ impl AccountManager {
         access_token: &str,
         first_name: Option<&str>,
         last_name: Option<&str>,
+        client: &Client,
     ) -> KanbanResult<AccountUser> {
         let body = ProfileUpdate {
             first_name: first_name.map(str::to_owned),
             last_name: last_name.map(str::to_owned),
         };
-        let request = self
+        let request = client.on(self
             .http
             .patch(self.url("/api/v1/auth/me"))
             .bearer_auth(access_token)
-            .json(&body);
+            .json(&body));
         Self::as_user(self.send::<UserResponse>(request).await?)
     }
 
@@ -352,13 +360,17 @@ impl AccountManager {
     }
 
     /// The user with this email, if any.
-    pub async fn user_by_email(&self, email: &str) -> KanbanResult<Option<AccountUser>> {
+    pub async fn user_by_email(
+        &self,
+        email: &str,
+        client: &Client,
+    ) -> KanbanResult<Option<AccountUser>> {
         for renew in [false, true] {
-            let request = self
+            let request = client.on(self
                 .http
                 .get(self.url("/api/v1/users/lookup"))
                 .query(&[("email", email)])
-                .bearer_auth(self.service_token(renew).await?);
+                .bearer_auth(self.service_token(renew).await?));
             match self.send::<UserSummary>(request).await? {
                 Ok(user) => return Ok(Some(user.into())),
                 Err(refusal) if refusal.is(codes::USER_NOT_FOUND) => return Ok(None),

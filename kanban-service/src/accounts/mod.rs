@@ -79,7 +79,7 @@ impl Accounts<'_> {
         client: &Client,
     ) -> KanbanResult<SignedIn> {
         let tokens = self.manager.login(email, password, client).await?;
-        self.signed_in(tokens).await
+        self.signed_in(tokens, client).await
     }
 
     /// Signs in at the account manager with a Google ID token and
@@ -89,12 +89,12 @@ impl Accounts<'_> {
             return Err(BoardError::invalid(Field::GoogleAccessToken, Rule::Required).into());
         }
         let tokens = self.manager.google_login(id_token.trim(), client).await?;
-        self.signed_in(tokens).await
+        self.signed_in(tokens, client).await
     }
 
     /// Who the tokens of a sign-in belong to, remembered for the boards.
-    async fn signed_in(&self, tokens: Tokens) -> KanbanResult<SignedIn> {
-        let account = self.manager.me(&tokens.token).await?;
+    async fn signed_in(&self, tokens: Tokens, client: &Client) -> KanbanResult<SignedIn> {
+        let account = self.manager.me(&tokens.token, client).await?;
         let name = account.name();
         self.boards
             .remember_user(account.id, account.email.clone(), name.clone(), Utc::now())
@@ -133,13 +133,17 @@ impl Accounts<'_> {
         bearer: &Bearer<'_>,
         first: Option<&str>,
         last: Option<&str>,
+        client: &Client,
     ) -> KanbanResult<Profile> {
         for (field, value) in [(Field::FirstName, first), (Field::SecondName, last)] {
             if value.is_some_and(|v| v.trim().is_empty()) {
                 return Err(crate::boards::BoardError::invalid(field, Rule::Required).into());
             }
         }
-        let account = self.manager.update_names(bearer.token, first, last).await?;
+        let account = self
+            .manager
+            .update_names(bearer.token, first, last, client)
+            .await?;
         let name = account.name();
         let as_of: DateTime<Utc> = Utc::now();
         self.boards

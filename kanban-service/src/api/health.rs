@@ -18,9 +18,13 @@ impl HealthApi {
         alive()
     }
 
-    /// Readiness: the database answers and the revocation set is current
+    /// Readiness: the database answers and the revocation set is current;
+    /// 503 once shutting down
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Readiness {
+        if state.draining.is_draining() {
+            return shared::health::draining();
+        }
         let database = state.boards.database_ready().await;
         readiness(database, state.authenticator.revocations().is_current())
     }

@@ -105,6 +105,15 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         max_body_bytes: state.settings.max_body_bytes,
         cors: state.settings.cors.clone(),
         hsts: state.public_url.starts_with("https://"),
+        metrics: state.settings.metrics.then(|| {
+            let state = state.clone();
+            shared::metrics::Scrape::new(move || {
+                shared::metrics::scrape_common(
+                    state.authenticator.revocations().is_current(),
+                    state.boards.pool_size(),
+                );
+            })
+        }),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)

@@ -82,9 +82,14 @@ pub struct UserUpdate {
     pub last_name: Option<String>,
 }
 
-/// Who signs in, as the account manager should see them.
-fn sign_in_client(req: &poem::Request) -> Client {
+/// Who the account manager serves through kanban: the caller's address,
+/// user agent, and this request's id.
+fn client_of(req: &poem::Request) -> Client {
     Client {
+        request_id: req
+            .extensions()
+            .get::<shared::telemetry::RequestId>()
+            .map(|id| id.0.clone()),
         address: req
             .remote_addr()
             .as_socket_addr()
@@ -122,7 +127,7 @@ impl UsersApi {
                 last_name.as_deref().unwrap_or_default(),
                 email.as_deref().unwrap_or_default(),
                 password.as_deref().unwrap_or_default(),
-                &sign_in_client(req),
+                &client_of(req),
             )
             .await?;
         Ok(RegisterAnswer::Created(Json(Registered { id, email })))
@@ -141,7 +146,7 @@ impl UsersApi {
         };
         let signed_in = state
             .accounts()
-            .login(&email, &password, &sign_in_client(req))
+            .login(&email, &password, &client_of(req))
             .await?;
         let SignedIn {
             tokens,
@@ -176,7 +181,7 @@ impl UsersApi {
         let id_token = body.0.google_access_token.unwrap_or_default();
         let signed_in = state
             .accounts()
-            .google_login(&id_token, &sign_in_client(req))
+            .google_login(&id_token, &client_of(req))
             .await?;
         Ok(Json(GoogleLoginAnswer {
             access_token: signed_in.tokens.token,
@@ -201,6 +206,7 @@ impl UsersApi {
     async fn update_user(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &poem::Request,
         auth: AnyAccessToken,
         body: Json<UserUpdate>,
     ) -> Result<Json<CurrentUser>, ErrorResponse> {
@@ -210,7 +216,12 @@ impl UsersApi {
         } = body.0;
         let profile = state
             .accounts()
-            .rename(&bearer(&auth)?, first_name.as_deref(), last_name.as_deref())
+            .rename(
+                &bearer(&auth)?,
+                first_name.as_deref(),
+                last_name.as_deref(),
+                &client_of(req),
+            )
             .await?;
         Ok(Json(profile.into()))
     }

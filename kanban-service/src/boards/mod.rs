@@ -53,6 +53,11 @@ impl Boards {
         store::ping(&self.db).await
     }
 
+    /// The database pool's open and idle connections (for the metrics).
+    pub fn pool_size(&self) -> Option<(u32, usize)> {
+        store::pool_size(&self.db)
+    }
+
     async fn begin(&self) -> KanbanResult<Transaction> {
         Ok(store::begin(&self.db).await?)
     }

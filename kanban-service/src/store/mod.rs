@@ -13,7 +13,7 @@ use sea_orm::{
     QuerySelect, Select, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
-pub use shared::db::ping;
+pub use shared::db::{ping, pool_size};
 
 use crate::migration::Migrator;
 

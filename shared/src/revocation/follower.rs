@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 
 use super::{Fact, FactKind, RevocationSet};
+use crate::metrics as metrics_names;
 
 /// Where the follower is in a feed. `generation` names one life of the
 /// feed's store: when it changes, the store lost data and a new snapshot is
@@ -81,10 +82,15 @@ pub fn spawn_follower(
                     if snapshot {
                         set.replace(&batch.facts);
                         keys.keys_changed().await;
+                        metrics::counter!(metrics_names::REVOCATION_SNAPSHOTS).increment(1);
                     } else {
                         set.apply(&batch.facts);
                         set.heard();
+                        metrics::counter!(metrics_names::REVOCATIONS_APPLIED)
+                            .increment(batch.facts.len() as u64);
                     }
+                    metrics::gauge!(metrics_names::REVOCATION_FEED_HEARD).set(chrono_now() as f64);
+                    metrics::gauge!(metrics_names::REVOCATION_FACTS_LIVE).set(set.len() as f64);
                     tell_keys(keys.as_ref(), &batch.facts, snapshot).await;
                     if snapshot {
                         tracing::info!(facts = set.len(), "revocation snapshot loaded");
@@ -93,10 +99,15 @@ pub fn spawn_follower(
                     backoff = MIN_BACKOFF;
                 }
                 Err(err) => {
-                    if matches!(err, FeedError::Lost) {
+                    let kind = if matches!(err, FeedError::Lost) {
                         set.lost();
                         cursor = None;
-                    }
+                        "lost"
+                    } else {
+                        "unreachable"
+                    };
+                    metrics::counter!(metrics_names::REVOCATION_FEED_ERRORS, "kind" => kind)
+                        .increment(1);
                     tracing::warn!(error = %err, "revocation feed read failed");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);

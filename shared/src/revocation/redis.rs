@@ -87,6 +87,7 @@ fn decode(entry: &StreamId) -> Option<Fact> {
 }
 
 fn unreachable(err: RedisError) -> FeedError {
+    metrics::counter!(crate::metrics::REDIS_ERRORS, "op" => "feed_read").increment(1);
     FeedError::Unreachable(err.to_string())
 }
 
