@@ -413,6 +413,45 @@ mod tests {
     }
 
     #[test]
+    fn standing_changes_name_their_audit_events() {
+        let now = Utc::now();
+        let ann = account(Role::User, AccountStatus::Active);
+        let events = |from: &Account, change: StandingChange| {
+            standing_events(from, &plan(from, change, now).unwrap())
+        };
+        let ban = StandingChange {
+            status: Some(AccountStatus::Banned),
+            reason: Some("spam".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            events(&ann, ban),
+            [(EventKind::AccountBanned, Some("until lifted: spam".into()))]
+        );
+        let mut banned = account(Role::User, AccountStatus::Banned);
+        banned.ban_reason = Some("spam".into());
+        let lift = StandingChange {
+            status: Some(AccountStatus::Active),
+            ..Default::default()
+        };
+        assert_eq!(events(&banned, lift), [(EventKind::AccountUnbanned, None)]);
+        let disable = StandingChange {
+            status: Some(AccountStatus::Disabled),
+            ..Default::default()
+        };
+        assert_eq!(events(&ann, disable), [(EventKind::AccountDisabled, None)]);
+        let promote = StandingChange {
+            role: Some(Role::Admin),
+            ..Default::default()
+        };
+        assert_eq!(
+            events(&ann, promote),
+            [(EventKind::RoleChanged, Some("user -> admin".into()))]
+        );
+        assert_eq!(events(&ann, StandingChange::default()), []);
+    }
+
+    #[test]
     fn bans_take_their_details_and_end_sessions() {
         let now = Utc::now();
         let until = now + Duration::hours(1);
