@@ -53,7 +53,7 @@ pub async fn spawn_stack_with(redis_url: Option<String>) -> Stack {
     spawn_stack_custom(redis_url, Vec::new()).await
 }
 
-fn settings_from<T>(
+pub fn settings_from<T>(
     prefix: &str,
     env: &[(&str, String)],
     parse: impl Fn(&shared::config::EnvSource<'_>) -> T,

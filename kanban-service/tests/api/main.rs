@@ -6,6 +6,7 @@
 mod authorization;
 mod bad_input;
 mod concurrency;
+mod deployment;
 mod google;
 mod helpers;
 mod invitations;
@@ -13,6 +14,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod ownership;
+mod replicas;
 mod request_ids;
 mod revocation;
 mod tokens;
