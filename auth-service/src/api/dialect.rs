@@ -4,11 +4,73 @@
 
 use std::marker::PhantomData;
 
-use poem::{Request, RequestBody};
-use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem::{IntoResponse, Request, RequestBody, Response};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaResponses, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
 use serde_json::{Map, Value};
+
+use super::error::{ApiError, retry_headers};
+
+/// A dialect's refusal, ready to send: a JSON body in the dialect's shape
+/// with its status. `R` documents the dialect's refusals in the OpenAPI
+/// document.
+pub struct Refused<R>(Box<Response>, PhantomData<fn() -> R>);
+
+impl<R> Refused<R> {
+    pub fn json(status: u16, body: Value) -> Self {
+        let status = poem::http::StatusCode::from_u16(status)
+            .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let response = poem::web::Json(body).with_status(status).into_response();
+        Refused(Box::new(response), PhantomData)
+    }
+
+    /// A refusal of the shared API edge in a dialect's words (`words`,
+    /// which hands back the errors it has none for), with the retry
+    /// headers every dialect's 429 and 503 carry. The errors no dialect
+    /// route meets keep their status, with its reason as the text.
+    pub fn of(
+        err: ApiError,
+        words: impl FnOnce(ApiError) -> Result<Self, ApiError>,
+        text: impl FnOnce(u16, &str) -> Self,
+    ) -> Self {
+        let exceeded = match &err {
+            ApiError::RateLimited(exceeded) => Some(*exceeded),
+            _ => None,
+        };
+        let mut refused = words(err).unwrap_or_else(|other| {
+            let status = shared::error::ErrorResponse::from(other).status();
+            text(
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("Error"),
+            )
+        });
+        retry_headers(exceeded, &mut refused.0);
+        refused
+    }
+}
+
+impl<R: ApiResponse> ApiResponse for Refused<R> {
+    fn meta() -> MetaResponses {
+        R::meta()
+    }
+
+    fn register(registry: &mut Registry) {
+        R::register(registry);
+    }
+}
+
+impl<R> IntoResponse for Refused<R> {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl<R> From<Refused<R>> for poem::Error {
+    fn from(refused: Refused<R>) -> poem::Error {
+        poem::Error::from_response(*refused.0)
+    }
+}
 
 /// A field that is an object or an array where text was expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,16 +8,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use poem::Request;
 use poem::web::Data;
-use poem::{IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 use shared::connections::while_connected;
 
-use super::dialect::{Fields, Malformed, NotText, bearer};
-use super::error::{ApiError, retry_headers};
+use super::dialect::{self, Fields, Malformed, NotText, bearer};
+use super::error::ApiError;
 use super::{ApiTags, accounts, client_info, tokens};
 use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{
@@ -133,7 +132,7 @@ pub enum DoneAnswer {
 /// How seed-002 routes refuse (documents the answers of [`Refused`]).
 #[derive(ApiResponse)]
 #[allow(dead_code)]
-enum Refusals {
+pub enum Refusals {
     /// A body that is not JSON or a form.
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
@@ -158,41 +157,15 @@ enum Refusals {
 }
 
 /// A seed-002 refusal, ready to send.
-pub struct Refused(Box<Response>);
-
-impl ApiResponse for Refused {
-    fn meta() -> MetaResponses {
-        Refusals::meta()
-    }
-
-    fn register(registry: &mut Registry) {
-        Refusals::register(registry);
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
-
-impl From<Refused> for poem::Error {
-    fn from(refused: Refused) -> poem::Error {
-        poem::Error::from_response(*refused.0)
-    }
-}
+pub type Refused = dialect::Refused<Refusals>;
 
 type Result<T> = std::result::Result<T, Refused>;
 
 const NO_MATCH: &str = "These credentials do not match our records.";
 
 fn refuse(code: u16, message: &str, errors: FieldErrors) -> Refused {
-    let status = poem::http::StatusCode::from_u16(code)
-        .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
     let body = json!({"code": code, "data": null, "message": message, "errors": errors});
-    Refused(Box::new(
-        poem::web::Json(body).with_status(status).into_response(),
-    ))
+    Refused::json(code, body)
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Refused {
@@ -296,53 +269,46 @@ fn registration(err: RegistrationError) -> Refused {
 /// Any refusal of the shared API edge, in seed 002's envelope.
 impl From<ApiError> for Refused {
     fn from(err: ApiError) -> Refused {
-        let exceeded = match &err {
-            ApiError::RateLimited(exceeded) => Some(*exceeded),
-            _ => None,
-        };
         let none = FieldErrors::new;
-        let mut refused = match err {
-            ApiError::Registration(err) => registration(err),
-            ApiError::Login(LoginError::Disabled) => {
-                refuse(401, "This account is disabled.", none())
-            }
-            ApiError::Login(LoginError::Banned) => {
-                refuse(403, "This account is suspended.", none())
-            }
-            ApiError::Login(LoginError::EmailUnverified) => {
-                refuse(403, "Your email address is not verified.", none())
-            }
-            ApiError::Login(LoginError::BadCredentials | LoginError::CredentialsMissing)
-            | ApiError::InvalidRefreshToken => refuse(401, NO_MATCH, none()),
-            ApiError::Unauthenticated => refuse(401, "Unauthenticated.", none()),
-            ApiError::InvalidLinkToken => invalid("token", "This password reset token is invalid."),
-            ApiError::RateLimited(exceeded) => refuse(
-                429,
-                &format!(
-                    "Too many attempts. Please try again in {} seconds.",
-                    exceeded.retry_after.as_secs().max(1)
-                ),
-                none(),
-            ),
-            ApiError::Busy => refuse(503, "Too many sign-ins at once; try again shortly.", none()),
-            ApiError::Unavailable => refuse(503, "Service Unavailable", none()),
-            ApiError::ClientGone => refuse(400, "The client closed the connection.", none()),
-            ApiError::Internal(err) => {
-                tracing::error!(error = %err, "request failed");
-                refuse(500, "Server Error", none())
-            }
-            other => {
-                // Nothing else reaches these routes; answer its status.
-                let status = shared::error::ErrorResponse::from(other).status();
-                refuse(
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("Error"),
+        let words = |err| {
+            Ok(match err {
+                ApiError::Registration(err) => registration(err),
+                ApiError::Login(LoginError::Disabled) => {
+                    refuse(401, "This account is disabled.", none())
+                }
+                ApiError::Login(LoginError::Banned) => {
+                    refuse(403, "This account is suspended.", none())
+                }
+                ApiError::Login(LoginError::EmailUnverified) => {
+                    refuse(403, "Your email address is not verified.", none())
+                }
+                ApiError::Login(LoginError::BadCredentials | LoginError::CredentialsMissing)
+                | ApiError::InvalidRefreshToken => refuse(401, NO_MATCH, none()),
+                ApiError::Unauthenticated => refuse(401, "Unauthenticated.", none()),
+                ApiError::InvalidLinkToken => {
+                    invalid("token", "This password reset token is invalid.")
+                }
+                ApiError::RateLimited(exceeded) => refuse(
+                    429,
+                    &format!(
+                        "Too many attempts. Please try again in {} seconds.",
+                        exceeded.retry_after.as_secs().max(1)
+                    ),
                     none(),
-                )
-            }
+                ),
+                ApiError::Busy => {
+                    refuse(503, "Too many sign-ins at once; try again shortly.", none())
+                }
+                ApiError::Unavailable => refuse(503, "Service Unavailable", none()),
+                ApiError::ClientGone => refuse(400, "The client closed the connection.", none()),
+                ApiError::Internal(err) => {
+                    tracing::error!(error = %err, "request failed");
+                    refuse(500, "Server Error", none())
+                }
+                other => return Err(other),
+            })
         };
-        retry_headers(exceeded, &mut refused.0);
-        refused
+        Refused::of(err, words, |status, reason| refuse(status, reason, none()))
     }
 }
 

@@ -7,14 +7,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use poem::Request;
 use poem::web::Data;
-use poem::{IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::dialect::{Fields, Malformed, NotText, bearer};
-use super::error::{ApiError, retry_headers};
+use super::dialect::{self, Fields, Malformed, NotText, bearer};
+use super::error::ApiError;
 use super::{ApiTags, accounts, client_info, tokens};
 use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{
@@ -100,7 +99,7 @@ pub enum RegisterAnswer {
 /// How seed-001 routes refuse (documents the answers of [`Refused`]).
 #[derive(ApiResponse)]
 #[allow(dead_code)]
-enum Refusals {
+pub enum Refusals {
     /// Fields missing or invalid, per field; or a body that is not JSON.
     #[oai(status = 400)]
     Invalid(Json<BTreeMap<String, Vec<String>>>),
@@ -123,29 +122,7 @@ enum Refusals {
 }
 
 /// A seed-001 refusal, ready to send.
-pub struct Refused(Box<Response>);
-
-impl ApiResponse for Refused {
-    fn meta() -> MetaResponses {
-        Refusals::meta()
-    }
-
-    fn register(registry: &mut Registry) {
-        Refusals::register(registry);
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
-
-impl From<Refused> for poem::Error {
-    fn from(refused: Refused) -> poem::Error {
-        poem::Error::from_response(*refused.0)
-    }
-}
+pub type Refused = dialect::Refused<Refusals>;
 
 type Result<T> = std::result::Result<T, Refused>;
 
@@ -157,11 +134,7 @@ const NO_ACCOUNT: &str = "No active account found with the given credentials";
 const TOKEN_NOT_VALID: &str = "Token is invalid or expired";
 
 fn respond(status: u16, body: serde_json::Value) -> Refused {
-    let status = poem::http::StatusCode::from_u16(status)
-        .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
-    Refused(Box::new(
-        poem::web::Json(body).with_status(status).into_response(),
-    ))
+    Refused::json(status, body)
 }
 
 fn detail(status: u16, detail: &str, code: Option<&str>) -> Refused {
@@ -266,64 +239,53 @@ fn registration(err: RegistrationError) -> Refused {
 /// Any refusal of the shared API edge, in seed 001's words.
 impl From<ApiError> for Refused {
     fn from(err: ApiError) -> Refused {
-        let exceeded = match &err {
-            ApiError::RateLimited(exceeded) => Some(*exceeded),
-            _ => None,
-        };
-        let mut refused = match err {
-            ApiError::Registration(err) => registration(err),
-            ApiError::Login(LoginError::Disabled) => {
-                detail(401, "User account is disabled.", Some("user_inactive"))
-            }
-            ApiError::Login(LoginError::Banned) => {
-                detail(401, "User has been banned.", Some("user_banned"))
-            }
-            ApiError::Login(LoginError::EmailUnverified) => detail(
-                401,
-                "Email address is not verified.",
-                Some("email_unverified"),
-            ),
-            ApiError::Login(LoginError::BadCredentials | LoginError::CredentialsMissing) => {
-                detail(401, NO_ACCOUNT, Some("no_active_account"))
-            }
-            ApiError::InvalidRefreshToken | ApiError::Unauthenticated => {
-                detail(401, TOKEN_NOT_VALID, Some("token_not_valid"))
-            }
-            ApiError::RateLimited(exceeded) => detail(
-                429,
-                &format!(
-                    "Request was throttled. Expected available in {} seconds.",
-                    exceeded.retry_after.as_secs().max(1)
+        let words = |err| {
+            Ok(match err {
+                ApiError::Registration(err) => registration(err),
+                ApiError::Login(LoginError::Disabled) => {
+                    detail(401, "User account is disabled.", Some("user_inactive"))
+                }
+                ApiError::Login(LoginError::Banned) => {
+                    detail(401, "User has been banned.", Some("user_banned"))
+                }
+                ApiError::Login(LoginError::EmailUnverified) => detail(
+                    401,
+                    "Email address is not verified.",
+                    Some("email_unverified"),
                 ),
-                Some("throttled"),
-            ),
-            ApiError::Busy => detail(
-                503,
-                "Too many sign-ins at once; try again shortly.",
-                Some("busy"),
-            ),
-            ApiError::Unavailable => detail(
-                503,
-                "Service temporarily unavailable, try again later.",
-                Some("service_unavailable"),
-            ),
-            ApiError::ClientGone => detail(400, "The client closed the connection.", None),
-            ApiError::Internal(err) => {
-                tracing::error!(error = %err, "request failed");
-                detail(500, "A server error occurred.", Some("error"))
-            }
-            other => {
-                // Nothing else reaches these routes; answer its status.
-                let status = shared::error::ErrorResponse::from(other).status();
-                detail(
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("Error"),
-                    None,
-                )
-            }
+                ApiError::Login(LoginError::BadCredentials | LoginError::CredentialsMissing) => {
+                    detail(401, NO_ACCOUNT, Some("no_active_account"))
+                }
+                ApiError::InvalidRefreshToken | ApiError::Unauthenticated => {
+                    detail(401, TOKEN_NOT_VALID, Some("token_not_valid"))
+                }
+                ApiError::RateLimited(exceeded) => detail(
+                    429,
+                    &format!(
+                        "Request was throttled. Expected available in {} seconds.",
+                        exceeded.retry_after.as_secs().max(1)
+                    ),
+                    Some("throttled"),
+                ),
+                ApiError::Busy => detail(
+                    503,
+                    "Too many sign-ins at once; try again shortly.",
+                    Some("busy"),
+                ),
+                ApiError::Unavailable => detail(
+                    503,
+                    "Service temporarily unavailable, try again later.",
+                    Some("service_unavailable"),
+                ),
+                ApiError::ClientGone => detail(400, "The client closed the connection.", None),
+                ApiError::Internal(err) => {
+                    tracing::error!(error = %err, "request failed");
+                    detail(500, "A server error occurred.", Some("error"))
+                }
+                other => return Err(other),
+            })
         };
-        retry_headers(exceeded, &mut refused.0);
-        refused
+        Refused::of(err, words, |status, reason| detail(status, reason, None))
     }
 }
 
