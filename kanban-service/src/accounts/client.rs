@@ -148,6 +148,20 @@ impl Refusal {
         }
     }
 
+    /// What every sign-in refusal means whatever the way of signing in: a
+    /// rate limit, or the account's standing; the refusal back otherwise.
+    fn sign_in(self) -> Result<KanbanError, Refusal> {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            return Ok(self.rate_limited());
+        }
+        match self.code.as_deref() {
+            Some(codes::ACCOUNT_DISABLED) => Ok(KanbanError::AccountDisabled),
+            Some(codes::ACCOUNT_BANNED) => Ok(KanbanError::AccountBanned),
+            Some(codes::EMAIL_UNVERIFIED) => Ok(KanbanError::EmailUnverified),
+            _ => Err(self),
+        }
+    }
+
     /// A validation refusal, worded as the account manager worded it.
     fn invalid(self) -> KanbanError {
         KanbanError::Invalid(self.msg.trim_start_matches("Bad Request: ").to_owned())
@@ -253,19 +267,12 @@ impl AccountManager {
             .json(&body));
         match self.send(request).await? {
             Ok(tokens) => Ok(tokens),
-            Err(refusal) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
-                Err(refusal.rate_limited())
-            }
-            Err(refusal) if refusal.is(codes::ACCOUNT_DISABLED) => {
-                Err(KanbanError::AccountDisabled)
-            }
-            Err(refusal) if refusal.is(codes::ACCOUNT_BANNED) => Err(KanbanError::AccountBanned),
-            Err(refusal) if refusal.is(codes::EMAIL_UNVERIFIED) => {
-                Err(KanbanError::EmailUnverified)
-            }
-            // Wrong or missing credentials, in whatever words.
-            Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::WrongCredentials),
-            Err(refusal) => Err(refusal.unexpected()),
+            Err(refusal) => Err(match refusal.sign_in() {
+                Ok(err) => err,
+                // Wrong or missing credentials, in whatever words.
+                Err(refusal) if refusal.status.is_client_error() => KanbanError::WrongCredentials,
+                Err(refusal) => refusal.unexpected(),
+            }),
         }
     }
 
@@ -280,25 +287,18 @@ impl AccountManager {
             .json(&body));
         match self.send(request).await? {
             Ok(tokens) => Ok(tokens),
-            Err(refusal) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
-                Err(refusal.rate_limited())
-            }
-            Err(refusal) if refusal.is(codes::ACCOUNT_DISABLED) => {
-                Err(KanbanError::AccountDisabled)
-            }
-            Err(refusal) if refusal.is(codes::ACCOUNT_BANNED) => Err(KanbanError::AccountBanned),
-            Err(refusal) if refusal.is(codes::EMAIL_UNVERIFIED) => {
-                Err(KanbanError::EmailUnverified)
-            }
-            Err(refusal) if refusal.is(codes::GOOGLE_NOT_CONFIGURED) => Err(
-                KanbanError::NotImplemented("Google sign-in is not configured"),
-            ),
-            Err(refusal) if refusal.is(codes::GOOGLE_ACCOUNT_CONFLICT) => {
-                Err(KanbanError::GoogleAccountConflict)
-            }
-            // A token that is not accepted, in whatever words.
-            Err(refusal) if refusal.status.is_client_error() => Err(KanbanError::GoogleRefused),
-            Err(refusal) => Err(refusal.unexpected()),
+            Err(refusal) => Err(match refusal.sign_in() {
+                Ok(err) => err,
+                Err(refusal) if refusal.is(codes::GOOGLE_NOT_CONFIGURED) => {
+                    KanbanError::NotImplemented("Google sign-in is not configured")
+                }
+                Err(refusal) if refusal.is(codes::GOOGLE_ACCOUNT_CONFLICT) => {
+                    KanbanError::GoogleAccountConflict
+                }
+                // A token that is not accepted, in whatever words.
+                Err(refusal) if refusal.status.is_client_error() => KanbanError::GoogleRefused,
+                Err(refusal) => refusal.unexpected(),
+            }),
         }
     }
 
