@@ -26,7 +26,7 @@ use crate::accounts::{
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{SessionTerms, TokenGrant};
 
 type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -356,6 +356,7 @@ impl LaravelApi {
             Some(address.into_string()),
             Some(password),
             LoginPurpose::LogIn,
+            SessionTerms::default(),
         )
         .await?;
         Ok(token_answer(grant))
@@ -461,7 +462,7 @@ impl LaravelApi {
         body: Fields<RefreshForm>,
     ) -> Result<TokenAnswer> {
         let [refresh] = fields(&body, ["refresh_token"])?;
-        let grant = tokens::refresh_grant(&state, req, &refresh).await?;
+        let grant = tokens::refresh_grant(&state, req, &refresh, SessionTerms::default()).await?;
         Ok(token_answer(grant))
     }
 

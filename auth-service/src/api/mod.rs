@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod simplejwt;
 pub mod tokens;
 pub mod well_known;
+pub mod xaccess;
 
 use std::sync::Arc;
 
@@ -112,6 +113,8 @@ pub enum ApiTags {
     Seed001,
     /// Seed 002: the Laravel dialect (`{data, message, errors, code}`).
     Seed002,
+    /// Seed 003: the `X-Access-Token` dialect (`/login`, `/api/v1/user/...`).
+    Seed003,
 }
 
 type Apis = (
@@ -125,6 +128,7 @@ type Apis = (
     audit::AuditApi,
     simplejwt::SimpleJwtApi,
     laravel::LaravelApi,
+    xaccess::XAccessApi,
     well_known::WellKnownApi,
     health::HealthApi,
 );
@@ -142,6 +146,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             audit::AuditApi,
             simplejwt::SimpleJwtApi,
             laravel::LaravelApi,
+            xaccess::XAccessApi,
             well_known::WellKnownApi,
             health::HealthApi,
         ),

@@ -22,7 +22,7 @@ use crate::accounts::{
 };
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{SessionTerms, TokenGrant};
 use shared::connections::while_connected;
 
 /// Registration: a username and a password (an email and names optional).
@@ -352,6 +352,7 @@ impl SimpleJwtApi {
             Some(username),
             Some(password),
             LoginPurpose::LogIn,
+            SessionTerms::default(),
         )
         .await?;
         Ok(pair(grant))
@@ -370,7 +371,7 @@ impl SimpleJwtApi {
         let [refresh]: [String; 1] = required(&body, &["refresh"])?
             .try_into()
             .map_err(|_| detail(500, "A server error occurred.", None))?;
-        let grant = tokens::refresh_grant(&state, req, &refresh).await?;
+        let grant = tokens::refresh_grant(&state, req, &refresh, SessionTerms::default()).await?;
         Ok(pair(grant))
     }
 

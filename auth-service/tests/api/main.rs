@@ -22,6 +22,7 @@ mod register;
 mod revocation;
 mod seed001;
 mod seed002;
+mod seed003;
 mod services;
 mod sessions;
 mod shutdown;
