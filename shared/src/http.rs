@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{CatchPanic, Cors};
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::auth::Authenticator;
@@ -178,6 +179,64 @@ pub struct HttpOptions {
     /// Serves `GET /metrics` and records request metrics (`*_METRICS`,
     /// on by default), setting the service's gauges of the moment first.
     pub metrics: Option<crate::metrics::Scrape>,
+    /// How the routes whose clients expect another error shape than the
+    /// service's own word the refusals the framework makes itself.
+    pub wording: Option<Wording>,
+}
+
+/// Words the refusals the framework makes itself (a wrong method, a body
+/// over the limit, ...) for the routes at `path` whose clients expect
+/// another error shape (a seed dialect's); `None` keeps the service's own.
+#[derive(Clone)]
+pub struct Wording(Arc<dyn Fn(&str, StatusCode) -> Option<Response> + Send + Sync>);
+
+impl Wording {
+    pub fn new(
+        word: impl Fn(&str, StatusCode) -> Option<Response> + Send + Sync + 'static,
+    ) -> Self {
+        Wording(Arc::new(word))
+    }
+}
+
+impl std::fmt::Debug for Wording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wording")
+    }
+}
+
+impl<E: Endpoint> poem::Middleware<E> for Wording {
+    type Output = WordedEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        WordedEndpoint {
+            inner,
+            wording: self.clone(),
+        }
+    }
+}
+
+pub struct WordedEndpoint<E> {
+    inner: E,
+    wording: Wording,
+}
+
+impl<E: Endpoint> Endpoint for WordedEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let path = req.uri().path().to_owned();
+        match self.inner.call(req).await {
+            Ok(answer) => Ok(answer.into_response()),
+            Err(err) if !err.is_from_response() => match (self.wording.0)(&path, err.status()) {
+                Some(answer) => {
+                    tracing::debug!(error = %err, status = %err.status(), "request refused");
+                    Ok(answer)
+                }
+                None => Err(err),
+            },
+            Err(err) => Err(err),
+        }
+    }
 }
 
 /// The routes at `/`, Swagger UI at `/docs`, the document at `/openapi.json`,
@@ -208,6 +267,12 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
     }
     routes
         .with(BodyLimit::new(options.max_body_bytes))
+        .with(
+            options
+                .wording
+                .clone()
+                .unwrap_or_else(|| Wording::new(|_, _| None)),
+        )
         .data(authenticator)
         .data(state)
         .catch_all_error(render_error)
@@ -351,6 +416,7 @@ mod tests {
             cors: CorsPolicy::Only(vec![]),
             hsts: false,
             metrics: None,
+            wording: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), authenticator, &options);
@@ -388,6 +454,7 @@ mod tests {
             metrics: Some(crate::metrics::Scrape::new(|| {
                 metrics::gauge!("test_scrape_hook_ran").set(1.0);
             })),
+            wording: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), test_authenticator(), &options);

@@ -175,9 +175,31 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 );
             })
         }),
+        wording: Some(dialect_wording()),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
+}
+
+/// The seed dialect whose routes are at `path`, as the refusals the
+/// framework makes itself (a wrong method, a body over the limit) are
+/// worded there: a dialect's client never meets another dialect's shape.
+pub fn dialect_wording() -> shared::http::Wording {
+    shared::http::Wording::new(|path, status| {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        if simplejwt::PATHS.contains(&path) {
+            Some(simplejwt::framework_refusal(status))
+        } else if laravel::PATHS.contains(&path) {
+            Some(laravel::framework_refusal(status))
+        } else if xaccess::PATHS.contains(&path) {
+            Some(xaccess::framework_refusal(status))
+        } else {
+            None
+        }
+    })
 }
 
 /// `Tue, 15 Nov 1994 08:12:31 GMT` for a unix time.

@@ -289,6 +289,21 @@ impl From<ApiError> for Refused {
     }
 }
 
+/// The paths of seed 001's routes.
+pub const PATHS: &[&str] = &[
+    "/auth/register",
+    "/auth/token",
+    "/auth/token/refresh",
+    "/auth/token/verify",
+    "/auth/getuser",
+];
+
+/// A refusal the framework made itself, in seed 001's shape.
+pub fn framework_refusal(status: poem::http::StatusCode) -> poem::Response {
+    use poem::IntoResponse;
+    detail(status.as_u16(), dialect::framework_reason(status), None).into_response()
+}
+
 fn pair(grant: TokenGrant) -> Json<TokenPair> {
     Json(TokenPair {
         refresh: grant.refresh_token,

@@ -281,6 +281,22 @@ impl From<ApiError> for Refused {
     }
 }
 
+/// The paths of seed 003's routes.
+pub const PATHS: &[&str] = &[
+    "/login",
+    "/login/refresh",
+    "/api/v1/user/login",
+    "/api/v1/user/login/refresh",
+    "/api/v1/user/signup",
+    "/api/v1/user",
+];
+
+/// A refusal the framework made itself, in seed 003's shape.
+pub fn framework_refusal(status: poem::http::StatusCode) -> poem::Response {
+    use poem::IntoResponse;
+    failure(status.as_u16(), dialect::framework_reason(status)).into_response()
+}
+
 /// The access token of `X-Access-Token`, if any (the client's `null`
 /// counts as none).
 fn access_token(req: &Request) -> Option<&str> {

@@ -5,6 +5,7 @@
 
 mod audit;
 mod bad_input;
+mod dialects;
 mod forged;
 mod google;
 mod hardening;

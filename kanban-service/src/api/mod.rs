@@ -114,6 +114,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 );
             })
         }),
+        wording: None,
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
