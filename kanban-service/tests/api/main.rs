@@ -4,6 +4,7 @@
 //! is set (otherwise kanban follows the account manager's HTTP feed).
 
 mod authorization;
+mod avatars;
 mod bad_input;
 mod concurrency;
 mod deployment;
