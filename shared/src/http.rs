@@ -188,7 +188,10 @@ pub struct HttpOptions {
 /// over the limit, ...) for the routes at `path` whose clients expect
 /// another error shape (a seed dialect's); `None` keeps the service's own.
 #[derive(Clone)]
-pub struct Wording(Arc<dyn Fn(&str, StatusCode) -> Option<Response> + Send + Sync>);
+pub struct Wording(Arc<WordFn>);
+
+/// `path`, status → the answer in the route's own shape, if it has one.
+type WordFn = dyn Fn(&str, StatusCode) -> Option<Response> + Send + Sync;
 
 impl Wording {
     pub fn new(
