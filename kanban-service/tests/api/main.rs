@@ -8,6 +8,7 @@ mod avatars;
 mod bad_input;
 mod concurrency;
 mod deployment;
+mod dialects;
 mod google;
 mod helpers;
 mod invitations;
