@@ -207,38 +207,108 @@ impl std::fmt::Debug for Wording {
     }
 }
 
-impl<E: Endpoint> poem::Middleware<E> for Wording {
-    type Output = WordedEndpoint<E>;
+/// The methods each path of the OpenAPI document answers, for the `Allow`
+/// header of a 405.
+struct AllowedMethods(Vec<(Vec<Option<String>>, String)>);
+
+impl AllowedMethods {
+    fn from_openapi_json(document: &str) -> Self {
+        let document: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+        let mut paths = Vec::new();
+        if let Some(entries) = document.get("paths").and_then(|paths| paths.as_object()) {
+            for (path, operations) in entries {
+                let segments = path
+                    .split('/')
+                    .filter(|segment| !segment.is_empty())
+                    .map(|segment| (!segment.starts_with('{')).then(|| segment.to_owned()))
+                    .collect();
+                let mut methods: Vec<String> = operations
+                    .as_object()
+                    .map(|operations| operations.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                methods.sort();
+                paths.push((segments, methods.join(", ")));
+            }
+        }
+        AllowedMethods(paths)
+    }
+
+    /// The methods of the documented path `path` matches (literal segments
+    /// preferred over parameters), if any.
+    fn of(&self, path: &str) -> Option<&str> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(part, segment)| part.as_deref().is_none_or(|part| part == *segment))
+            })
+            .max_by_key(|(template, _)| template.iter().filter(|part| part.is_some()).count())
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+/// The refusals the framework makes itself (an unknown path, a wrong
+/// method, a body over the limit, ...): in the route's own shape where it
+/// has one ([`Wording`]), the service's otherwise, and a 405 with the
+/// `Allow` header RFC 9110 asks for.
+struct FrameworkRefusals {
+    wording: Option<Wording>,
+    allowed: Arc<AllowedMethods>,
+}
+
+impl<E: Endpoint> poem::Middleware<E> for FrameworkRefusals {
+    type Output = FrameworkRefusalsEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        WordedEndpoint {
+        FrameworkRefusalsEndpoint {
             inner,
-            wording: self.clone(),
+            wording: self.wording.clone(),
+            allowed: self.allowed.clone(),
         }
     }
 }
 
-pub struct WordedEndpoint<E> {
+struct FrameworkRefusalsEndpoint<E> {
     inner: E,
-    wording: Wording,
+    wording: Option<Wording>,
+    allowed: Arc<AllowedMethods>,
 }
 
-impl<E: Endpoint> Endpoint for WordedEndpoint<E> {
+impl<E: Endpoint> Endpoint for FrameworkRefusalsEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let path = req.uri().path().to_owned();
-        match self.inner.call(req).await {
-            Ok(answer) => Ok(answer.into_response()),
-            Err(err) if !err.is_from_response() => match (self.wording.0)(&path, err.status()) {
-                Some(answer) => {
-                    tracing::debug!(error = %err, status = %err.status(), "request refused");
-                    Ok(answer)
-                }
-                None => Err(err),
-            },
-            Err(err) => Err(err),
+        let err = match self.inner.call(req).await {
+            Ok(answer) => return Ok(answer.into_response()),
+            Err(err) if err.is_from_response() => return Err(err),
+            Err(err) => err,
+        };
+        let status = err.status();
+        let worded = self
+            .wording
+            .as_ref()
+            .and_then(|wording| (wording.0)(&path, status));
+        let mut answer = match worded {
+            Some(answer) => {
+                tracing::debug!(error = %err, %status, "request refused");
+                answer
+            }
+            None => render_error(err).await,
+        };
+        if status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(methods) = self.allowed.of(&path)
+            && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+        {
+            answer
+                .headers_mut()
+                .insert(poem::http::header::ALLOW, value);
         }
+        Ok(answer)
     }
 }
 
@@ -254,6 +324,7 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
 ) -> impl Endpoint + use<T, S> {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
+    let allowed = Arc::new(AllowedMethods::from_openapi_json(&api.spec()));
     let route_names = options
         .metrics
         .as_ref()
@@ -270,12 +341,10 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
     }
     routes
         .with(BodyLimit::new(options.max_body_bytes))
-        .with(
-            options
-                .wording
-                .clone()
-                .unwrap_or_else(|| Wording::new(|_, _| None)),
-        )
+        .with(FrameworkRefusals {
+            wording: options.wording.clone(),
+            allowed,
+        })
         .data(authenticator)
         .data(state)
         .catch_all_error(render_error)

@@ -98,11 +98,37 @@ async fn framework_refusals_on_dialect_routes_answer_in_the_dialects_shape() {
                 .await
                 .unwrap();
             let status = answer.status();
+            let allow = answer.headers().get("allow").cloned();
             let body: Value = answer.json().await.unwrap();
             assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "PUT {path}: {body}");
+            // RFC 9110: a 405 says which methods the path has.
+            let allow = allow.unwrap_or_else(|| panic!("PUT {path}: no Allow"));
+            let documented: Vec<String> = routes
+                .iter()
+                .filter(|(_, route)| route == path)
+                .map(|(method, _)| method.clone())
+                .collect();
+            assert_eq!(allow.to_str().unwrap(), documented.join(", "), "{path}");
             assert_eq!(shape_of(&body, status), shape, "PUT {path}: {body}");
         }
     }
+    // A native route's 405 names its methods too, parameters included.
+    let answer = app
+        .client
+        .put(app.url("/api/v1/admin/users/12"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers()["allow"], "GET, PATCH");
+    let answer = app
+        .client
+        .request(Method::TRACE, app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers()["allow"], "GET, PATCH");
     // The native routes keep the native shape, also beside a dialect's
     // paths (seed 004's /api/v1/login/email beside seed 002's /api/v1/login).
     for path in [
