@@ -196,6 +196,27 @@ impl<'a, S: Type> ApiExtractor<'a> for Fields<S> {
     }
 }
 
+/// The account an access token speaks for: 401 for a token that is not
+/// accepted (or whose account is gone), 503 when revocations cannot be
+/// checked now.
+pub async fn account_of(
+    state: &crate::state::AppState,
+    token: &str,
+) -> Result<crate::accounts::Account, ApiError> {
+    let user = match state.authenticator.authenticate(token).await {
+        Ok(user) => user,
+        Err(failure) if failure.is_unavailable() => return Err(ApiError::Unavailable),
+        Err(_) => return Err(ApiError::Unauthenticated),
+    };
+    let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+    state
+        .accounts()
+        .by_id(id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::Unauthenticated)
+}
+
 /// The bearer token of an `Authorization` header, if any.
 pub fn bearer(request: &Request) -> Option<&str> {
     let value = request

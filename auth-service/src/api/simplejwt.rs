@@ -425,18 +425,7 @@ impl SimpleJwtApi {
                 Some("not_authenticated"),
             ));
         };
-        let user = match state.authenticator.authenticate(token).await {
-            Ok(user) => user,
-            Err(failure) if failure.is_unavailable() => return Err(ApiError::Unavailable.into()),
-            Err(_) => return Err(ApiError::Unauthenticated.into()),
-        };
-        let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
-        let account = state
-            .accounts()
-            .by_id(id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Unauthenticated)?;
+        let account = dialect::account_of(&state, token).await?;
         let username = account.username.or(account.email).unwrap_or_default();
         Ok(Json(CurrentUser { username }))
     }

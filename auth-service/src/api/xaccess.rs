@@ -513,18 +513,7 @@ impl XAccessApi {
     #[oai(path = "/api/v1/user", method = "get")]
     async fn user(&self, state: Data<&Arc<AppState>>, req: &Request) -> Result<UserAnswer> {
         let token = access_token(req).ok_or(ApiError::Unauthenticated)?;
-        let user = match state.authenticator.authenticate(token).await {
-            Ok(user) => user,
-            Err(failure) if failure.is_unavailable() => return Err(ApiError::Unavailable.into()),
-            Err(_) => return Err(ApiError::Unauthenticated.into()),
-        };
-        let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
-        let account = state
-            .accounts()
-            .by_id(id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Unauthenticated)?;
+        let account = dialect::account_of(&state, token).await?;
         Ok(UserAnswer::Ok(Json(User {
             id: account.id,
             username: account
