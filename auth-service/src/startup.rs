@@ -298,7 +298,10 @@ impl Application {
                 "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
             );
         }
-        tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
+        tracing::info!(
+            destination = %self.state.mailer.destination(),
+            "mail (password resets, email verification)"
+        );
         match &self.state.settings.cors {
             shared::http::CorsPolicy::AnyOrigin => tracing::warn!(
                 "CORS: any origin may call this service from a browser (the development default without AUTH_DATABASE_URL); list your frontends in AUTH_CORS_ORIGINS"
