@@ -61,8 +61,8 @@ impl ClientCredentials {
             return Err(CredentialsError::NotConfigured);
         };
         let request = ServiceTokenRequest {
-            client_id: Some(client_id.clone()),
-            client_secret: Some(secret.clone()),
+            client_id: Some(client_id.clone()).into(),
+            client_secret: Some(secret.clone()).into(),
         };
         let unreachable = |err: reqwest::Error| CredentialsError::Unreachable(err.to_string());
         let response = self

@@ -6,6 +6,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use crate::required::Required;
 use crate::revocation::Fact;
 
 /// Registration with email and password (seed 004's Register body;
@@ -15,11 +16,11 @@ use crate::revocation::Fact;
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
     /// 255 characters at most.
-    pub email: Option<String>,
+    pub email: Required<String>,
     /// 6 or more characters.
-    pub password: Option<String>,
+    pub password: Required<String>,
     /// Must match `password`.
-    pub password2: Option<String>,
+    pub password2: Required<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
 }
@@ -28,8 +29,9 @@ pub struct RegisterRequest {
 /// `/api/v1/login/email`).
 #[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
 pub struct LoginRequest {
-    pub email: Option<String>,
-    pub password: Option<String>,
+    /// The account's email (or username).
+    pub email: Required<String>,
+    pub password: Required<String>,
 }
 
 /// Sign-in with a Google ID token (`POST /api/v1/auth/login/google`).
@@ -38,7 +40,7 @@ pub struct LoginRequest {
 #[serde(rename_all = "camelCase")]
 pub struct GoogleLoginRequest {
     /// The ID token (a JWT) Google's sign-in gave the frontend.
-    pub id_token: Option<String>,
+    pub id_token: Required<String>,
 }
 
 /// seed 004's token answer, plus the refresh token: what registration,
@@ -109,8 +111,8 @@ pub struct UserSummary {
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceTokenRequest {
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_id: Required<String>,
+    pub client_secret: Required<String>,
 }
 
 /// A service token.

@@ -1,6 +1,7 @@
 //! Registration, login, reactivation, disabling, password changes and the
 //! current user.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::Request;
@@ -45,16 +46,16 @@ pub struct VerificationSent {
 /// The account's password, to confirm disabling it.
 #[derive(Object, Debug)]
 pub struct DisableRequest {
-    pub password: Option<String>,
+    pub password: Required<String>,
 }
 
 /// A password change: the current password, and the new one twice.
 #[derive(Object, Debug)]
 #[oai(rename_all = "camelCase")]
 pub struct PasswordChange {
-    pub current_password: Option<String>,
-    pub new_password: Option<String>,
-    pub new_password2: Option<String>,
+    pub current_password: Required<String>,
+    pub new_password: Required<String>,
+    pub new_password2: Required<String>,
 }
 
 #[derive(ApiResponse)]
@@ -73,10 +74,10 @@ impl AccountsApi {
         body: RegisterRequest,
     ) -> Result<RegisterResponse, ApiError> {
         let form = RegistrationForm {
-            email: body.email,
+            email: body.email.into(),
             username: None,
-            password: body.password,
-            password2: body.password2,
+            password: body.password.into(),
+            password2: body.password2.into(),
             first_name: body.first_name,
             last_name: body.last_name,
         };
@@ -107,7 +108,15 @@ impl AccountsApi {
         purpose: LoginPurpose,
     ) -> Result<Json<TokenResponse>, ApiError> {
         let terms = native_terms(state, req).await;
-        let grant = sign_in(state, req, body.email, body.password, purpose, terms).await?;
+        let grant = sign_in(
+            state,
+            req,
+            body.email.into(),
+            body.password.into(),
+            purpose,
+            terms,
+        )
+        .await?;
         Ok(Json(super::token_response(grant)))
     }
 }
@@ -276,6 +285,7 @@ impl AccountsApi {
         let id_token = body
             .0
             .id_token
+            .into_inner()
             .filter(|token| !token.trim().is_empty())
             .ok_or(ApiError::Missing(Field::IdToken))?;
         let client = client_info(&state, req).with_terms(native_terms(&state, req).await);
@@ -328,7 +338,7 @@ impl AccountsApi {
         let client = client_info(&state, req);
         state
             .accounts()
-            .disable(id, body.0.password, &client)
+            .disable(id, body.0.password.into(), &client)
             .await?;
         Ok(Disabled::Done)
     }
@@ -350,9 +360,9 @@ impl AccountsApi {
         let accounts = state.accounts();
         let changed = accounts.change_password(
             id,
-            change.current_password,
-            change.new_password,
-            change.new_password2,
+            change.current_password.into(),
+            change.new_password.into(),
+            change.new_password2.into(),
             &client,
         );
         let grant = while_connected(req, changed)

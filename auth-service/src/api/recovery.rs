@@ -1,5 +1,6 @@
 //! Forgotten passwords and email verification, by mailed link.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -14,22 +15,22 @@ use crate::throttle::Rule;
 
 #[derive(Object, Debug)]
 pub struct EmailRequest {
-    pub email: Option<String>,
+    pub email: Required<String>,
 }
 
 /// A reset link's token and the new password, twice.
 #[derive(Object, Debug)]
 pub struct ResetRequest {
-    pub token: Option<String>,
-    pub password: Option<String>,
-    pub password2: Option<String>,
+    pub token: Required<String>,
+    pub password: Required<String>,
+    pub password2: Required<String>,
 }
 
 /// Either a verification link's token (verifies), or an email address
 /// (sends a new link).
 #[derive(Object, Debug)]
 pub struct VerifyRequest {
-    pub token: Option<String>,
+    pub token: Required<String>,
     pub email: Option<String>,
 }
 
@@ -99,7 +100,7 @@ impl RecoveryApi {
         let client = super::client_info(&state, req);
         state
             .accounts()
-            .forgot_password(body.0.email, &client)
+            .forgot_password(body.0.email.into(), &client)
             .await?;
         Ok(MailAccepted::Accepted(Json(link_sent())))
     }
@@ -117,7 +118,12 @@ impl RecoveryApi {
         let reset = body.0;
         let client = super::client_info(&state, req);
         let accounts = state.accounts();
-        let done = accounts.reset_password(reset.token, reset.password, reset.password2, &client);
+        let done = accounts.reset_password(
+            reset.token.into(),
+            reset.password.into(),
+            reset.password2.into(),
+            &client,
+        );
         shared::connections::while_connected(req, done)
             .await
             .ok_or(ApiError::ClientGone)??;
@@ -152,7 +158,7 @@ impl RecoveryApi {
             state.accounts().resend_verification(request.email).await?;
             return Ok(Verified::Accepted(Json(link_sent())));
         }
-        state.accounts().verify_email(request.token).await?;
+        state.accounts().verify_email(request.token.into()).await?;
         Ok(verified())
     }
 }

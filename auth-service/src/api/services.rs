@@ -56,7 +56,10 @@ impl ServicesApi {
         state: Data<&Arc<AppState>>,
         body: Json<ServiceTokenRequest>,
     ) -> Result<Json<ServiceTokenResponse>, ApiError> {
-        let (Some(client_id), Some(secret)) = (body.0.client_id, body.0.client_secret) else {
+        let (Some(client_id), Some(secret)) = (
+            body.0.client_id.into_inner(),
+            body.0.client_secret.into_inner(),
+        ) else {
             return Err(ApiError::Missing(Field::ClientCredentials));
         };
         let issued = tokens::service::issue(

@@ -1,5 +1,6 @@
 //! Refresh, validation and logout.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -22,12 +23,12 @@ use crate::tokens::sessions::{RefreshError, SessionTerms, TokenGrant};
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RefreshRequest {
-    pub refresh_token: Option<String>,
+    pub refresh_token: Required<String>,
 }
 
 #[derive(Object)]
 pub struct ValidateRequest {
-    pub token: Option<String>,
+    pub token: Required<String>,
 }
 
 /// The claims of a valid access token.
@@ -128,7 +129,7 @@ impl TokensApi {
         req: &poem::Request,
         body: Json<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        let Some(token) = body.0.refresh_token.filter(|t| !t.is_empty()) else {
+        let Some(token) = body.0.refresh_token.into_inner().filter(|t| !t.is_empty()) else {
             super::limit(&state, req, Rule::Refresh).await?;
             count_refresh("refused");
             return Err(ApiError::Missing(Field::RefreshToken));
@@ -147,7 +148,7 @@ impl TokensApi {
         state: Data<&Arc<AppState>>,
         body: Json<ValidateRequest>,
     ) -> Result<Json<ValidateResponse>, ApiError> {
-        let Some(token) = body.0.token.filter(|t| !t.is_empty()) else {
+        let Some(token) = body.0.token.into_inner().filter(|t| !t.is_empty()) else {
             return Err(ApiError::Missing(Field::Token));
         };
         match state.authenticator.authenticate(&token).await {

@@ -227,9 +227,9 @@ impl AccountManager {
         client: &Client,
     ) -> KanbanResult<i64> {
         let body = RegisterRequest {
-            email: Some(email.to_owned()),
-            password: Some(password.to_owned()),
-            password2: Some(password.to_owned()),
+            email: Some(email.to_owned()).into(),
+            password: Some(password.to_owned()).into(),
+            password2: Some(password.to_owned()).into(),
             first_name: Some(first_name.to_owned()),
             last_name: Some(last_name.to_owned()),
         };
@@ -258,8 +258,8 @@ impl AccountManager {
         client: &Client,
     ) -> KanbanResult<Tokens> {
         let body = LoginRequest {
-            email: Some(email.to_owned()),
-            password: Some(password.to_owned()),
+            email: Some(email.to_owned()).into(),
+            password: Some(password.to_owned()).into(),
         };
         let request = client.on(self
             .http
@@ -280,7 +280,7 @@ impl AccountManager {
     /// Signs a user in with a Google ID token.
     pub async fn google_login(&self, id_token: &str, client: &Client) -> KanbanResult<Tokens> {
         let body = GoogleLoginRequest {
-            id_token: Some(id_token.to_owned()),
+            id_token: Some(id_token.to_owned()).into(),
         };
         let request = client.on(self
             .http

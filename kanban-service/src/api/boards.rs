@@ -1,6 +1,7 @@
 //! Organizations and their members (with the invitations admins send and
 //! the owner's transfer), categories and tags.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -43,7 +44,7 @@ pub enum OrganizationCreated {
 #[derive(Object)]
 pub struct MemberBody {
     #[oai(rename = "UserEmail")]
-    pub user_email: Option<String>,
+    pub user_email: Required<String>,
     /// `admin` or `member` (the default).
     pub role: Option<String>,
 }
@@ -52,13 +53,13 @@ pub struct MemberBody {
 pub struct TransferBody {
     /// The member who becomes the owner.
     #[oai(rename = "UserId")]
-    pub user_id: Option<i64>,
+    pub user_id: Required<i64>,
 }
 
 #[derive(Object)]
 pub struct RoleBody {
     /// `admin` or `member`.
-    pub role: Option<String>,
+    pub role: Required<String>,
 }
 
 #[derive(ApiResponse)]
@@ -71,9 +72,9 @@ pub enum Invited {
 
 #[derive(Object)]
 pub struct CategoryBody {
-    pub name: Option<String>,
+    pub name: Required<String>,
     #[oai(rename = "OrganizationId")]
-    pub organization_id: Option<i64>,
+    pub organization_id: Required<i64>,
 }
 
 #[derive(Object)]
@@ -306,7 +307,7 @@ impl OrganizationsApi {
         let user = caller(&auth.0)?;
         state
             .boards
-            .transfer_ownership(user, id.0, body.0.user_id)
+            .transfer_ownership(user, id.0, body.0.user_id.into())
             .await?;
         Ok(Json(Message::new("Ownership has been transferred")))
     }
@@ -374,7 +375,7 @@ impl CategoriesApi {
         body: Json<CategoryBody>,
     ) -> Result<CategoryCreated, ErrorResponse> {
         let user = caller(&auth.0)?;
-        let organization = required_organization(body.0.organization_id)?;
+        let organization = required_organization(body.0.organization_id.into())?;
         let category = state
             .boards
             .create_category(user, organization, body.0.name.as_deref())

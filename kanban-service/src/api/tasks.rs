@@ -1,5 +1,6 @@
 //! Tasks, their assignees and tags.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -37,13 +38,13 @@ pub struct MoveBody {
 #[derive(Object)]
 pub struct AssigneeBody {
     #[oai(rename = "UserEmail")]
-    pub user_email: Option<String>,
+    pub user_email: Required<String>,
 }
 
 #[derive(Object)]
 pub struct TagLink {
     #[oai(rename = "TagId")]
-    pub tag_id: Option<i64>,
+    pub tag_id: Required<i64>,
 }
 
 #[derive(ApiResponse)]
@@ -250,7 +251,10 @@ impl TasksApi {
         body: Json<TagLink>,
     ) -> Result<Linked, ErrorResponse> {
         let user = caller(&auth.0)?;
-        state.boards.add_tag(user, id.0, body.0.tag_id).await?;
+        state
+            .boards
+            .add_tag(user, id.0, body.0.tag_id.into())
+            .await?;
         Ok(Linked::Created(Json(Message::new("Tag has been added"))))
     }
 

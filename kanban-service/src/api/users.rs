@@ -1,6 +1,7 @@
 //! seed 000's register, login and google-login (answered by the account
 //! manager, in seed 000's shapes), and the current user.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -17,10 +18,10 @@ use crate::state::AppState;
 
 #[derive(Object)]
 pub struct RegisterBody {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub password: Option<String>,
+    pub first_name: Required<String>,
+    pub last_name: Required<String>,
+    pub email: Required<String>,
+    pub password: Required<String>,
 }
 
 #[derive(Object, Debug)]
@@ -38,8 +39,8 @@ pub enum RegisterAnswer {
 
 #[derive(Object)]
 pub struct LoginBody {
-    pub email: Option<String>,
-    pub password: Option<String>,
+    pub email: Required<String>,
+    pub password: Required<String>,
 }
 
 #[derive(Object)]
@@ -60,7 +61,7 @@ pub struct LoginAnswer {
 
 #[derive(Object)]
 pub struct GoogleLoginBody {
-    pub google_access_token: Option<String>,
+    pub google_access_token: Required<String>,
 }
 
 /// seed 000's Google login answer.
@@ -145,7 +146,9 @@ impl UsersApi {
         req: &poem::Request,
         body: Json<LoginBody>,
     ) -> Result<Json<LoginAnswer>, ErrorResponse> {
-        let (Some(email), Some(password)) = (body.0.email, body.0.password) else {
+        let (Some(email), Some(password)) =
+            (body.0.email.into_inner(), body.0.password.into_inner())
+        else {
             return Err(KanbanError::WrongCredentials.into());
         };
         let signed_in = state
@@ -182,7 +185,7 @@ impl UsersApi {
         req: &poem::Request,
         body: Json<GoogleLoginBody>,
     ) -> Result<Json<GoogleLoginAnswer>, ErrorResponse> {
-        let id_token = body.0.google_access_token.unwrap_or_default();
+        let id_token = body.0.google_access_token.into_inner().unwrap_or_default();
         let signed_in = state
             .accounts()
             .google_login(&id_token, &client_of(req))

@@ -1,0 +1,147 @@
+//! [`Required`]: a request field the OpenAPI document marks required while
+//! the handler still reads it as optional, so that a request without it
+//! is answered in the route's own words ("Email is missing.") rather than
+//! the framework's generic parse error.
+
+use std::borrow::Cow;
+use std::ops::Deref;
+
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// A field every valid request has (`required` in the schema); absent or
+/// `null`, it reads as `None`, for the handler to refuse in its words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Required<T>(pub Option<T>);
+
+impl<T> Required<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> Deref for Required<T> {
+    type Target = Option<T>;
+
+    fn deref(&self) -> &Option<T> {
+        &self.0
+    }
+}
+
+impl<T> From<Option<T>> for Required<T> {
+    fn from(value: Option<T>) -> Self {
+        Required(value)
+    }
+}
+
+impl<T> From<Required<T>> for Option<T> {
+    fn from(value: Required<T>) -> Self {
+        value.0
+    }
+}
+
+impl<T: Type> Type for Required<T> {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = T::RawValueType;
+
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Required<T> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::Null => Ok(Required(None)),
+            value => Ok(Required(Some(
+                T::parse_from_json(Some(value)).map_err(ParseError::propagate)?,
+            ))),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Required<T> {
+    fn to_json(&self) -> Option<Value> {
+        match &self.0 {
+            Some(value) => value.to_json(),
+            None => Some(Value::Null),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Required<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Required<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Required)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poem_openapi::Object;
+
+    #[derive(Object, Serialize, Deserialize, Debug)]
+    struct Form {
+        name: Required<String>,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn required_in_the_schema_optional_when_read() {
+        let mut registry = Registry::new();
+        <Form as Type>::register(&mut registry);
+        let schema = registry.schemas.get("Form").expect("registered");
+        assert_eq!(schema.required, vec!["name"]);
+
+        let missing = Form::parse_from_json(Some(serde_json::json!({}))).unwrap();
+        assert_eq!(missing.name, Required(None));
+        let null = Form::parse_from_json(Some(serde_json::json!({"name": null}))).unwrap();
+        assert_eq!(null.name.as_deref(), None);
+        let given = Form::parse_from_json(Some(serde_json::json!({"name": "Ann"}))).unwrap();
+        assert_eq!(given.name.as_deref(), Some("Ann"));
+        assert!(Form::parse_from_json(Some(serde_json::json!({"name": {"a": 1}}))).is_err());
+
+        let read: Form = serde_json::from_str("{}").unwrap();
+        assert_eq!(read.name, Required(None));
+        assert_eq!(
+            serde_json::to_value(&given).unwrap(),
+            serde_json::json!({"name": "Ann", "note": null})
+        );
+    }
+}
