@@ -1,7 +1,7 @@
-//! [`Required`]: a request field the OpenAPI document marks required while
-//! the handler still reads it as optional, so that a request without it
-//! is answered in the route's own words ("Email is missing.") rather than
-//! the framework's generic parse error.
+//! [`Required`]: a request field the OpenAPI document marks required (and,
+//! for text, not blank) while the handler still reads it as optional, so
+//! that a request without it is answered in the route's own words ("Email
+//! is missing.") rather than the framework's generic parse error.
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -11,8 +11,10 @@ use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// A field every valid request has (`required` in the schema); absent or
-/// `null`, it reads as `None`, for the handler to refuse in its words.
+/// A field every valid request has (`required` in the schema; text also
+/// `minLength: 1` and a non-space character, as the handlers refuse blank
+/// text); absent or `null`, it reads as `None`, for the handler to refuse
+/// in its words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Required<T>(pub Option<T>);
 
@@ -54,7 +56,15 @@ impl<T: Type> Type for Required<T> {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        T::schema_ref()
+        match T::schema_ref() {
+            MetaSchemaRef::Inline(schema) if schema.ty == "string" => {
+                let mut schema = *schema;
+                schema.min_length = Some(schema.min_length.unwrap_or(1).max(1));
+                schema.pattern.get_or_insert_with(|| r"\S".to_owned());
+                MetaSchemaRef::Inline(Box::new(schema))
+            }
+            other => other,
+        }
     }
 
     fn register(registry: &mut Registry) {
@@ -128,6 +138,13 @@ mod tests {
         <Form as Type>::register(&mut registry);
         let schema = registry.schemas.get("Form").expect("registered");
         assert_eq!(schema.required, vec!["name"]);
+        let MetaSchemaRef::Inline(name) = &schema.properties[0].1 else {
+            panic!("an inline schema")
+        };
+        assert_eq!(
+            (name.min_length, name.pattern.as_deref()),
+            (Some(1), Some(r"\S"))
+        );
 
         let missing = Form::parse_from_json(Some(serde_json::json!({}))).unwrap();
         assert_eq!(missing.name, Required(None));

@@ -5,6 +5,7 @@
 //! `/api/v1/password/reset`, over the same accounts and sessions as every
 //! other dialect. Validation failures are 422 with Laravel's sentences.
 
+use shared::required::Required;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -33,17 +34,17 @@ type FieldErrors = BTreeMap<String, Vec<String>>;
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002LoginForm")]
 pub struct LoginForm {
-    pub email: String,
-    pub password: String,
+    pub email: Required<String>,
+    pub password: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002RegisterForm")]
 pub struct RegisterForm {
-    pub name: String,
-    pub email: String,
-    pub password: String,
-    pub password_confirmation: String,
+    pub name: Required<String>,
+    pub email: Required<String>,
+    pub password: Required<String>,
+    pub password_confirmation: Required<String>,
 }
 
 /// The refresh token of the session to end with the bearer's.
@@ -56,22 +57,22 @@ pub struct LogoutForm {
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002RefreshForm")]
 pub struct RefreshForm {
-    pub refresh_token: String,
+    pub refresh_token: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002ResetLinkForm")]
 pub struct ResetLinkForm {
-    pub email: String,
+    pub email: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002ResetForm")]
 pub struct ResetForm {
-    pub token: String,
-    pub email: String,
-    pub password: String,
-    pub password_confirmation: String,
+    pub token: Required<String>,
+    pub email: Required<String>,
+    pub password: Required<String>,
+    pub password_confirmation: Required<String>,
 }
 
 /// A token pair: the access token (a JWT every service verifies) and the

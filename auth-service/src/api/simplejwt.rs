@@ -4,6 +4,7 @@
 //! dialect. Bodies are JSON or form-encoded; errors are DRF's: per-field
 //! lists (`{"username": ["This field is required."]}`) or `{"detail"}`.
 
+use shared::required::Required;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -29,8 +30,8 @@ use shared::connections::while_connected;
 #[derive(Object, Debug)]
 #[oai(rename = "Seed001RegisterForm")]
 pub struct RegisterForm {
-    pub username: String,
-    pub password: String,
+    pub username: Required<String>,
+    pub password: Required<String>,
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -40,20 +41,20 @@ pub struct RegisterForm {
 #[derive(Object, Debug)]
 #[oai(rename = "Seed001TokenForm")]
 pub struct TokenForm {
-    pub username: String,
-    pub password: String,
+    pub username: Required<String>,
+    pub password: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed001RefreshForm")]
 pub struct RefreshForm {
-    pub refresh: String,
+    pub refresh: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed001VerifyForm")]
 pub struct VerifyForm {
-    pub token: String,
+    pub token: Required<String>,
 }
 
 /// A token pair: the refresh token (opaque, rotated at each refresh) and

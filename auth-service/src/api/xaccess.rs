@@ -10,6 +10,7 @@
 //! with plain base64. The client sends `X-Access-Token` on every call,
 //! `null` or expired ones included: only the routes that need it read it.
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::Request;
@@ -36,24 +37,24 @@ use crate::tokens::sessions::{SessionTerms, TokenGrant};
 #[oai(rename = "Seed003LoginForm")]
 pub struct LoginForm {
     /// The account's username or email.
-    pub username: String,
-    pub password: String,
+    pub username: Required<String>,
+    pub password: Required<String>,
 }
 
 #[derive(Object, Debug)]
 #[oai(rename = "Seed003RefreshForm")]
 pub struct RefreshForm {
     /// The refresh token granted at login.
-    pub refresh_token: String,
+    pub refresh_token: Required<String>,
 }
 
 /// Sign-up: a username, an email and a password; names optional.
 #[derive(Object, Debug)]
 #[oai(rename = "Seed003SignupForm")]
 pub struct SignupForm {
-    pub username: String,
-    pub email: String,
-    pub password: String,
+    pub username: Required<String>,
+    pub email: Required<String>,
+    pub password: Required<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
 }
