@@ -1,14 +1,15 @@
 //! Organizations, memberships, categories and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    Unchanged,
 };
 
-use super::lock_one;
 use super::rows::all;
+use super::{lock_one, share_one};
 use crate::boards::{
     Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
@@ -30,6 +31,78 @@ pub async fn role(
         .one(conn)
         .await?
         .map(|m| m.role.into()))
+}
+
+/// An organization found through one of its rows, with the caller's role.
+#[derive(FromQueryResult)]
+struct BoardRole {
+    organization_id: i64,
+    role: Option<membership::OrganizationRole>,
+}
+
+/// The organization of the row `select` finds (its `OrganizationId` column
+/// `organization`) and the user's role there (`None`: not a member), in
+/// one query; `None` when there is no such row.
+async fn board_role_of(
+    conn: &impl ConnectionTrait,
+    mut select: SelectStatement,
+    organization: (DynIden, DynIden),
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    select
+        .expr_as(
+            Expr::col(organization.clone()),
+            Alias::new("organization_id"),
+        )
+        .column((membership::Entity, membership::Column::Role))
+        .left_join(
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::OrganizationId))
+                        .equals(organization),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
+        );
+    let statement = conn.get_database_backend().build(&select);
+    Ok(BoardRole::find_by_statement(statement)
+        .one(conn)
+        .await?
+        .map(|row| (row.organization_id, row.role.map(Into::into))))
+}
+
+/// The category's organization and the user's role there (see [`board_role_of`]).
+pub async fn category_board(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    let select = Query::select()
+        .from(category::Entity)
+        .and_where(Expr::col((category::Entity, category::Column::Id)).eq(category_id))
+        .to_owned();
+    let organization = (
+        category::Entity.into_iden(),
+        category::Column::OrganizationId.into_iden(),
+    );
+    board_role_of(conn, select, organization, user_id).await
+}
+
+/// The tag's organization and the user's role there (see [`board_role_of`]).
+pub async fn tag_board(
+    conn: &impl ConnectionTrait,
+    tag_id: i64,
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    let select = Query::select()
+        .from(tag::Entity)
+        .and_where(Expr::col((tag::Entity, tag::Column::Id)).eq(tag_id))
+        .to_owned();
+    let organization = (
+        tag::Entity.into_iden(),
+        tag::Column::OrganizationId.into_iden(),
+    );
+    board_role_of(conn, select, organization, user_id).await
 }
 
 pub async fn organizations_of(
@@ -98,6 +171,30 @@ pub async fn lock_organization(
     id: i64,
 ) -> Result<Option<Organization>, DbErr> {
     Ok(lock_one(conn, organization::Entity::find_by_id(id))
+        .await?
+        .map(Into::into))
+}
+
+/// Reads the organization and locks its row in share mode until the
+/// transaction ends: changes that only add to the board (a task appended to
+/// a column) share it with each other; every other change of the board
+/// takes it exclusively ([`lock_organization`]) and waits for them.
+pub async fn share_organization(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<Organization>, DbErr> {
+    Ok(share_one(conn, organization::Entity::find_by_id(id))
+        .await?
+        .map(Into::into))
+}
+
+/// Reads the category and locks its row until the transaction ends: taken
+/// (under the shared organization lock) by those who append to it.
+pub async fn lock_category(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<Category>, DbErr> {
+    Ok(lock_one(conn, category::Entity::find_by_id(id))
         .await?
         .map(Into::into))
 }
