@@ -151,6 +151,24 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         )
         .await,
     );
+    let target = |_| {
+        let board = &w.full_board;
+        let token = w.users[board.owner].token.clone();
+        (
+            format!("{kanban}/tasks?OrganizationId={}", board.id),
+            Some(token),
+        )
+    };
+    outcomes.push(
+        get_scenario(
+            "list tasks of an organization",
+            "kanban",
+            scale,
+            &w.client,
+            target,
+        )
+        .await,
+    );
     outcomes.push(scenario("create task", "kanban", scale, |i, deadline| {
         let board = &w.boards[i % w.boards.len()];
         let (client, url, token) = (w.client.clone(), format!("{}/tasks", w.kanban), w.users[board.owner].token.clone());
