@@ -7,6 +7,7 @@ use crate::measure::Outcome;
 use crate::options::{Options, Scale};
 use crate::propagation::Propagation;
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn report(
     options: &Options,
     durability: &Durability,

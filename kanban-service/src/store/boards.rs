@@ -1,7 +1,9 @@
 //! Organizations, memberships, categories and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, DynIden, Expr, ExprTrait, IntoIden, Order, Query, SelectStatement,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
@@ -105,25 +107,77 @@ pub async fn tag_board(
     board_role_of(conn, select, organization, user_id).await
 }
 
+/// An organization row, with how many the query matches in all.
+#[derive(FromQueryResult)]
+struct CountedOrganization {
+    id: i64,
+    name: String,
+    description: String,
+    user_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    total: i64,
+}
+
+/// A page of the user's organizations, newest first, and how many there
+/// are: one query (the count is a window over the same match).
 pub async fn organizations_of(
     conn: &impl ConnectionTrait,
     user_id: i64,
     page: Page,
 ) -> Result<(Vec<Organization>, u64), DbErr> {
-    let mine = membership::Entity::find()
-        .select_only()
-        .column(membership::Column::OrganizationId)
-        .filter(membership::Column::UserId.eq(user_id))
-        .into_query();
-    let query = organization::Entity::find().filter(organization::Column::Id.in_subquery(mine));
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_desc(organization::Column::Id)
+    let o = |column: organization::Column| (organization::Entity, column);
+    let select = Query::select()
+        .columns([
+            o(organization::Column::Id),
+            o(organization::Column::Name),
+            o(organization::Column::Description),
+            o(organization::Column::UserId),
+            o(organization::Column::CreatedAt),
+            o(organization::Column::UpdatedAt),
+        ])
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"))
+        .from(organization::Entity)
+        .inner_join(
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::OrganizationId))
+                        .equals(o(organization::Column::Id)),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
+        )
+        .order_by(o(organization::Column::Id), Order::Desc)
         .limit(page.limit)
         .offset(page.offset)
+        .to_owned();
+    let statement = conn.get_database_backend().build(&select);
+    let rows = CountedOrganization::find_by_statement(statement)
         .all(conn)
         .await?;
-    Ok((all(rows), total))
+    let total = match rows.first() {
+        Some(row) => row.total as u64,
+        // Past the end: the window had no row to ride on.
+        None if page.offset > 0 => {
+            membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user_id))
+                .count(conn)
+                .await?
+        }
+        None => 0,
+    };
+    let organizations = rows
+        .into_iter()
+        .map(|row| Organization {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            user_id: row.user_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+        .collect();
+    Ok((organizations, total))
 }
 
 pub async fn organization(

@@ -144,7 +144,7 @@ async fn sixteen_concurrent_movers_keep_one_column_dense() {
                 let n = mover * ROUNDS + round;
                 let task = tasks[(n * 5) % TASKS];
                 // Positions from -1 to TASKS + 2: below, within and past the column.
-                let position = (n * 7) % (TASKS + 4) as usize;
+                let position = (n * 7) % (TASKS + 4);
                 let body = json!({"position": position as i64 - 1});
                 let response = stack.patch(&format!("/tasks/{task}"), ann, body).await;
                 answers.push((task, response.status(), response.json::<Value>().await.ok()));
