@@ -86,29 +86,39 @@ impl Boards {
     /// Moves the task to `category_id` at `position` (the end by default),
     /// keeping both categories' positions dense with range shifts (one
     /// statement per category, whatever the number of tasks that move up or
-    /// down). The caller holds the board's lock, which keeps positions dense
-    /// between the count and the shifts.
+    /// down), and answers the task as it now is. The caller holds the
+    /// board's lock, which keeps positions dense between the count and the
+    /// shifts.
     async fn relocate(
         txn: &Transaction,
         task: &Task,
         category_id: i64,
         position: Option<i64>,
-    ) -> KanbanResult<()> {
-        let target = store::boards::category(txn, category_id)
-            .await?
-            .filter(|c| c.organization_id == task.organization_id)
-            .ok_or(BoardError::CategoryNotFound)?;
-        let mut others = store::tasks::count_in(txn, target.id).await?;
-        if target.id == task.category_id {
+    ) -> KanbanResult<Task> {
+        let within = category_id == task.category_id;
+        if !within {
+            store::boards::category(txn, category_id)
+                .await?
+                .filter(|c| c.organization_id == task.organization_id)
+                .ok_or(BoardError::CategoryNotFound)?;
+        }
+        let mut others = store::tasks::count_in(txn, category_id).await?;
+        if within {
             others = others.saturating_sub(1);
         }
         let new = landing(position, others);
         let from = (task.category_id, task.position);
-        for shift in shifts_for_move(from, (target.id, new)) {
+        for shift in shifts_for_move(from, (category_id, new)) {
             store::tasks::shift(txn, shift).await?;
         }
-        store::tasks::put(txn, task.id, target.id, new, Utc::now()).await?;
-        Ok(())
+        let now = Utc::now();
+        store::tasks::put(txn, task.id, category_id, new, now).await?;
+        Ok(Task {
+            category_id,
+            position: new,
+            updated_at: now,
+            ..task.clone()
+        })
     }
 
     /// Edits a task (its owner and assignees); a new category puts it at
@@ -160,10 +170,7 @@ impl Boards {
             let what = &[Field::CategoryId, Field::Position];
             return Err(BoardError::OneOfRequired(what).into());
         }
-        Self::relocate(&txn, &task, category_id, position).await?;
-        let moved = store::tasks::by_id(&txn, task_id)
-            .await?
-            .ok_or(BoardError::TaskNotFound)?;
+        let moved = Self::relocate(&txn, &task, category_id, position).await?;
         txn.commit().await?;
         Ok(moved)
     }

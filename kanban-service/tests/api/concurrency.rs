@@ -187,6 +187,31 @@ async fn sixteen_concurrent_movers_keep_one_column_dense() {
         .await;
         assert_eq!(one["position"].as_i64(), Some(*position), "task {task}");
     }
+    // A move answers the task as it is stored: the same fields a read shows.
+    let (last, _) = after[TASKS - 1];
+    let moved = expect(
+        stack
+            .patch(&format!("/tasks/{last}"), &ann, json!({"position": 3}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let read = expect(
+        stack.get(&format!("/tasks/{last}"), &ann).await,
+        StatusCode::OK,
+    )
+    .await;
+    for field in [
+        "position",
+        "CategoryId",
+        "updatedAt",
+        "createdAt",
+        "title",
+        "OwnerId",
+    ] {
+        assert_eq!(moved[field], read[field], "{field}");
+    }
+    assert_eq!(moved["position"], 3);
 }
 
 /// Creators appending to a column, movers reordering it and moving tasks
