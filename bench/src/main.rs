@@ -5,9 +5,14 @@
 //! Markdown table on stdout and as JSON in a file.
 //!
 //! usage: bench --auth-bin PATH --kanban-bin PATH --database-url ADMIN_URL
-//!              --redis-url URL [--out FILE] [--short]
+//!              --redis-url URL [--out FILE] [--short] [--growth]
+//!
+//! The report says which durability settings the servers ran with, as the
+//! servers themselves answer (see `durability`).
 
 mod ceiling;
+mod durability;
+mod growth;
 mod measure;
 mod options;
 mod propagation;
@@ -24,6 +29,7 @@ use reqwest::Client;
 use serde_json::json;
 
 use crate::ceiling::argon2_rate;
+use crate::durability::durability;
 use crate::options::{FULL, SHORT, options};
 use crate::propagation::propagation;
 use crate::report::report;
@@ -38,9 +44,12 @@ const CLIENT_SECRET: &str = "bench-client-secret-0123456789";
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
     let scale = if options.short { SHORT } else { FULL };
+    let durability = durability(&options.database_url, &options.redis_url).await?;
+    eprintln!("{}", durability.describe());
     let run = uuid::Uuid::new_v4().simple().to_string();
     let auth_db = create_database(&options.database_url, &format!("bench_auth_{run}")).await?;
     let kanban_db = create_database(&options.database_url, &format!("bench_kanban_{run}")).await?;
+    let kanban_db_url = kanban_db.clone();
     let kanban_http_db =
         create_database(&options.database_url, &format!("bench_kanban_http_{run}")).await?;
     let prefix = format!("bench:{run}:");
@@ -113,7 +122,10 @@ async fn main() -> anyhow::Result<()> {
         "running each scenario for {:?} at concurrency {}",
         scale.duration, scale.concurrency
     );
-    let outcomes = run_scenarios(world.clone(), scale).await;
+    let mut outcomes = run_scenarios(world.clone(), scale).await;
+    if options.growth {
+        outcomes.extend(growth::growth(&world, scale, &kanban_db_url).await?);
+    }
     let emails: Vec<String> = world.users.iter().map(|u| u.email.clone()).collect();
     let samples = if options.short { 10 } else { 200 };
     let propagations = [
@@ -144,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
 
     report(
         &options,
+        &durability,
         scale,
         &outcomes,
         &propagations,
@@ -156,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
     let silent: Vec<&str> = outcomes
         .iter()
         .filter(|o| o.requests == 0)
-        .map(|o| o.name)
+        .map(|o| o.name.as_str())
         .collect();
     if errors > 0 || !silent.is_empty() {
         bail!("{errors} failed requests; scenarios that ran no request: {silent:?}");

@@ -10,7 +10,7 @@ use crate::options::Scale;
 
 /// What one scenario measured.
 pub(crate) struct Outcome {
-    pub(crate) name: &'static str,
+    pub(crate) name: String,
     pub(crate) service: &'static str,
     pub(crate) requests: u64,
     pub(crate) errors: u64,
@@ -47,7 +47,7 @@ impl Recorder {
 /// Runs `concurrency` workers until the deadline; `worker(index, deadline)`
 /// is one worker's loop.
 pub(crate) async fn scenario<F, Fut>(
-    name: &'static str,
+    name: impl Into<String>,
     service: &'static str,
     scale: Scale,
     worker: F,
@@ -56,6 +56,7 @@ where
     F: Fn(usize, Instant) -> Fut,
     Fut: Future<Output = Recorder> + Send + 'static,
 {
+    let name = name.into();
     let started = Instant::now();
     let deadline = started + scale.duration;
     let handles: Vec<_> = (0..scale.concurrency)
@@ -92,7 +93,7 @@ where
     };
     eprintln!(
         "  {:<28} {:>9.0} req/s  p99 {:>7.2} ms  errors {}",
-        name,
+        outcome.name,
         outcome.rate(),
         outcome.p99_ms,
         outcome.errors

@@ -11,12 +11,15 @@ pub(crate) struct Options {
     pub(crate) redis_url: String,
     pub(crate) out: String,
     pub(crate) short: bool,
+    /// Also measure boards of 200, 1,000 and 5,000 cards and a database of
+    /// 200,000 tasks (see `growth`).
+    pub(crate) growth: bool,
 }
 
 pub(crate) fn options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
     let (mut auth_bin, mut kanban_bin, mut database_url, mut redis_url) = (None, None, None, None);
-    let (mut out, mut short) = ("bench-results.json".to_owned(), false);
+    let (mut out, mut short, mut growth) = ("bench-results.json".to_owned(), false, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--auth-bin" => auth_bin = args.next(),
@@ -25,6 +28,7 @@ pub(crate) fn options() -> anyhow::Result<Options> {
             "--redis-url" => redis_url = args.next(),
             "--out" => out = args.next().context("--out needs a file")?,
             "--short" => short = true,
+            "--growth" => growth = true,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -35,6 +39,7 @@ pub(crate) fn options() -> anyhow::Result<Options> {
         redis_url: redis_url.context("--redis-url is required")?,
         out,
         short,
+        growth,
     })
 }
 
@@ -45,6 +50,8 @@ pub(crate) struct Scale {
     pub(crate) organizations: usize,
     pub(crate) members_per_organization: usize,
     pub(crate) tasks: usize,
+    /// Cards of the organization whose whole task list is read.
+    pub(crate) organization_cards: usize,
     pub(crate) concurrency: usize,
     pub(crate) duration: Duration,
 }
@@ -54,6 +61,7 @@ pub(crate) const FULL: Scale = Scale {
     organizations: 50,
     members_per_organization: 20,
     tasks: 20_000,
+    organization_cards: 200,
     concurrency: 32,
     duration: Duration::from_secs(10),
 };
@@ -63,6 +71,7 @@ pub(crate) const SHORT: Scale = Scale {
     organizations: 3,
     members_per_organization: 3,
     tasks: 60,
+    organization_cards: 40,
     concurrency: 4,
     duration: Duration::from_millis(1500),
 };

@@ -2,12 +2,15 @@
 
 use serde_json::{Value, json};
 
+use crate::durability::Durability;
 use crate::measure::Outcome;
 use crate::options::{Options, Scale};
 use crate::propagation::Propagation;
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn report(
     options: &Options,
+    durability: &Durability,
     scale: Scale,
     outcomes: &[Outcome],
     propagations: &[Propagation],
@@ -22,6 +25,12 @@ pub(crate) fn report(
             .map(Outcome::rate)
     };
     let mut table = String::new();
+    if !durability.is_durable() {
+        table.push_str(
+            "**UNSAFE settings (fsync or synchronous commits off, or Redis without persistence): \
+             not a production figure.**\n\n",
+        );
+    }
     table.push_str("| scenario | service | req/s | p50 ms | p99 ms | errors | vs /healthz |\n");
     table.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
     let mut rows = Vec::new();
@@ -72,7 +81,8 @@ pub(crate) fn report(
     let summary = format!(
         "\nargon2id raw rate (m=19456 KiB, t=2, p=1, {cores} threads): {argon2:.1} hashes/s; logins reach {:.0} % of it.\n\
          Peak resident memory: auth-service {}, kanban-service {}.\n\
-         Mode: {}; concurrency {}; {:?} per scenario; board: {} users, {} organizations, {} tasks.\n",
+         Mode: {}; concurrency {}; {:?} per scenario; board: {} users, {} organizations, {} tasks, \
+         and an organization of {} cards.\n{}\n",
         if argon2 > 0.0 {
             login / argon2 * 100.0
         } else {
@@ -86,13 +96,17 @@ pub(crate) fn report(
         scale.users,
         scale.organizations,
         scale.tasks,
+        scale.organization_cards,
+        durability.describe(),
     );
     let document = json!({
         "mode": if options.short { "short" } else { "full" },
         "cores": cores,
         "concurrency": scale.concurrency,
         "seconds_per_scenario": scale.duration.as_secs_f64(),
-        "board": {"users": scale.users, "organizations": scale.organizations, "tasks": scale.tasks},
+        "board": {"users": scale.users, "organizations": scale.organizations, "tasks": scale.tasks,
+                  "organization_cards": scale.organization_cards},
+        "durability": durability.to_json(),
         "argon2id_hashes_per_second": argon2,
         "login_fraction_of_argon2": if argon2 > 0.0 { login / argon2 } else { 0.0 },
         "peak_rss_kib": rss,

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::PASSWORD;
 use crate::measure::{Outcome, Recorder, json_of, ok, scenario};
 use crate::options::Scale;
-use crate::seed::World;
+use crate::seed::{Board, World};
 
 /// A scenario whose workers each GET one URL until the deadline, expecting
 /// 200: `target(worker)` gives the worker's URL and the access token to
@@ -151,6 +151,24 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         )
         .await,
     );
+    let target = |_| {
+        let board = &w.full_board;
+        let token = w.users[board.owner].token.clone();
+        (
+            format!("{kanban}/tasks?OrganizationId={}", board.id),
+            Some(token),
+        )
+    };
+    outcomes.push(
+        get_scenario(
+            "list tasks of an organization",
+            "kanban",
+            scale,
+            &w.client,
+            target,
+        )
+        .await,
+    );
     outcomes.push(scenario("create task", "kanban", scale, |i, deadline| {
         let board = &w.boards[i % w.boards.len()];
         let (client, url, token) = (w.client.clone(), format!("{}/tasks", w.kanban), w.users[board.owner].token.clone());
@@ -190,6 +208,7 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         })
         .await,
     );
+    outcomes.extend(one_organization_writes(w, scale).await);
     outcomes.push(scenario("mixed board workload", "kanban", scale, |i, deadline| {
         let board = w.boards[i % w.boards.len()].clone();
         let (client, base, token) = (w.client.clone(), w.kanban.clone(), w.users[board.owner].token.clone());
@@ -229,6 +248,117 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         }
     }).await);
     outcomes
+}
+
+/// The writers of one organization at once (the "16 writers").
+const ONE_ORGANIZATION_WRITERS: usize = 16;
+
+/// Writes that contend: up to 16 workers on the one organization of the
+/// "list tasks of an organization" board, creating tasks in its columns
+/// (each worker in one of them), then moving its tasks within and (one
+/// move in four) across columns.
+async fn one_organization_writes(w: &World, scale: Scale) -> [Outcome; 2] {
+    let scale = Scale {
+        concurrency: scale.concurrency.min(ONE_ORGANIZATION_WRITERS),
+        ..scale
+    };
+    let board = &w.full_board;
+    let token = w.users[board.owner].token.clone();
+    let create = scenario(
+        format!(
+            "create task (one organization, {} writers)",
+            scale.concurrency
+        ),
+        "kanban",
+        scale,
+        |i, deadline| {
+            let (client, url, token) = (w.client.clone(), format!("{}/tasks", w.kanban), token.clone());
+            let category = board.categories[i % board.categories.len()];
+            let body = json!({"title": "Contended task", "OrganizationId": board.id, "CategoryId": category});
+            async move {
+                let mut rec = Recorder::default();
+                while Instant::now() < deadline {
+                    let request = client.post(&url).header("access_token", &token).json(&body);
+                    rec.time(ok(request, StatusCode::CREATED)).await;
+                }
+                rec
+            }
+        },
+    )
+    .await;
+    let tasks: Vec<i64> = board.tasks.iter().flatten().copied().collect();
+    let moves = scenario(
+        format!(
+            "move task (one organization, {} writers)",
+            scale.concurrency
+        ),
+        "kanban",
+        scale,
+        |i, deadline| {
+            let (client, base, token, tasks) =
+                (w.client.clone(), w.kanban.clone(), token.clone(), tasks.clone());
+            let categories = board.categories.clone();
+            async move {
+                let mut rec = Recorder::default();
+                let mut n = i;
+                while Instant::now() < deadline && !tasks.is_empty() {
+                    let task = tasks[(n * 17) % tasks.len()];
+                    let position = (n * 13) % 60 + 1;
+                    let body = if n % 4 == 3 {
+                        json!({"CategoryId": categories[n % categories.len()], "position": position})
+                    } else {
+                        json!({"position": position})
+                    };
+                    let request = client
+                        .patch(format!("{base}/tasks/{task}"))
+                        .header("access_token", &token)
+                        .json(&body);
+                    rec.time(ok(request, StatusCode::OK)).await;
+                    n += 1;
+                }
+                rec
+            }
+        },
+    )
+    .await;
+    // Positions must be dense after the run: a gap or a duplicate counts as an error.
+    let mut moves = moves;
+    if let Err(problem) = dense_columns(w, board, &token).await {
+        eprintln!("  positions after the moves: {problem}");
+        moves.errors += 1;
+    }
+    [create, moves]
+}
+
+/// Checks that every column of the board lists positions exactly 1..n
+/// (paging through columns longer than one answer).
+async fn dense_columns(w: &World, board: &Board, token: &str) -> Result<(), String> {
+    for category in &board.categories {
+        let mut positions = Vec::new();
+        loop {
+            let url = format!(
+                "{}/tasks?CategoryId={category}&limit=1000&offset={}",
+                w.kanban,
+                positions.len()
+            );
+            let page = json_of(
+                w.client.get(&url).header("access_token", token),
+                StatusCode::OK,
+            )
+            .await
+            .ok_or_else(|| format!("GET {url} failed"))?;
+            let page = page.as_array().ok_or("not a list")?;
+            positions.extend(page.iter().filter_map(|t| t["position"].as_i64()));
+            if page.len() < 1000 {
+                break;
+            }
+        }
+        let dense = positions.iter().zip(1..).all(|(p, n)| *p == n);
+        if !dense {
+            return Err(format!("column {category} is not 1..{}", positions.len()));
+        }
+    }
+    Ok(())
 }
 
 /// How many accounts the login storm guesses passwords of.

@@ -35,6 +35,10 @@ pub(crate) struct World {
     pub(crate) kanban: String,
     pub(crate) users: Vec<User>,
     pub(crate) boards: Vec<Board>,
+    /// An organization of exactly `Scale::organization_cards` cards, each
+    /// with a tag and an assignee: the one whose whole task list the
+    /// "list tasks of an organization" scenario reads.
+    pub(crate) full_board: Board,
 }
 
 /// Runs `jobs` with at most `parallel` at once; fails on the first error.
@@ -250,11 +254,24 @@ pub(crate) async fn seed(
         ));
     }
     in_parallel(16, links).await?;
+    let members: Vec<usize> = (0..scale.members_per_organization.min(5))
+        .map(|m| member_of(scale, 0, m))
+        .collect();
+    let full_board = seed_board(
+        client,
+        kanban,
+        &users,
+        0,
+        &members,
+        scale.organization_cards,
+    )
+    .await?;
     eprintln!(
-        "seeded {} users, {} organizations, {} tasks (with tags and assignees) in {:.1} s",
+        "seeded {} users, {} organizations, {} tasks (with tags and assignees) and a board of {} cards in {:.1} s",
         users.len(),
         boards.len(),
         created.len(),
+        scale.organization_cards,
         started.elapsed().as_secs_f64()
     );
     Ok(World {
@@ -263,5 +280,114 @@ pub(crate) async fn seed(
         kanban: kanban.to_owned(),
         users,
         boards,
+        full_board,
+    })
+}
+
+/// Seeds one more organization of `users[owner]`, with `members` (who
+/// accept their invitations), five tags and `cards` tasks spread over its
+/// categories, each with a tag and an assignee.
+pub(crate) async fn seed_board(
+    client: &Client,
+    kanban: &str,
+    users: &[User],
+    owner: usize,
+    members: &[usize],
+    cards: usize,
+) -> anyhow::Result<Board> {
+    let token = users[owner].token.as_str();
+    let body = json!({"name": format!("Board of {cards} cards"), "description": "benchmark board"});
+    let created = post_json(
+        client,
+        format!("{kanban}/organizations"),
+        Some(token),
+        body,
+        StatusCode::CREATED,
+    )
+    .await?;
+    let id = created["id"].as_i64().context("id")?;
+    let categories: Vec<i64> = created["Categories"]
+        .as_array()
+        .context("Categories")?
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect();
+    for &member in members {
+        let body = json!({"UserEmail": users[member].email});
+        let path = format!("{kanban}/organizations/{id}/members");
+        post_json(client, path, Some(token), body, StatusCode::CREATED).await?;
+        let pending: Value = client
+            .get(format!("{kanban}/invitations"))
+            .bearer_auth(&users[member].token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let invitation = pending
+            .as_array()
+            .context("invitations")?
+            .iter()
+            .find(|i| i["OrganizationId"].as_i64() == Some(id))
+            .context("the invitation to the board")?;
+        let path = format!(
+            "{kanban}/invitations/{}/accept",
+            invitation["id"].as_i64().context("invitation id")?
+        );
+        let member_token = Some(users[member].token.as_str());
+        post_json(client, path, member_token, json!({}), StatusCode::OK).await?;
+    }
+    let mut tags = Vec::new();
+    for t in 0..5 {
+        let body = json!({"name": format!("Tag {t}"), "color": "#3366FF", "OrganizationId": id});
+        let tag = post_json(
+            client,
+            format!("{kanban}/tags"),
+            Some(token),
+            body,
+            StatusCode::CREATED,
+        )
+        .await?;
+        tags.push(tag["id"].as_i64().context("tag id")?);
+    }
+    let creations = (0..cards)
+        .map(|t| {
+            let category = t % categories.len();
+            let body = json!({"title": format!("Task {t}"), "description": "seeded", "OrganizationId": id, "CategoryId": categories[category]});
+            let request = post_json(client, format!("{kanban}/tasks"), Some(token), body, StatusCode::CREATED);
+            async move { Ok((category, request.await?["id"].as_i64().context("task id")?)) }
+        })
+        .collect();
+    let created: Vec<(usize, i64)> = in_parallel(16, creations).await?;
+    let mut tasks = vec![vec![]; categories.len()];
+    let mut links = Vec::new();
+    for (n, (category, task)) in created.into_iter().enumerate() {
+        tasks[category].push(task);
+        let body = json!({"TagId": tags[n % tags.len()]});
+        let path = format!("{kanban}/tasks/{task}/addTag");
+        links.push(post_json(
+            client,
+            path,
+            Some(token),
+            body,
+            StatusCode::CREATED,
+        ));
+        if !members.is_empty() {
+            let body = json!({"UserEmail": users[members[n % members.len()]].email});
+            let path = format!("{kanban}/tasks/{task}/assignee");
+            links.push(post_json(
+                client,
+                path,
+                Some(token),
+                body,
+                StatusCode::CREATED,
+            ));
+        }
+    }
+    in_parallel(16, links).await?;
+    Ok(Board {
+        id,
+        owner,
+        categories,
+        tasks,
     })
 }

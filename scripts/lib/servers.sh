@@ -1,6 +1,12 @@
 # Throwaway PostgreSQL and Redis servers for tests and benchmarks.
 # Source this file, then call `start_servers`; it sets PG_URL (an admin URL),
 # REDIS_URL and WORK, and stops the servers and removes their data on exit.
+#
+#   start_servers           fast settings for tests: PostgreSQL with fsync=off and
+#                           synchronous_commit=off, Redis without persistence
+#   start_servers durable   production settings for benchmarks: PostgreSQL with
+#                           fsync=on and synchronous_commit=on, Redis with an
+#                           append-only file written every second (appendfsync everysec)
 # Installs postgresql and redis-server with apt-get when they are missing.
 
 log() { printf '\n== %s\n' "$*"; }
@@ -41,6 +47,17 @@ stop_servers() {
 }
 
 start_servers() {
+  local durability="${1:-fast}"
+  local pg_settings redis_settings
+  case "$durability" in
+    fast)
+      pg_settings="-c fsync=off -c synchronous_commit=off"
+      redis_settings=(--save '' --appendonly no) ;;
+    durable)
+      pg_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+      redis_settings=(--save '' --appendonly yes --appendfsync everysec) ;;
+    *) echo "start_servers: unknown durability $durability (fast or durable)" >&2; return 2 ;;
+  esac
   ensure_server_packages
   PG_BIN=$(pg_bin_dir)
   WORK=$(mktemp -d /tmp/account-manager-servers.XXXXXX)
@@ -57,12 +74,15 @@ start_servers() {
     PG_USER_RUN=(runuser -u postgres --)
     chown postgres "$WORK/pg" "$WORK/sock"
   fi
-  log "starting PostgreSQL on port $pg_port and Redis on port $redis_port"
+  log "starting PostgreSQL on port $pg_port and Redis on port $redis_port ($durability settings)"
+  if [ "$durability" = durable ] && [ "$(stat -f -c %T "$WORK")" = tmpfs ]; then
+    echo "warning: $WORK is on tmpfs, where fsync costs nothing: durable figures would flatter" >&2
+  fi
   "${PG_USER_RUN[@]}" "$PG_BIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 >/dev/null
   "${PG_USER_RUN[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w \
-    -o "-p $pg_port -k $WORK/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+    -o "-p $pg_port -k $WORK/sock -c listen_addresses=127.0.0.1 $pg_settings -c max_connections=300" \
     start >/dev/null
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  redis-server --port "$redis_port" --bind 127.0.0.1 "${redis_settings[@]}" --daemonize yes \
     --dir "$WORK" --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
   for _ in $(seq 1 50); do
     redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break

@@ -121,6 +121,33 @@ impl Boards {
         })
     }
 
+    /// [`Self::lock_board`] for a change that only adds to the board (a task
+    /// appended to a column): the organization's row is locked in share
+    /// mode, so such changes run side by side, while every change that
+    /// takes the lock exclusively (demotions, removals, moves, deletions)
+    /// waits for them or is waited for, exactly as with [`Self::lock_board`].
+    /// What the change appends to needs its own lock (see `create_task`).
+    pub(super) async fn share_board(
+        &self,
+        txn: &Transaction,
+        organization_id: i64,
+        user_id: i64,
+        not_visible: BoardError,
+    ) -> KanbanResult<BoardGuard> {
+        let Some(organization) = store::boards::share_organization(txn, organization_id).await?
+        else {
+            return Err(not_visible.into());
+        };
+        let Some(role) = store::boards::role(txn, organization_id, user_id).await? else {
+            return Err(not_visible.into());
+        };
+        Ok(BoardGuard {
+            organization,
+            user_id,
+            role,
+        })
+    }
+
     /// [`Self::lock_board`], for a change only the board's admins make.
     pub(super) async fn lock_board_as_admin(
         &self,

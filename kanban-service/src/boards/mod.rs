@@ -24,13 +24,13 @@ mod tasks;
 pub use error::{BoardError, BoardResult, Field, Rule, Violation};
 pub use guard::BoardGuard;
 pub use model::{
-    Actor, Assignment, Category, CategoryKind, Invitation, Labelling, Member, Membership,
-    Organization, OrganizationBoard, OrganizationRole, Page, ReceivedInvitation, Tag, Task,
-    TaskCard, TaskChanges, TaskDraft, TaskQuery, User,
+    Actor, Assignment, Category, CategoryKind, Invitation, Member, Membership, Organization,
+    OrganizationBoard, OrganizationRole, Page, ReceivedInvitation, Tag, Task, TaskCard,
+    TaskChanges, TaskDraft, TaskQuery, User,
 };
 pub use rules::{
     DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS,
-    MIN_PASSWORD_CHARS, check_registration, place, shown_name,
+    MIN_PASSWORD_CHARS, Shift, check_registration, place, shown_name,
 };
 
 use chrono::{DateTime, Utc};

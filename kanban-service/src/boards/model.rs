@@ -122,13 +122,6 @@ pub struct Assignment {
     pub user_id: i64,
 }
 
-/// A tag on a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Labelling {
-    pub task_id: i64,
-    pub tag_id: i64,
-}
-
 /// An organization with its categories (by position) and tags.
 #[derive(Debug, Clone)]
 pub struct OrganizationBoard {

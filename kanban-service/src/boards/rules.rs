@@ -177,6 +177,71 @@ pub fn place(order: &[i64], id: i64, position: Option<i64>) -> Vec<i64> {
     order
 }
 
+/// The 1-based position a task lands on when placed at `requested` among
+/// `others` other tasks of a category: the one [`place`] gives it (the end
+/// when `None` or past the end, the first for anything below 1).
+pub fn landing(requested: Option<i64>, others: u64) -> i32 {
+    let index = match requested {
+        Some(position) => (position.max(1) as u64 - 1).min(others),
+        None => others,
+    };
+    index as i32 + 1
+}
+
+/// Positions `from..=to` of a category (`to`: `None`, to its end) move by
+/// `by`: one range change, whatever the number of tasks it moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shift {
+    pub category_id: i64,
+    pub from: i32,
+    pub to: Option<i32>,
+    pub by: i32,
+}
+
+/// The shifts that keep positions dense when the task at `from` (category,
+/// position) goes to `to` (category, position from [`landing`]): within a
+/// category the tasks between make room, across categories the source
+/// closes its gap and the target opens one.
+pub fn shifts_for_move(from: (i64, i32), to: (i64, i32)) -> Vec<Shift> {
+    let ((source, old), (target, new)) = (from, to);
+    if source != target {
+        return vec![
+            close_gap(source, old),
+            Shift {
+                category_id: target,
+                from: new,
+                to: None,
+                by: 1,
+            },
+        ];
+    }
+    match new.cmp(&old) {
+        std::cmp::Ordering::Less => vec![Shift {
+            category_id: source,
+            from: new,
+            to: Some(old - 1),
+            by: 1,
+        }],
+        std::cmp::Ordering::Greater => vec![Shift {
+            category_id: source,
+            from: old + 1,
+            to: Some(new),
+            by: -1,
+        }],
+        std::cmp::Ordering::Equal => vec![],
+    }
+}
+
+/// The shift that closes the gap a task leaves at `position`.
+pub fn close_gap(category_id: i64, position: i32) -> Shift {
+    Shift {
+        category_id,
+        from: position + 1,
+        to: None,
+        by: -1,
+    }
+}
+
 /// What the seed-000 client shows as a user's name: the name, or the email.
 pub fn shown_name(name: &str, email: Option<&str>) -> String {
     if name.trim().is_empty() {
@@ -259,6 +324,70 @@ mod tests {
             Err(BoardError::Violations(all)) => all.iter().map(|v| (v.field, v.rule)).collect(),
             other => panic!("expected a broken input rule, got {other:?}"),
         }
+    }
+
+    /// Applies `shifts` to the (category, position) of each task.
+    fn apply(tasks: &mut [(i64, i32)], shifts: &[Shift]) {
+        for shift in shifts {
+            for (category, position) in tasks.iter_mut() {
+                let within = *position >= shift.from && shift.to.is_none_or(|to| *position <= to);
+                if *category == shift.category_id && within {
+                    *position += shift.by;
+                }
+            }
+        }
+    }
+
+    /// The range shifts give every task the position `place` gives it, for
+    /// every move within and across two small categories.
+    #[test]
+    fn range_shifts_move_as_place_orders() {
+        for (len_a, len_b) in [(0, 0), (1, 0), (1, 3), (4, 0), (5, 2), (3, 6)] {
+            let a: Vec<i64> = (1..=len_a).collect();
+            let b: Vec<i64> = (100..100 + len_b).collect();
+            for (moved_index, &moved) in a.iter().enumerate() {
+                for requested in [None, Some(-3), Some(0), Some(1), Some(2), Some(4), Some(99)] {
+                    for target in [1, 2] {
+                        // Tasks as (category, position): `a` is category 1, `b` category 2.
+                        let mut tasks: Vec<(i64, i32)> = a
+                            .iter()
+                            .enumerate()
+                            .map(|(i, _)| (1, i as i32 + 1))
+                            .chain(b.iter().enumerate().map(|(i, _)| (2, i as i32 + 1)))
+                            .collect();
+                        let old = moved_index as i32 + 1;
+                        let others = if target == 1 { a.len() - 1 } else { b.len() } as u64;
+                        let new = landing(requested, others);
+                        apply(&mut tasks, &shifts_for_move((1, old), (target, new)));
+                        tasks[moved_index] = (target, new);
+
+                        let (rest_a, rest_b) = if target == 1 {
+                            (place(&a, moved, requested), b.clone())
+                        } else {
+                            let rest: Vec<i64> =
+                                a.iter().copied().filter(|&id| id != moved).collect();
+                            (rest, place(&b, moved, requested))
+                        };
+                        let ids: Vec<i64> = a.iter().chain(&b).copied().collect();
+                        for (id, (category, position)) in ids.iter().zip(&tasks) {
+                            let order = if *category == 1 { &rest_a } else { &rest_b };
+                            let expected = order.iter().position(|x| x == id).unwrap() as i32 + 1;
+                            assert_eq!(
+                                *position, expected,
+                                "task {id} moving {moved} to {target}/{requested:?} in {a:?} {b:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn closing_a_gap_moves_the_rest_up() {
+        let mut tasks = vec![(1, 1), (1, 3), (2, 3), (1, 4)];
+        apply(&mut tasks, &[close_gap(1, 2)]);
+        assert_eq!(tasks, vec![(1, 1), (1, 2), (2, 3), (1, 3)]);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use super::Boards;
 use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft};
-use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date, place};
+use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
+use super::rules::{close_gap, landing, shifts_for_move};
 use super::rules::{optional_text, required_text};
 use crate::error::KanbanResult;
 use crate::store::tasks::{NewTaskRow, TaskFields};
@@ -15,7 +16,10 @@ use crate::store::{self, Transaction};
 
 impl Boards {
     /// Creates a task at the end of its category (members); the creator
-    /// (remembered as their token describes them) owns it.
+    /// (remembered as their token describes them) owns it. Creators share
+    /// the board's lock (see [`Self::share_board`]) and queue only on the
+    /// category they append to, for as long as it takes to count it and
+    /// insert: creations in other columns run side by side.
     pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
         let required = |field| BoardError::invalid(field, Rule::Required);
         let organization_id = draft
@@ -25,7 +29,7 @@ impl Boards {
             .category_id
             .ok_or_else(|| required(Field::CategoryId))?;
         let txn = self.begin().await?;
-        self.lock_board(&txn, organization_id, actor.id, BoardError::NotMember)
+        self.share_board(&txn, organization_id, actor.id, BoardError::NotMember)
             .await?;
         let title = required_text(Field::Title, draft.title.as_deref(), MAX_TITLE_CHARS)?;
         let description = optional_text(
@@ -34,11 +38,11 @@ impl Boards {
             MAX_DESCRIPTION_CHARS,
         )?;
         let due_date = due_date(draft.due_date.as_deref())?;
-        store::boards::category(&txn, category_id)
+        Self::remember_actor(&txn, actor).await?;
+        store::boards::lock_category(&txn, category_id)
             .await?
             .filter(|c| c.organization_id == organization_id)
             .ok_or(BoardError::CategoryNotFound)?;
-        Self::remember_actor(&txn, actor).await?;
         let position = store::tasks::count_in(&txn, category_id).await? as i32 + 1;
         let row = NewTaskRow {
             title,
@@ -80,31 +84,41 @@ impl Boards {
     }
 
     /// Moves the task to `category_id` at `position` (the end by default),
-    /// keeping both categories' positions dense. The caller holds the lock.
+    /// keeping both categories' positions dense with range shifts (one
+    /// statement per category, whatever the number of tasks that move up or
+    /// down), and answers the task as it now is. The caller holds the
+    /// board's lock, which keeps positions dense between the count and the
+    /// shifts.
     async fn relocate(
         txn: &Transaction,
         task: &Task,
         category_id: i64,
         position: Option<i64>,
-    ) -> KanbanResult<()> {
-        let target = store::boards::category(txn, category_id)
-            .await?
-            .filter(|c| c.organization_id == task.organization_id)
-            .ok_or(BoardError::CategoryNotFound)?;
-        if target.id != task.category_id {
-            let source = store::tasks::order_in(txn, task.category_id).await?;
-            let rest: Vec<i64> = source
-                .iter()
-                .map(|(id, _)| *id)
-                .filter(|id| *id != task.id)
-                .collect();
-            store::tasks::set_order(txn, task.category_id, &source, &rest).await?;
+    ) -> KanbanResult<Task> {
+        let within = category_id == task.category_id;
+        if !within {
+            store::boards::category(txn, category_id)
+                .await?
+                .filter(|c| c.organization_id == task.organization_id)
+                .ok_or(BoardError::CategoryNotFound)?;
         }
-        let current = store::tasks::order_in(txn, target.id).await?;
-        let order: Vec<i64> = current.iter().map(|(id, _)| *id).collect();
-        store::tasks::set_order(txn, target.id, &current, &place(&order, task.id, position))
-            .await?;
-        Ok(())
+        let mut others = store::tasks::count_in(txn, category_id).await?;
+        if within {
+            others = others.saturating_sub(1);
+        }
+        let new = landing(position, others);
+        let from = (task.category_id, task.position);
+        for shift in shifts_for_move(from, (category_id, new)) {
+            store::tasks::shift(txn, shift).await?;
+        }
+        let now = Utc::now();
+        store::tasks::put(txn, task.id, category_id, new, now).await?;
+        Ok(Task {
+            category_id,
+            position: new,
+            updated_at: now,
+            ..task.clone()
+        })
     }
 
     /// Edits a task (its owner and assignees); a new category puts it at
@@ -156,11 +170,7 @@ impl Boards {
             let what = &[Field::CategoryId, Field::Position];
             return Err(BoardError::OneOfRequired(what).into());
         }
-        Self::relocate(&txn, &task, category_id, position).await?;
-        store::tasks::touch(&txn, task_id, Utc::now()).await?;
-        let moved = store::tasks::by_id(&txn, task_id)
-            .await?
-            .ok_or(BoardError::TaskNotFound)?;
+        let moved = Self::relocate(&txn, &task, category_id, position).await?;
         txn.commit().await?;
         Ok(moved)
     }
@@ -170,9 +180,7 @@ impl Boards {
         let txn = self.begin().await?;
         let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
         store::tasks::delete(&txn, task_id).await?;
-        let rest = store::tasks::order_in(&txn, task.category_id).await?;
-        let order: Vec<i64> = rest.iter().map(|(id, _)| *id).collect();
-        store::tasks::set_order(&txn, task.category_id, &rest, &order).await?;
+        store::tasks::shift(&txn, close_gap(task.category_id, task.position)).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -1,14 +1,17 @@
 //! Organizations, memberships, categories and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{
+    Alias, DynIden, Expr, ExprTrait, IntoIden, Order, Query, SelectStatement,
+};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    Unchanged,
 };
 
-use super::lock_one;
 use super::rows::all;
+use super::{lock_one, share_one};
 use crate::boards::{
     Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
@@ -32,25 +35,149 @@ pub async fn role(
         .map(|m| m.role.into()))
 }
 
+/// An organization found through one of its rows, with the caller's role.
+#[derive(FromQueryResult)]
+struct BoardRole {
+    organization_id: i64,
+    role: Option<membership::OrganizationRole>,
+}
+
+/// The organization of the row `select` finds (its `OrganizationId` column
+/// `organization`) and the user's role there (`None`: not a member), in
+/// one query; `None` when there is no such row.
+async fn board_role_of(
+    conn: &impl ConnectionTrait,
+    mut select: SelectStatement,
+    organization: (DynIden, DynIden),
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    select
+        .expr_as(
+            Expr::col(organization.clone()),
+            Alias::new("organization_id"),
+        )
+        .column((membership::Entity, membership::Column::Role))
+        .left_join(
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::OrganizationId))
+                        .equals(organization),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
+        );
+    let statement = conn.get_database_backend().build(&select);
+    Ok(BoardRole::find_by_statement(statement)
+        .one(conn)
+        .await?
+        .map(|row| (row.organization_id, row.role.map(Into::into))))
+}
+
+/// The category's organization and the user's role there (see [`board_role_of`]).
+pub async fn category_board(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    let select = Query::select()
+        .from(category::Entity)
+        .and_where(Expr::col((category::Entity, category::Column::Id)).eq(category_id))
+        .to_owned();
+    let organization = (
+        category::Entity.into_iden(),
+        category::Column::OrganizationId.into_iden(),
+    );
+    board_role_of(conn, select, organization, user_id).await
+}
+
+/// The tag's organization and the user's role there (see [`board_role_of`]).
+pub async fn tag_board(
+    conn: &impl ConnectionTrait,
+    tag_id: i64,
+    user_id: i64,
+) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
+    let select = Query::select()
+        .from(tag::Entity)
+        .and_where(Expr::col((tag::Entity, tag::Column::Id)).eq(tag_id))
+        .to_owned();
+    let organization = (
+        tag::Entity.into_iden(),
+        tag::Column::OrganizationId.into_iden(),
+    );
+    board_role_of(conn, select, organization, user_id).await
+}
+
+/// An organization row, with how many the query matches in all.
+#[derive(FromQueryResult)]
+struct CountedOrganization {
+    id: i64,
+    name: String,
+    description: String,
+    user_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    total: i64,
+}
+
+/// A page of the user's organizations, newest first, and how many there
+/// are: one query (the count is a window over the same match).
 pub async fn organizations_of(
     conn: &impl ConnectionTrait,
     user_id: i64,
     page: Page,
 ) -> Result<(Vec<Organization>, u64), DbErr> {
-    let mine = membership::Entity::find()
-        .select_only()
-        .column(membership::Column::OrganizationId)
-        .filter(membership::Column::UserId.eq(user_id))
-        .into_query();
-    let query = organization::Entity::find().filter(organization::Column::Id.in_subquery(mine));
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_desc(organization::Column::Id)
+    let o = |column: organization::Column| (organization::Entity, column);
+    let select = Query::select()
+        .columns([
+            o(organization::Column::Id),
+            o(organization::Column::Name),
+            o(organization::Column::Description),
+            o(organization::Column::UserId),
+            o(organization::Column::CreatedAt),
+            o(organization::Column::UpdatedAt),
+        ])
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"))
+        .from(organization::Entity)
+        .inner_join(
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::OrganizationId))
+                        .equals(o(organization::Column::Id)),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
+        )
+        .order_by(o(organization::Column::Id), Order::Desc)
         .limit(page.limit)
         .offset(page.offset)
+        .to_owned();
+    let statement = conn.get_database_backend().build(&select);
+    let rows = CountedOrganization::find_by_statement(statement)
         .all(conn)
         .await?;
-    Ok((all(rows), total))
+    let total = match rows.first() {
+        Some(row) => row.total as u64,
+        // Past the end: the window had no row to ride on.
+        None if page.offset > 0 => {
+            membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user_id))
+                .count(conn)
+                .await?
+        }
+        None => 0,
+    };
+    let organizations = rows
+        .into_iter()
+        .map(|row| Organization {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            user_id: row.user_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+        .collect();
+    Ok((organizations, total))
 }
 
 pub async fn organization(
@@ -98,6 +225,30 @@ pub async fn lock_organization(
     id: i64,
 ) -> Result<Option<Organization>, DbErr> {
     Ok(lock_one(conn, organization::Entity::find_by_id(id))
+        .await?
+        .map(Into::into))
+}
+
+/// Reads the organization and locks its row in share mode until the
+/// transaction ends: changes that only add to the board (a task appended to
+/// a column) share it with each other; every other change of the board
+/// takes it exclusively ([`lock_organization`]) and waits for them.
+pub async fn share_organization(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<Organization>, DbErr> {
+    Ok(share_one(conn, organization::Entity::find_by_id(id))
+        .await?
+        .map(Into::into))
+}
+
+/// Reads the category and locks its row until the transaction ends: taken
+/// (under the shared organization lock) by those who append to it.
+pub async fn lock_category(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<Category>, DbErr> {
+    Ok(lock_one(conn, category::Entity::find_by_id(id))
         .await?
         .map(Into::into))
 }

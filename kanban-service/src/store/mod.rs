@@ -3,6 +3,7 @@
 //! entity, a query or a connection's API, only the opaque handles below.
 
 pub mod boards;
+pub mod cards;
 pub mod invitations;
 mod rows;
 pub mod tasks;
@@ -44,6 +45,20 @@ pub async fn lock_one<E: EntityTrait>(
 ) -> Result<Option<E::Model>, DbErr> {
     if conn.get_database_backend() == DbBackend::Postgres {
         select.lock_exclusive().one(conn).await
+    } else {
+        select.one(conn).await
+    }
+}
+
+/// Locks the selected rows until the transaction ends, sharing the lock
+/// with other such readers (`FOR SHARE`) on PostgreSQL: an exclusive lock
+/// of the same rows waits for them, and they for it.
+pub async fn share_one<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    select: Select<E>,
+) -> Result<Option<E::Model>, DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        select.lock_shared().one(conn).await
     } else {
         select.one(conn).await
     }

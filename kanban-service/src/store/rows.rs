@@ -3,11 +3,11 @@
 //! the database is a decode error, never a silent default.
 
 use crate::boards::{
-    Assignment, Category, CategoryKind, Invitation, Labelling, Membership, Organization,
-    OrganizationRole, Tag, Task, User,
+    Assignment, Category, CategoryKind, Invitation, Membership, Organization, OrganizationRole,
+    Tag, Task, User,
 };
 use crate::entity::{
-    category, invitation, membership, organization, tag, task, task_assignee, task_tag, user,
+    category, invitation, membership, organization, tag, task, task_assignee, user,
 };
 
 impl From<membership::OrganizationRole> for OrganizationRole {
@@ -144,15 +144,6 @@ impl From<task_assignee::Model> for Assignment {
         Self {
             task_id: a.task_id,
             user_id: a.user_id,
-        }
-    }
-}
-
-impl From<task_tag::Model> for Labelling {
-    fn from(l: task_tag::Model) -> Self {
-        Self {
-            task_id: l.task_id,
-            tag_id: l.tag_id,
         }
     }
 }

@@ -1,70 +1,21 @@
 //! Tasks, their positions, assignees and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Unchanged,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, Unchanged,
 };
 
 use super::rows::all;
-use crate::boards::{Assignment, Labelling, Page, Task, TaskQuery};
+use crate::boards::{Assignment, Shift, Task};
 use crate::entity::{task, task_assignee, task_tag};
-
-pub async fn list(
-    conn: &impl ConnectionTrait,
-    query: TaskQuery,
-    page: Page,
-) -> Result<(Vec<Task>, u64), DbErr> {
-    let mut select = task::Entity::find();
-    if let Some(organization_id) = query.organization_id {
-        select = select.filter(task::Column::OrganizationId.eq(organization_id));
-    }
-    if let Some(category_id) = query.category_id {
-        select = select.filter(task::Column::CategoryId.eq(category_id));
-    }
-    if let Some(tag_id) = query.tag_id {
-        let tagged = task_tag::Entity::find()
-            .select_only()
-            .column(task_tag::Column::TaskId)
-            .filter(task_tag::Column::TagId.eq(tag_id))
-            .into_query();
-        select = select.filter(task::Column::Id.in_subquery(tagged));
-    }
-    let total = select.clone().count(conn).await?;
-    let rows = select
-        .order_by_asc(task::Column::CategoryId)
-        .order_by_asc(task::Column::Position)
-        .order_by_asc(task::Column::Id)
-        .limit(page.limit)
-        .offset(page.offset)
-        .all(conn)
-        .await?;
-    Ok((all(rows), total))
-}
 
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, DbErr> {
     Ok(task::Entity::find_by_id(id)
         .one(conn)
         .await?
         .map(Into::into))
-}
-
-/// The ids of the category's tasks in board order.
-pub async fn order_in(
-    conn: &impl ConnectionTrait,
-    category_id: i64,
-) -> Result<Vec<(i64, i32)>, DbErr> {
-    task::Entity::find()
-        .select_only()
-        .column(task::Column::Id)
-        .column(task::Column::Position)
-        .filter(task::Column::CategoryId.eq(category_id))
-        .order_by_asc(task::Column::Position)
-        .order_by_asc(task::Column::Id)
-        .into_tuple()
-        .all(conn)
-        .await
 }
 
 pub async fn count_in(conn: &impl ConnectionTrait, category_id: i64) -> Result<u64, DbErr> {
@@ -74,24 +25,37 @@ pub async fn count_in(conn: &impl ConnectionTrait, category_id: i64) -> Result<u
         .await
 }
 
-/// Writes `order` into the category: each task gets its index + 1.
-pub async fn set_order(
-    conn: &impl ConnectionTrait,
-    category_id: i64,
-    current: &[(i64, i32)],
-    order: &[i64],
-) -> Result<(), DbErr> {
-    for (index, id) in order.iter().enumerate() {
-        let position = index as i32 + 1;
-        if !current.contains(&(*id, position)) {
-            task::Entity::update_many()
-                .col_expr(task::Column::Position, Expr::value(position))
-                .col_expr(task::Column::CategoryId, Expr::value(category_id))
-                .filter(task::Column::Id.eq(*id))
-                .exec(conn)
-                .await?;
-        }
+/// Applies the shift to the category's positions, in one statement.
+pub async fn shift(conn: &impl ConnectionTrait, shift: Shift) -> Result<(), DbErr> {
+    let mut update = task::Entity::update_many()
+        .col_expr(
+            task::Column::Position,
+            Expr::col(task::Column::Position).add(shift.by),
+        )
+        .filter(task::Column::CategoryId.eq(shift.category_id))
+        .filter(task::Column::Position.gte(shift.from));
+    if let Some(to) = shift.to {
+        update = update.filter(task::Column::Position.lte(to));
     }
+    update.exec(conn).await?;
+    Ok(())
+}
+
+/// Puts the task at `position` of the category and marks it changed.
+pub async fn put(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    category_id: i64,
+    position: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    task::Entity::update_many()
+        .col_expr(task::Column::CategoryId, Expr::value(category_id))
+        .col_expr(task::Column::Position, Expr::value(position))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -214,18 +178,6 @@ pub async fn assignees(
     let rows = task_assignee::Entity::find()
         .filter(task_assignee::Column::TaskId.is_in(task_ids.iter().copied()))
         .order_by_asc(task_assignee::Column::UserId)
-        .all(conn)
-        .await?;
-    Ok(all(rows))
-}
-
-pub async fn tag_links(
-    conn: &impl ConnectionTrait,
-    task_ids: &[i64],
-) -> Result<Vec<Labelling>, DbErr> {
-    let rows = task_tag::Entity::find()
-        .filter(task_tag::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_tag::Column::TagId)
         .all(conn)
         .await?;
     Ok(all(rows))

@@ -194,6 +194,118 @@ async fn lists_are_pageable_with_a_total() {
     assert_eq!(organizations.headers()["x-total-count"], "1");
 }
 
+/// The total counts every match, also on a page past the end (which has no
+/// row to carry it), for each filter and for organizations; a page's cards
+/// carry their own tags and assignees, not their neighbours'.
+#[tokio::test]
+async fn totals_hold_past_the_end_and_cards_keep_their_own_links() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let bob = stack.user("Bob", "B", "bob@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    stack.organization(&ann, "Second board").await;
+    stack
+        .add_member(&ann, id(&organization), &bob, "member")
+        .await;
+    let (org, todo, doing) = (
+        id(&organization),
+        id(&organization["Categories"][1]),
+        id(&organization["Categories"][2]),
+    );
+    let tag = json!({"name": "urgent", "color": "#FF0000", "OrganizationId": org});
+    let tag = id(&expect(stack.post("/tags", &ann, tag).await, StatusCode::CREATED).await);
+    let mut tasks = Vec::new();
+    for n in 0..5 {
+        let category = if n < 3 { todo } else { doing };
+        tasks.push(id(&stack
+            .task(&ann, org, category, &format!("Task {n}"))
+            .await));
+    }
+    // Task 1 is tagged and assigned to Bob; task 3 is tagged only.
+    let assign = json!({"UserEmail": "bob@mail.com"});
+    let path = format!("/tasks/{}/assignee", tasks[1]);
+    expect(stack.post(&path, &ann, assign).await, StatusCode::CREATED).await;
+    for task in [tasks[1], tasks[3]] {
+        let path = format!("/tasks/{task}/addTag");
+        let body = json!({"TagId": tag});
+        expect(stack.post(&path, &ann, body).await, StatusCode::CREATED).await;
+    }
+
+    for (filter, total) in [
+        (format!("OrganizationId={org}"), "5"),
+        (format!("CategoryId={todo}"), "3"),
+        (format!("TagId={tag}"), "2"),
+        (
+            format!("OrganizationId={org}&CategoryId={doing}&TagId={tag}"),
+            "1",
+        ),
+    ] {
+        let all: usize = total.parse().unwrap();
+        // Everything; the second card alone (past the end when there is one);
+        // far past the end.
+        for (paging, expected) in [
+            ("", all),
+            ("&limit=1&offset=1", (all - 1).min(1)),
+            ("&offset=50", 0),
+        ] {
+            let path = format!("/tasks?{filter}{paging}");
+            let response = stack.get(&path, &ann).await;
+            assert_eq!(response.headers()["x-total-count"], total, "{path}");
+            let cards = expect(response, StatusCode::OK).await;
+            assert_eq!(cards.as_array().unwrap().len(), expected, "{path}");
+        }
+    }
+    let response = stack.get("/organizations?offset=5", &ann).await;
+    assert_eq!(response.headers()["x-total-count"], "2");
+    assert_eq!(expect(response, StatusCode::OK).await, json!([]));
+    let response = stack.get("/organizations?limit=1&offset=1", &ann).await;
+    assert_eq!(response.headers()["x-total-count"], "2");
+    let page = expect(response, StatusCode::OK).await;
+    assert_eq!(page[0]["name"], "Board", "newest first");
+
+    let cards = expect(
+        stack
+            .get(&format!("/tasks?OrganizationId={org}"), &ann)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let by_title = |title: &str| {
+        cards
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["title"] == title)
+            .unwrap()
+            .clone()
+    };
+    let one = by_title("Task 1");
+    assert_eq!(
+        one["tags"],
+        json!([{"id": tag, "name": "urgent", "color": "#FF0000"}])
+    );
+    assert_eq!(one["assignees"].as_array().unwrap().len(), 1);
+    assert_eq!(one["assignees"][0]["email"], "bob@mail.com");
+    assert_eq!(one["category"], "Todo");
+    assert_eq!(one["user"]["email"], "ann@mail.com");
+    let three = by_title("Task 3");
+    assert_eq!(three["tags"].as_array().unwrap().len(), 1);
+    assert_eq!(three["assignees"], json!([]));
+    assert_eq!(three["category"], "Doing");
+    for title in ["Task 0", "Task 2", "Task 4"] {
+        let card = by_title(title);
+        assert_eq!(card["tags"], json!([]), "{title}");
+        assert_eq!(card["assignees"], json!([]), "{title}");
+    }
+    // One card answers exactly as it shows in the list.
+    let single = expect(
+        stack.get(&format!("/tasks/{}", tasks[1]), &ann).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(single, one);
+}
+
 /// Paging parameters outside their documented ranges (limit 1-1000, offset
 /// up to 1,000,000) answer 400 with a `msg`; none reaches the database,
 /// where an offset past `i64::MAX` used to panic and drop the connection.

@@ -102,6 +102,195 @@ async fn concurrent_creates_append_without_duplicate_positions() {
     assert_eq!(positions, (1..=12).collect::<Vec<i64>>());
 }
 
+/// The category's tasks as (id, position), in list order.
+async fn column(stack: &Stack, user: &User, category: i64) -> Vec<(i64, i64)> {
+    let list = expect(
+        stack
+            .get(&format!("/tasks?CategoryId={category}"), user)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (id(t), t["position"].as_i64().unwrap()))
+        .collect()
+}
+
+/// Sixteen movers at once on one column of 24 tasks, each moving tasks to
+/// positions all over the column (and past its ends), a few rounds each:
+/// every move succeeds, answers a position within the column, and
+/// afterwards the column holds each task once at positions exactly 1..24.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_concurrent_movers_keep_one_column_dense() {
+    const TASKS: usize = 24;
+    const MOVERS: usize = 16;
+    const ROUNDS: usize = 4;
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo) = (id(&organization), id(&organization["Categories"][1]));
+    let mut tasks = Vec::new();
+    for n in 0..TASKS {
+        tasks.push(id(&stack.task(&ann, org, todo, &format!("Task {n}")).await));
+    }
+
+    let movers = (0..MOVERS).map(|mover| {
+        let (stack, ann, tasks) = (&stack, &ann, &tasks);
+        async move {
+            let mut answers = Vec::new();
+            for round in 0..ROUNDS {
+                let n = mover * ROUNDS + round;
+                let task = tasks[(n * 5) % TASKS];
+                // Positions from -1 to TASKS + 2: below, within and past the column.
+                let position = (n * 7) % (TASKS + 4);
+                let body = json!({"position": position as i64 - 1});
+                let response = stack.patch(&format!("/tasks/{task}"), ann, body).await;
+                answers.push((task, response.status(), response.json::<Value>().await.ok()));
+            }
+            answers
+        }
+    });
+    let answers: Vec<_> = futures::future::join_all(movers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(answers.len(), MOVERS * ROUNDS);
+    for (task, status, answer) in &answers {
+        assert_eq!(*status, StatusCode::OK, "moving {task}: {answer:?}");
+        let answer = answer.as_ref().unwrap();
+        assert_eq!(id(answer), *task);
+        assert_eq!(answer["CategoryId"].as_i64(), Some(todo));
+        let position = answer["position"].as_i64().unwrap();
+        assert!(
+            (1..=TASKS as i64).contains(&position),
+            "moving {task}: {answer}"
+        );
+    }
+
+    let after = column(&stack, &ann, todo).await;
+    let positions: Vec<i64> = after.iter().map(|(_, p)| *p).collect();
+    assert_eq!(positions, (1..=TASKS as i64).collect::<Vec<_>>());
+    let mut ids: Vec<i64> = after.iter().map(|(t, _)| *t).collect();
+    ids.sort_unstable();
+    let mut expected = tasks.clone();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "every task exactly once");
+    // Each task's own answer agrees with the list.
+    for (task, position) in &after {
+        let one = expect(
+            stack.get(&format!("/tasks/{task}"), &ann).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(one["position"].as_i64(), Some(*position), "task {task}");
+    }
+    // A move answers the task as it is stored: the same fields a read shows.
+    let (last, _) = after[TASKS - 1];
+    let moved = expect(
+        stack
+            .patch(&format!("/tasks/{last}"), &ann, json!({"position": 3}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let read = expect(
+        stack.get(&format!("/tasks/{last}"), &ann).await,
+        StatusCode::OK,
+    )
+    .await;
+    for field in [
+        "position",
+        "CategoryId",
+        "updatedAt",
+        "createdAt",
+        "title",
+        "OwnerId",
+    ] {
+        assert_eq!(moved[field], read[field], "{field}");
+    }
+    assert_eq!(moved["position"], 3);
+}
+
+/// Creators appending to a column, movers reordering it and moving tasks
+/// in from and out to another column, and deleters, all at once: both
+/// columns end dense (1..n, no duplicates) and hold exactly the tasks that
+/// were created and not deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn creates_moves_and_deletes_at_once_keep_columns_dense() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo, doing) = (
+        id(&organization),
+        id(&organization["Categories"][1]),
+        id(&organization["Categories"][2]),
+    );
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        tasks.push(id(&stack.task(&ann, org, todo, &format!("Task {n}")).await));
+    }
+    let deleted: Vec<i64> = tasks.iter().copied().skip(9).collect();
+
+    let requests = (0..30).map(|n| {
+        let (stack, ann, tasks) = (&stack, &ann, &tasks);
+        async move {
+            let response = match n % 5 {
+                0 | 1 => {
+                    let body = json!({"title": format!("New {n}"), "OrganizationId": org, "CategoryId": todo});
+                    stack.post("/tasks", ann, body).await
+                }
+                2 => {
+                    let body = json!({"CategoryId": doing, "position": (n % 3) + 1});
+                    stack.patch(&format!("/tasks/{}", tasks[n % 9]), ann, body).await
+                }
+                3 => {
+                    let body = json!({"CategoryId": todo, "position": n % 13});
+                    stack.patch(&format!("/tasks/{}", tasks[(n + 4) % 9]), ann, body).await
+                }
+                _ => {
+                    let task = tasks[9 + (n / 5) % 3];
+                    stack.delete(&format!("/tasks/{task}"), ann).await
+                }
+            };
+            (n, response.status())
+        }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    for (n, status) in &statuses {
+        // A task deleted by an earlier request is gone for the later ones.
+        let expected_delete_twice = n % 5 == 4 && *status == StatusCode::NOT_FOUND;
+        assert!(
+            status.is_success() || expected_delete_twice,
+            "request {n}: {status}"
+        );
+    }
+
+    let (todo_after, doing_after) = (
+        column(&stack, &ann, todo).await,
+        column(&stack, &ann, doing).await,
+    );
+    for column in [&todo_after, &doing_after] {
+        let positions: Vec<i64> = column.iter().map(|(_, p)| *p).collect();
+        assert_eq!(positions, (1..=column.len() as i64).collect::<Vec<_>>());
+    }
+    let created = statuses.iter().filter(|(n, _)| n % 5 <= 1).count();
+    let all: Vec<i64> = todo_after
+        .iter()
+        .chain(&doing_after)
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(all.len(), 9 + created);
+    for task in &tasks[..9] {
+        assert_eq!(all.iter().filter(|t| *t == task).count(), 1, "task {task}");
+    }
+    for task in &deleted {
+        assert!(!all.contains(task), "deleted task {task} is still listed");
+    }
+}
+
 /// The members' role labels by email (`Owner`, `Admin` or `Member`).
 async fn roles(stack: &Stack, org: i64, asker: &User) -> Vec<(String, String)> {
     let path = format!("/organizations/{org}/members");

@@ -1,0 +1,307 @@
+//! Reading cards: a page of tasks with everything a board shows of them,
+//! in three round trips whatever the page's size (the tasks joined with
+//! their category and owner, counted in the same query; their assignees;
+//! their tags), rows mapped straight onto the cards.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, PaginatorTrait, QueryFilter};
+
+use crate::boards::{Page, Tag, Task, TaskCard, TaskQuery, User};
+use crate::entity::{category, tag, task, task_assignee, task_tag, user};
+
+/// A task joined with its category's name and its owner; `total` counts
+/// every task the filter matches (a window over the whole match).
+#[derive(FromQueryResult)]
+struct CardRow {
+    id: i64,
+    title: String,
+    description: Option<String>,
+    due_date: Option<DateTime<Utc>>,
+    position: i32,
+    owner_id: i64,
+    category_id: i64,
+    organization_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    category_name: String,
+    owner_email: Option<String>,
+    owner_name: Option<String>,
+    owner_updated_at: Option<DateTime<Utc>>,
+    total: i64,
+}
+
+impl CardRow {
+    fn into_card(self, assignees: Vec<User>, tags: Vec<Tag>) -> TaskCard {
+        let owner = match (self.owner_name, self.owner_updated_at) {
+            (Some(name), Some(updated_at)) => Some(User {
+                id: self.owner_id,
+                email: self.owner_email,
+                name,
+                updated_at,
+            }),
+            _ => None,
+        };
+        TaskCard {
+            task: Task {
+                id: self.id,
+                title: self.title,
+                description: self.description,
+                due_date: self.due_date,
+                position: self.position,
+                owner_id: self.owner_id,
+                category_id: self.category_id,
+                organization_id: self.organization_id,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            category: self.category_name,
+            owner,
+            assignees,
+            tags,
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct AssigneeRow {
+    task_id: i64,
+    id: i64,
+    email: Option<String>,
+    name: String,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct TagRow {
+    task_id: i64,
+    id: i64,
+    name: String,
+    color: String,
+    organization_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// The tasks with their category's name and owner, in board order.
+fn cards_query() -> SelectStatement {
+    let t = |column: task::Column| (task::Entity, column);
+    Query::select()
+        .columns([
+            t(task::Column::Id),
+            t(task::Column::Title),
+            t(task::Column::Description),
+            t(task::Column::DueDate),
+            t(task::Column::Position),
+            t(task::Column::OwnerId),
+            t(task::Column::CategoryId),
+            t(task::Column::OrganizationId),
+            t(task::Column::CreatedAt),
+            t(task::Column::UpdatedAt),
+        ])
+        .expr_as(
+            Expr::col((category::Entity, category::Column::Name)),
+            Alias::new("category_name"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Email)),
+            Alias::new("owner_email"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Name)),
+            Alias::new("owner_name"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::UpdatedAt)),
+            Alias::new("owner_updated_at"),
+        )
+        .from(task::Entity)
+        .inner_join(
+            category::Entity,
+            Expr::col((category::Entity, category::Column::Id))
+                .equals((task::Entity, task::Column::CategoryId)),
+        )
+        .left_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((task::Entity, task::Column::OwnerId)),
+        )
+        .to_owned()
+}
+
+/// A page of the tasks `query` matches (by category, position, id) with
+/// how many it matches in all.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    query: TaskQuery,
+    page: Page,
+) -> Result<(Vec<TaskCard>, u64), DbErr> {
+    let mut select = cards_query();
+    select
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"))
+        .order_by((task::Entity, task::Column::CategoryId), Order::Asc)
+        .order_by((task::Entity, task::Column::Position), Order::Asc)
+        .order_by((task::Entity, task::Column::Id), Order::Asc)
+        .limit(page.limit)
+        .offset(page.offset);
+    if let Some(organization_id) = query.organization_id {
+        select
+            .and_where(Expr::col((task::Entity, task::Column::OrganizationId)).eq(organization_id));
+    }
+    if let Some(category_id) = query.category_id {
+        select.and_where(Expr::col((task::Entity, task::Column::CategoryId)).eq(category_id));
+    }
+    if let Some(tag_id) = query.tag_id {
+        let tagged = Query::select()
+            .column(task_tag::Column::TaskId)
+            .from(task_tag::Entity)
+            .and_where(Expr::col(task_tag::Column::TagId).eq(tag_id))
+            .to_owned();
+        select.and_where(Expr::col((task::Entity, task::Column::Id)).in_subquery(tagged));
+    }
+    let rows = rows(conn, &select).await?;
+    let total = match rows.first() {
+        Some(row) => row.total as u64,
+        // Past the end (or nothing matches): the window had no row to ride on.
+        None if page.offset > 0 => count(conn, query).await?,
+        None => 0,
+    };
+    Ok((with_links(conn, rows).await?, total))
+}
+
+/// One task with everything a board shows of it.
+pub async fn card(conn: &impl ConnectionTrait, task_id: i64) -> Result<Option<TaskCard>, DbErr> {
+    let mut select = cards_query();
+    select
+        .expr_as(Expr::val(1i64), Alias::new("total"))
+        .and_where(Expr::col((task::Entity, task::Column::Id)).eq(task_id));
+    let rows = rows(conn, &select).await?;
+    Ok(with_links(conn, rows).await?.pop())
+}
+
+async fn rows(
+    conn: &impl ConnectionTrait,
+    select: &SelectStatement,
+) -> Result<Vec<CardRow>, DbErr> {
+    let statement = conn.get_database_backend().build(select);
+    CardRow::find_by_statement(statement).all(conn).await
+}
+
+/// How many tasks `query` matches.
+async fn count(conn: &impl ConnectionTrait, query: TaskQuery) -> Result<u64, DbErr> {
+    let mut select = task::Entity::find();
+    if let Some(organization_id) = query.organization_id {
+        select = select.filter(task::Column::OrganizationId.eq(organization_id));
+    }
+    if let Some(category_id) = query.category_id {
+        select = select.filter(task::Column::CategoryId.eq(category_id));
+    }
+    if let Some(tag_id) = query.tag_id {
+        let tagged = Query::select()
+            .column(task_tag::Column::TaskId)
+            .from(task_tag::Entity)
+            .and_where(Expr::col(task_tag::Column::TagId).eq(tag_id))
+            .to_owned();
+        select = select.filter(task::Column::Id.in_subquery(tagged));
+    }
+    select.count(conn).await
+}
+
+/// The cards of `rows`, with their assignees (by user id) and tags (by tag
+/// id): one query each for the whole page.
+async fn with_links(
+    conn: &impl ConnectionTrait,
+    rows: Vec<CardRow>,
+) -> Result<Vec<TaskCard>, DbErr> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let backend = conn.get_database_backend();
+    let assignees = Query::select()
+        .column((task_assignee::Entity, task_assignee::Column::TaskId))
+        .columns([
+            (user::Entity, user::Column::Id),
+            (user::Entity, user::Column::Email),
+            (user::Entity, user::Column::Name),
+            (user::Entity, user::Column::UpdatedAt),
+        ])
+        .from(task_assignee::Entity)
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((task_assignee::Entity, task_assignee::Column::UserId)),
+        )
+        .and_where(
+            Expr::col((task_assignee::Entity, task_assignee::Column::TaskId))
+                .is_in(ids.iter().copied()),
+        )
+        .order_by(
+            (task_assignee::Entity, task_assignee::Column::TaskId),
+            Order::Asc,
+        )
+        .order_by(
+            (task_assignee::Entity, task_assignee::Column::UserId),
+            Order::Asc,
+        )
+        .to_owned();
+    let mut assigned: HashMap<i64, Vec<User>> = HashMap::new();
+    for row in AssigneeRow::find_by_statement(backend.build(&assignees))
+        .all(conn)
+        .await?
+    {
+        assigned.entry(row.task_id).or_default().push(User {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            updated_at: row.updated_at,
+        });
+    }
+    let tags = Query::select()
+        .column((task_tag::Entity, task_tag::Column::TaskId))
+        .columns([
+            (tag::Entity, tag::Column::Id),
+            (tag::Entity, tag::Column::Name),
+            (tag::Entity, tag::Column::Color),
+            (tag::Entity, tag::Column::OrganizationId),
+            (tag::Entity, tag::Column::CreatedAt),
+            (tag::Entity, tag::Column::UpdatedAt),
+        ])
+        .from(task_tag::Entity)
+        .inner_join(
+            tag::Entity,
+            Expr::col((tag::Entity, tag::Column::Id))
+                .equals((task_tag::Entity, task_tag::Column::TagId)),
+        )
+        .and_where(
+            Expr::col((task_tag::Entity, task_tag::Column::TaskId)).is_in(ids.iter().copied()),
+        )
+        .order_by((task_tag::Entity, task_tag::Column::TaskId), Order::Asc)
+        .order_by((task_tag::Entity, task_tag::Column::TagId), Order::Asc)
+        .to_owned();
+    let mut labelled: HashMap<i64, Vec<Tag>> = HashMap::new();
+    for row in TagRow::find_by_statement(backend.build(&tags))
+        .all(conn)
+        .await?
+    {
+        labelled.entry(row.task_id).or_default().push(Tag {
+            id: row.id,
+            name: row.name,
+            color: row.color,
+            organization_id: row.organization_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let assignees = assigned.remove(&row.id).unwrap_or_default();
+            let tags = labelled.remove(&row.id).unwrap_or_default();
+            row.into_card(assignees, tags)
+        })
+        .collect())
+}
