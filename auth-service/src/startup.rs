@@ -287,10 +287,15 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let background = tokio::spawn(maintain(self.state.clone()));
-        if self.state.settings.redis_url.is_none() {
-            tracing::info!(
+        match &self.state.settings.redis_url {
+            None => tracing::info!(
                 "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
-            );
+            ),
+            Some(url) => {
+                if let Ok(target) = shared::revocation::redis::RedisTarget::parse(url) {
+                    tracing::info!(redis = %target.describe(), "revocation feed and rate-limit counters in Redis");
+                }
+            }
         }
         tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
         match &self.state.settings.cors {
