@@ -291,11 +291,12 @@ impl Application {
             None => tracing::info!(
                 "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
             ),
-            Some(url) => {
-                if let Ok(target) = shared::revocation::redis::RedisTarget::parse(url) {
-                    tracing::info!(redis = %target.describe(), "revocation feed and rate-limit counters in Redis");
+            Some(url) => match shared::revocation::redis::RedisTarget::parse(url) {
+                Ok(target) => {
+                    tracing::info!(redis = %target.describe(), "revocation feed and rate-limit counters in Redis")
                 }
-            }
+                Err(reason) => tracing::warn!(%reason, "AUTH_REDIS_URL"),
+            },
         }
         tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
         match &self.state.settings.cors {
