@@ -30,11 +30,11 @@ done
 forbid "domain rooms know nothing of the HTTP server" \
   '\bpoem(_openapi)?::|use poem' \
   auth-service/src/accounts auth-service/src/tokens auth-service/src/audit.rs \
-  kanban-service/src/boards kanban-service/src/accounts
+  kanban-service/src/boards kanban-service/src/accounts kanban-service/src/avatars.rs
 forbid "domain rooms never call back into the API, wiring or state" \
   'crate::(api|startup|state)\b' \
   auth-service/src/accounts auth-service/src/tokens auth-service/src/audit.rs \
-  kanban-service/src/boards kanban-service/src/accounts
+  kanban-service/src/boards kanban-service/src/accounts kanban-service/src/avatars.rs
 forbid "boards/ never sees SQL or the ORM" 'sea_orm|Statement|crate::entity' kanban-service/src/boards
 forbid "tokens/ takes decided subjects; it never asks accounts/" 'crate::accounts' auth-service/src/tokens
 forbid "the audit log is a leaf: it records what others tell it" \

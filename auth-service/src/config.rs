@@ -36,7 +36,7 @@ pub struct Settings {
     pub passwords: PasswordSettings,
     /// `AUTH_SERVICE_CLIENTS`: comma-separated `client_id:secret[:scope scope…]`
     /// entries that may obtain service tokens (default scopes `users:read
-    /// revocations:read`).
+    /// revocations:read sessions:extended`).
     pub service_clients: Vec<ServiceClient>,
     /// `AUTH_CORS_ORIGINS`: comma-separated origins browsers may call
     /// from (`*`: any). Unset, any origin is allowed only in the embedded
@@ -265,6 +265,7 @@ impl ServiceClient {
                 vec![
                     shared::wire::SCOPE_USERS_READ.to_owned(),
                     shared::wire::SCOPE_REVOCATIONS_READ.to_owned(),
+                    shared::wire::SCOPE_SESSIONS_EXTENDED.to_owned(),
                 ]
             });
         (!id.is_empty() && secret.len() >= 16).then(|| ServiceClient {
@@ -286,9 +287,35 @@ pub struct TokenSettings {
     pub refresh_grace: Duration,
     /// `AUTH_SERVICE_TOKEN_TTL` (seconds, default 900).
     pub service_ttl: Duration,
+    /// `AUTH_EXTENDED_ACCESS_TOKEN_TTL` (seconds, default 12 hours): the
+    /// access-token lifetime of sessions a trusted service opens for
+    /// clients that never refresh (kanban's seed-000 sign-ins). Revocation
+    /// still ends such tokens at once.
+    pub extended_access_ttl: Duration,
+    /// `AUTH_FIXED_REFRESH_TOKEN_TTL` (seconds, default 7 days): the
+    /// lifetime of a refresh token that is not rotated (seed 003's
+    /// sessions), at most `refresh_ttl`.
+    pub fixed_refresh_ttl: Duration,
     /// `AUTH_SIGNING_KEY_FILE`: a mounted Ed25519 PKCS#8 PEM key; when unset
     /// keys are created and kept in the database.
     pub signing_key_file: Option<PathBuf>,
+}
+
+impl TokenSettings {
+    /// The longest any access token lives: how long revocation facts and
+    /// retired signing keys must be kept.
+    pub fn longest_access_ttl(&self) -> Duration {
+        self.access_ttl.max(self.extended_access_ttl)
+    }
+
+    /// The lifetime of a session's refresh token.
+    pub fn refresh_ttl(&self, fixed: bool) -> Duration {
+        if fixed {
+            self.fixed_refresh_ttl.min(self.refresh_ttl)
+        } else {
+            self.refresh_ttl
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -344,6 +371,10 @@ impl Settings {
                     .seconds("REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
                 refresh_grace: env.seconds("REFRESH_REUSE_GRACE", Duration::from_secs(10))?,
                 service_ttl: env.seconds("SERVICE_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+                extended_access_ttl: env
+                    .seconds("EXTENDED_ACCESS_TOKEN_TTL", Duration::from_secs(12 * 3600))?,
+                fixed_refresh_ttl: env
+                    .seconds("FIXED_REFRESH_TOKEN_TTL", Duration::from_secs(7 * 24 * 3600))?,
                 signing_key_file: env.get("SIGNING_KEY_FILE").map(PathBuf::from),
             },
             passwords: PasswordSettings {
@@ -521,7 +552,10 @@ mod tests {
     #[test]
     fn service_clients_parse_with_default_and_explicit_scopes() {
         let client = ServiceClient::parse("kanban:0123456789abcdef").unwrap();
-        assert_eq!(client.scopes, vec!["users:read", "revocations:read"]);
+        assert_eq!(
+            client.scopes,
+            vec!["users:read", "revocations:read", "sessions:extended"]
+        );
         let client =
             ServiceClient::parse("kanban:0123456789abcdef:users:read users:write").unwrap();
         assert_eq!(client.scopes, vec!["users:read", "users:write"]);

@@ -34,7 +34,7 @@ use crate::tokens::keys::KeyRing;
 use crate::tokens::refresh::RotationSecret;
 use crate::tokens::revocation::{MARGIN, Revocations};
 use crate::tokens::sessions::Sessions;
-use crate::tokens::{TokenIssuer, random_bytes};
+use crate::tokens::{AccessLifetimes, TokenIssuer, random_bytes};
 
 pub struct Application {
     acceptor: TcpAcceptor,
@@ -146,11 +146,14 @@ impl Application {
                 KeyRing::from_pem(&pem)?
             }
             None => {
-                KeyRing::from_database(db.clone(), tokens.access_ttl + Duration::from_secs(60))
-                    .await?
+                KeyRing::from_database(
+                    db.clone(),
+                    tokens.longest_access_ttl() + Duration::from_secs(60),
+                )
+                .await?
             }
         });
-        let fact_ttl = tokens.access_ttl + MARGIN;
+        let fact_ttl = tokens.longest_access_ttl() + MARGIN;
         let set = Arc::new(RevocationSet::new(settings.revocation_staleness));
         // The one Redis connection manager of the process (the feed's
         // follower keeps a connection of its own for its blocking reads).
@@ -181,7 +184,7 @@ impl Application {
             db.clone(),
             set.clone(),
             writer,
-            tokens.access_ttl,
+            tokens.longest_access_ttl(),
             generation.clone(),
         ));
         let feed = Arc::new(SqlFeed::new(
@@ -209,7 +212,10 @@ impl Application {
             keys.clone(),
             public_url.clone(),
             settings.audience.clone(),
-            tokens.access_ttl,
+            AccessLifetimes {
+                standard: tokens.access_ttl,
+                extended: tokens.extended_access_ttl,
+            },
         ));
         let verifier = TokenVerifier::new(
             keys.clone() as Arc<dyn KeySource>,
@@ -298,7 +304,10 @@ impl Application {
                 Err(reason) => tracing::warn!(%reason, "AUTH_REDIS_URL"),
             },
         }
-        tracing::info!(mail = %self.state.mailer.destination(), "mail (password resets, email verification) goes to the {}", self.state.mailer.destination());
+        tracing::info!(
+            destination = %self.state.mailer.destination(),
+            "mail (password resets, email verification)"
+        );
         match &self.state.settings.cors {
             shared::http::CorsPolicy::AnyOrigin => tracing::warn!(
                 "CORS: any origin may call this service from a browser (the development default without AUTH_DATABASE_URL); list your frontends in AUTH_CORS_ORIGINS"

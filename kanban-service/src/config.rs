@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use shared::config::{ConfigError, EnvSource};
 
+use crate::avatars::UrlTemplate;
+
 pub const ENV_PREFIX: &str = "KANBAN";
 
 /// The shortest client secret accepted (the account manager refuses
@@ -16,8 +18,14 @@ pub const MIN_SECRET_LEN: usize = 16;
 pub struct Settings {
     /// `KANBAN_BIND` (default `127.0.0.1:8082`).
     pub bind: SocketAddr,
-    /// `KANBAN_PUBLIC_URL`: the URL clients use (default `http://<bind>`).
+    /// `KANBAN_PUBLIC_URL`: the URL clients use (default `http://<bind>`);
+    /// also the base of the avatar URLs in `profile_picture`.
     pub public_url: Option<String>,
+    /// `KANBAN_AVATAR_URL_TEMPLATE`: an external avatar service, `{name}`
+    /// standing for the URL-encoded name (e.g.
+    /// `https://ui-avatars.com/api/?name={name}`). Unset (the default),
+    /// kanban serves the avatars itself and no name leaves it.
+    pub avatar_url_template: Option<UrlTemplate>,
     /// `KANBAN_DATABASE_URL`: `sqlite://…` or `postgres://…`.
     pub database_url: String,
     /// `KANBAN_DATABASE_MAX_CONNECTIONS` (PostgreSQL; SQLite uses one).
@@ -112,6 +120,14 @@ impl Settings {
         Ok(Self {
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
             public_url: env.http_url("PUBLIC_URL")?,
+            avatar_url_template: env
+                .get("AVATAR_URL_TEMPLATE")
+                .map(|template| UrlTemplate::new(&template))
+                .transpose()
+                .map_err(|reason| ConfigError {
+                    name: env.key("AVATAR_URL_TEMPLATE"),
+                    reason,
+                })?,
             database_url: env.database_url("DATABASE_URL", "sqlite://data/kanban.db?mode=rwc")?,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
             jwks_url,
@@ -159,6 +175,7 @@ mod tests {
             "http://127.0.0.1:8081/.well-known/jwks.json"
         );
         assert!(defaults.auth_client.is_none() && defaults.metrics);
+        assert_eq!(defaults.avatar_url_template, None);
         let secret = "kanban-secret-0123456789";
         let cases: &[(&[(&str, &str)], &str)] = &[
             (
@@ -185,6 +202,17 @@ mod tests {
             ),
             (&[("KANBAN_LOG_FORMAT", "pretty")], "KANBAN_LOG_FORMAT"),
             (&[("KANBAN_METRICS", "sometimes")], "KANBAN_METRICS"),
+            (
+                &[(
+                    "KANBAN_AVATAR_URL_TEMPLATE",
+                    "https://avatars.example/a.png",
+                )],
+                "KANBAN_AVATAR_URL_TEMPLATE",
+            ),
+            (
+                &[("KANBAN_AVATAR_URL_TEMPLATE", "//avatars.example/{name}")],
+                "KANBAN_AVATAR_URL_TEMPLATE",
+            ),
             (&[("KANBAN_SHUTDOWN_DELAY", "-1")], "KANBAN_SHUTDOWN_DELAY"),
             (
                 &[
@@ -221,6 +249,10 @@ mod tests {
             ("KANBAN_AUTH_CLIENT_ID", "kanban"),
             ("KANBAN_AUTH_CLIENT_SECRET", secret),
             ("KANBAN_REDIS_URL", "redis://redis:6379/0"),
+            (
+                "KANBAN_AVATAR_URL_TEMPLATE",
+                " https://avatars.example/{name}.png ",
+            ),
         ])
         .unwrap();
         for topology in [
@@ -234,6 +266,11 @@ mod tests {
             .unwrap();
             assert_eq!(settings.redis_url.as_deref(), Some(topology));
         }
+        assert_eq!(
+            good.avatar_url_template
+                .map(|template| template.url("Jane Doe")),
+            Some("https://avatars.example/Jane%20Doe.png".to_owned())
+        );
         assert_eq!(good.auth_url, "http://auth-service:8081");
         assert_eq!(
             good.jwks_url,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod avatars;
 pub mod boards;
 pub mod config;
 pub mod entity;

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::AccountManager;
 use crate::api;
+use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
 use crate::state::AppState;
@@ -114,8 +115,10 @@ impl Application {
                 .to_value(),
         ));
         let accounts = AccountManager::new(&settings.auth_url, http, credentials);
+        let avatars = Avatars::new(&public_url, settings.avatar_url_template.clone());
         let state = Arc::new(AppState {
             public_url,
+            avatars,
             boards: Boards::new(db),
             account_manager: accounts,
             authenticator,
@@ -174,6 +177,11 @@ impl Application {
                 "CORS: any origin may call this service from a browser (the development default without KANBAN_DATABASE_URL); list your frontends in KANBAN_CORS_ORIGINS"
             ),
             policy => tracing::info!(origins = %policy.describe(), "CORS"),
+        }
+        if let Avatars::External(_) = &self.state.avatars {
+            tracing::info!(
+                "KANBAN_AVATAR_URL_TEMPLATE is set: profile pictures come from that service, which receives the names shown"
+            );
         }
         tracing::info!(url = %self.state.public_url, docs = %format!("{}/docs", self.state.public_url), "kanban-service listening");
         let app = api::app(self.state.clone()).boxed();

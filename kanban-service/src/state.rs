@@ -5,12 +5,15 @@ use std::sync::Arc;
 use shared::Authenticator;
 
 use crate::accounts::{AccountManager, Accounts};
+use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
 
 pub struct AppState {
     pub settings: Settings,
     pub public_url: String,
+    /// How `profile_picture` URLs are made.
+    pub avatars: Avatars,
     pub boards: Boards,
     pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,

@@ -4,12 +4,15 @@ use serde::{Deserialize, Serialize};
 
 /// What a signed token is for. A token is only ever accepted where its type
 /// is expected: an access token is never a service token, and vice versa.
-/// (Refresh tokens are opaque random strings, never JWTs.)
+/// Refresh tokens are opaque random strings, except those of sessions that
+/// keep one refresh token for life (seed 003's clients read it as a JWT):
+/// those are typed `refresh`, so no verifier accepts one as an access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
     Access,
     Service,
+    Refresh,
 }
 
 /// A user's role in the account manager.
@@ -55,6 +58,10 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub typ: TokenType,
+    /// `exp` in milliseconds since the epoch, for browser clients that
+    /// compare it with `Date.now()` (seed 003's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<i64>,
 }
 
 impl AccessClaims {
@@ -62,6 +69,22 @@ impl AccessClaims {
     pub fn user_id(&self) -> Option<i64> {
         self.sub.parse().ok()
     }
+}
+
+/// Claims of a refresh token that is a JWT (`typ` = `refresh`): only its
+/// holder reads them; the account manager looks the token up by its hash
+/// and never trusts these claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub iss: String,
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// `exp` in milliseconds since the epoch.
+    pub expiration: i64,
+    pub jti: String,
+    pub typ: TokenType,
 }
 
 /// Claims of a service token (`typ` = `service`), issued to a client by the

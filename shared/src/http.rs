@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{CatchPanic, Cors};
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::auth::Authenticator;
@@ -178,6 +179,137 @@ pub struct HttpOptions {
     /// Serves `GET /metrics` and records request metrics (`*_METRICS`,
     /// on by default), setting the service's gauges of the moment first.
     pub metrics: Option<crate::metrics::Scrape>,
+    /// How the routes whose clients expect another error shape than the
+    /// service's own word the refusals the framework makes itself.
+    pub wording: Option<Wording>,
+}
+
+/// Words the refusals the framework makes itself (a wrong method, a body
+/// over the limit, ...) for the routes at `path` whose clients expect
+/// another error shape (a seed dialect's); `None` keeps the service's own.
+#[derive(Clone)]
+pub struct Wording(Arc<WordFn>);
+
+/// `path`, status → the answer in the route's own shape, if it has one.
+type WordFn = dyn Fn(&str, StatusCode) -> Option<Response> + Send + Sync;
+
+impl Wording {
+    pub fn new(
+        word: impl Fn(&str, StatusCode) -> Option<Response> + Send + Sync + 'static,
+    ) -> Self {
+        Wording(Arc::new(word))
+    }
+}
+
+impl std::fmt::Debug for Wording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wording")
+    }
+}
+
+/// The methods each path of the OpenAPI document answers, for the `Allow`
+/// header of a 405.
+struct AllowedMethods(Vec<(Vec<Option<String>>, String)>);
+
+impl AllowedMethods {
+    fn from_openapi_json(document: &str) -> Self {
+        let document: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+        let mut paths = Vec::new();
+        if let Some(entries) = document.get("paths").and_then(|paths| paths.as_object()) {
+            for (path, operations) in entries {
+                let segments = path
+                    .split('/')
+                    .filter(|segment| !segment.is_empty())
+                    .map(|segment| (!segment.starts_with('{')).then(|| segment.to_owned()))
+                    .collect();
+                let mut methods: Vec<String> = operations
+                    .as_object()
+                    .map(|operations| operations.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                methods.sort();
+                paths.push((segments, methods.join(", ")));
+            }
+        }
+        AllowedMethods(paths)
+    }
+
+    /// The methods of the documented path `path` matches (literal segments
+    /// preferred over parameters), if any.
+    fn of(&self, path: &str) -> Option<&str> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(part, segment)| part.as_deref().is_none_or(|part| part == *segment))
+            })
+            .max_by_key(|(template, _)| template.iter().filter(|part| part.is_some()).count())
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+/// The refusals the framework makes itself (an unknown path, a wrong
+/// method, a body over the limit, ...): in the route's own shape where it
+/// has one ([`Wording`]), the service's otherwise, and a 405 with the
+/// `Allow` header RFC 9110 asks for.
+struct FrameworkRefusals {
+    wording: Option<Wording>,
+    allowed: Arc<AllowedMethods>,
+}
+
+impl<E: Endpoint> poem::Middleware<E> for FrameworkRefusals {
+    type Output = FrameworkRefusalsEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        FrameworkRefusalsEndpoint {
+            inner,
+            wording: self.wording.clone(),
+            allowed: self.allowed.clone(),
+        }
+    }
+}
+
+struct FrameworkRefusalsEndpoint<E> {
+    inner: E,
+    wording: Option<Wording>,
+    allowed: Arc<AllowedMethods>,
+}
+
+impl<E: Endpoint> Endpoint for FrameworkRefusalsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let path = req.uri().path().to_owned();
+        let err = match self.inner.call(req).await {
+            Ok(answer) => return Ok(answer.into_response()),
+            Err(err) if err.is_from_response() => return Err(err),
+            Err(err) => err,
+        };
+        let status = err.status();
+        let worded = self
+            .wording
+            .as_ref()
+            .and_then(|wording| (wording.0)(&path, status));
+        let mut answer = match worded {
+            Some(answer) => {
+                tracing::debug!(error = %err, %status, "request refused");
+                answer
+            }
+            None => render_error(err).await,
+        };
+        if status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(methods) = self.allowed.of(&path)
+            && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+        {
+            answer
+                .headers_mut()
+                .insert(poem::http::header::ALLOW, value);
+        }
+        Ok(answer)
+    }
 }
 
 /// The routes at `/`, Swagger UI at `/docs`, the document at `/openapi.json`,
@@ -192,6 +324,7 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
 ) -> impl Endpoint + use<T, S> {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
+    let allowed = Arc::new(AllowedMethods::from_openapi_json(&api.spec()));
     let route_names = options
         .metrics
         .as_ref()
@@ -208,6 +341,10 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
     }
     routes
         .with(BodyLimit::new(options.max_body_bytes))
+        .with(FrameworkRefusals {
+            wording: options.wording.clone(),
+            allowed,
+        })
         .data(authenticator)
         .data(state)
         .catch_all_error(render_error)
@@ -351,6 +488,7 @@ mod tests {
             cors: CorsPolicy::Only(vec![]),
             hsts: false,
             metrics: None,
+            wording: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), authenticator, &options);
@@ -388,6 +526,7 @@ mod tests {
             metrics: Some(crate::metrics::Scrape::new(|| {
                 metrics::gauge!("test_scrape_hook_ran").set(1.0);
             })),
+            wording: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), test_authenticator(), &options);

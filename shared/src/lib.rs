@@ -24,7 +24,7 @@ pub use auth::{
     AccessTokenAuth, AccessTokenHeaderAuth, AnyAccessToken, AuthenticatedUser, Authenticator,
     ServiceTokenAuth,
 };
-pub use claims::{AccessClaims, Role, ServiceClaims, TokenType, TypedClaims};
+pub use claims::{AccessClaims, RefreshClaims, Role, ServiceClaims, TokenType, TypedClaims};
 pub use revocation::{Fact, FactKind, RevocationCheck, RevocationError, RevocationSet};
 pub use verifier::{JwksKeySource, KeyKind, KeySource, TokenVerifier, VerifyError, verify_jwt};
 

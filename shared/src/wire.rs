@@ -143,6 +143,9 @@ pub struct RevocationFeedPage {
 
 /// The scope that lets a service read the revocation feed.
 pub const SCOPE_REVOCATIONS_READ: &str = "revocations:read";
+/// The scope of a service token that signs users in for clients that never
+/// refresh: those sessions' access tokens get the extended lifetime.
+pub const SCOPE_SESSIONS_EXTENDED: &str = "sessions:extended";
 /// The scope that lets a service look users up.
 pub const SCOPE_USERS_READ: &str = "users:read";
 

@@ -20,7 +20,7 @@ use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{AccountError, LoginError, RegistrationForm};
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{SessionTerms, TokenGrant};
 
 #[derive(ApiResponse)]
 pub enum RegisterResponse {
@@ -81,7 +81,7 @@ impl AccountsApi {
             last_name: body.last_name,
         };
         super::limit(state, req, Rule::Register).await?;
-        let client = client_info(state, req);
+        let client = client_info(state, req).with_terms(native_terms(state, req).await);
         let accounts = state.accounts();
         let registered = while_connected(req, accounts.register(form, &client)).await;
         match registered.ok_or(ApiError::ClientGone)?? {
@@ -106,8 +106,36 @@ impl AccountsApi {
         body: LoginRequest,
         purpose: LoginPurpose,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        let grant = sign_in(state, req, body.email, body.password, purpose).await?;
+        let terms = native_terms(state, req).await;
+        let grant = sign_in(state, req, body.email, body.password, purpose, terms).await?;
         Ok(Json(super::token_response(grant)))
+    }
+}
+
+/// The terms of a session a native route opens. A trusted service that
+/// signs users in for clients that never refresh (kanban, for seed-000
+/// browsers) sends its own service token, with the scope
+/// `sessions:extended`, in `Authorization`: those sessions' access tokens
+/// get the extended lifetime. Without one (or with one that is not
+/// accepted, which is logged) the session is an ordinary one.
+async fn native_terms(state: &AppState, req: &Request) -> SessionTerms {
+    let Some(token) = super::dialect::bearer(req) else {
+        return SessionTerms::default();
+    };
+    let extended = match state.authenticator.authenticate_service(token).await {
+        Ok(service) if service.has_scope(shared::wire::SCOPE_SESSIONS_EXTENDED) => true,
+        Ok(service) => {
+            tracing::warn!(client = %service.sub, "a sign-in asked for extended sessions without the scope {}", shared::wire::SCOPE_SESSIONS_EXTENDED);
+            false
+        }
+        Err(failure) => {
+            tracing::warn!(reason = %failure, "a sign-in carried a service token that was not accepted; ordinary session");
+            false
+        }
+    };
+    SessionTerms {
+        extended_access: extended,
+        ..SessionTerms::default()
     }
 }
 
@@ -121,8 +149,9 @@ pub async fn sign_in(
     name: Option<String>,
     password: Option<String>,
     purpose: LoginPurpose,
+    terms: SessionTerms,
 ) -> Result<TokenGrant, ApiError> {
-    let answer = attempt_sign_in(state, req, name, password, purpose).await;
+    let answer = attempt_sign_in(state, req, name, password, purpose, terms).await;
     let outcome = match &answer {
         Ok(_) => "success",
         Err(ApiError::Login(LoginError::BadCredentials)) => "bad_credentials",
@@ -145,6 +174,7 @@ async fn attempt_sign_in(
     name: Option<String>,
     password: Option<String>,
     purpose: LoginPurpose,
+    terms: SessionTerms,
 ) -> Result<TokenGrant, ApiError> {
     {
         super::limit(state, req, Rule::Login).await?;
@@ -158,7 +188,7 @@ async fn attempt_sign_in(
         );
         let verdict = state.throttle.check(Rule::LoginFailure, &pair).await;
         super::refused_by(state, req, Rule::LoginFailure, &pair, verdict).await?;
-        let client = client_info(state, req);
+        let client = client_info(state, req).with_terms(terms);
         let accounts = state.accounts();
         let login = accounts.login(name, password, &client, purpose);
         let grant = while_connected(req, login)
@@ -248,7 +278,7 @@ impl AccountsApi {
             .id_token
             .filter(|token| !token.trim().is_empty())
             .ok_or(ApiError::Missing(Field::IdToken))?;
-        let client = client_info(&state, req);
+        let client = client_info(&state, req).with_terms(native_terms(&state, req).await);
         let accounts = state.accounts();
         let login = accounts.google_login(&id_token, &client);
         let grant = while_connected(req, login)

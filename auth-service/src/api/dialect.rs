@@ -72,6 +72,23 @@ impl<R> From<Refused<R>> for poem::Error {
     }
 }
 
+/// The words of a refusal the framework makes itself (see
+/// [`shared::http::Wording`]), for a dialect to put in its own shape.
+pub fn framework_reason(status: poem::http::StatusCode) -> &'static str {
+    use poem::http::StatusCode;
+    match status {
+        StatusCode::BAD_REQUEST => "The request is malformed.",
+        StatusCode::NOT_FOUND => "Not found.",
+        StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the body as JSON or as a form.",
+        status if status.is_server_error() => "Something went wrong on our side.",
+        status => status
+            .canonical_reason()
+            .unwrap_or("The request was refused."),
+    }
+}
+
 /// A field that is an object or an array where text was expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotText;
@@ -177,6 +194,27 @@ impl<'a, S: Type> ApiExtractor<'a> for Fields<S> {
             _schema: PhantomData,
         })
     }
+}
+
+/// The account an access token speaks for: 401 for a token that is not
+/// accepted (or whose account is gone), 503 when revocations cannot be
+/// checked now.
+pub async fn account_of(
+    state: &crate::state::AppState,
+    token: &str,
+) -> Result<crate::accounts::Account, ApiError> {
+    let user = match state.authenticator.authenticate(token).await {
+        Ok(user) => user,
+        Err(failure) if failure.is_unavailable() => return Err(ApiError::Unavailable),
+        Err(_) => return Err(ApiError::Unauthenticated),
+    };
+    let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
+    state
+        .accounts()
+        .by_id(id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::Unauthenticated)
 }
 
 /// The bearer token of an `Authorization` header, if any.

@@ -26,7 +26,7 @@ use crate::accounts::{
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{SessionTerms, TokenGrant};
 
 type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -312,6 +312,27 @@ impl From<ApiError> for Refused {
     }
 }
 
+/// The paths of seed 002's routes.
+pub const PATHS: &[&str] = &[
+    "/api/v1/login",
+    "/api/v1/register",
+    "/api/v1/logout",
+    "/api/v1/token/refresh",
+    "/api/v1/password/email",
+    "/api/v1/password/reset",
+];
+
+/// A refusal the framework made itself, in seed 002's envelope.
+pub fn framework_refusal(status: poem::http::StatusCode) -> poem::Response {
+    use poem::IntoResponse;
+    refuse(
+        status.as_u16(),
+        dialect::framework_reason(status),
+        FieldErrors::new(),
+    )
+    .into_response()
+}
+
 fn token_answer(grant: TokenGrant) -> TokenAnswer {
     let expires_in = grant.access.expires_at - grant.access.issued_at;
     TokenAnswer::Ok(Json(TokenEnvelope {
@@ -356,6 +377,7 @@ impl LaravelApi {
             Some(address.into_string()),
             Some(password),
             LoginPurpose::LogIn,
+            SessionTerms::default(),
         )
         .await?;
         Ok(token_answer(grant))
@@ -461,7 +483,7 @@ impl LaravelApi {
         body: Fields<RefreshForm>,
     ) -> Result<TokenAnswer> {
         let [refresh] = fields(&body, ["refresh_token"])?;
-        let grant = tokens::refresh_grant(&state, req, &refresh).await?;
+        let grant = tokens::refresh_grant(&state, req, &refresh, SessionTerms::default()).await?;
         Ok(token_answer(grant))
     }
 

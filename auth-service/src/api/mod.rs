@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod simplejwt;
 pub mod tokens;
 pub mod well_known;
+pub mod xaccess;
 
 use std::sync::Arc;
 
@@ -112,6 +113,8 @@ pub enum ApiTags {
     Seed001,
     /// Seed 002: the Laravel dialect (`{data, message, errors, code}`).
     Seed002,
+    /// Seed 003: the `X-Access-Token` dialect (`/login`, `/api/v1/user/...`).
+    Seed003,
 }
 
 type Apis = (
@@ -125,6 +128,7 @@ type Apis = (
     audit::AuditApi,
     simplejwt::SimpleJwtApi,
     laravel::LaravelApi,
+    xaccess::XAccessApi,
     well_known::WellKnownApi,
     health::HealthApi,
 );
@@ -142,6 +146,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             audit::AuditApi,
             simplejwt::SimpleJwtApi,
             laravel::LaravelApi,
+            xaccess::XAccessApi,
             well_known::WellKnownApi,
             health::HealthApi,
         ),
@@ -170,9 +175,31 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 );
             })
         }),
+        wording: Some(dialect_wording()),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
+}
+
+/// The seed dialect whose routes are at `path`, as the refusals the
+/// framework makes itself (a wrong method, a body over the limit) are
+/// worded there: a dialect's client never meets another dialect's shape.
+pub fn dialect_wording() -> shared::http::Wording {
+    shared::http::Wording::new(|path, status| {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        if simplejwt::PATHS.contains(&path) {
+            Some(simplejwt::framework_refusal(status))
+        } else if laravel::PATHS.contains(&path) {
+            Some(laravel::framework_refusal(status))
+        } else if xaccess::PATHS.contains(&path) {
+            Some(xaccess::framework_refusal(status))
+        } else {
+            None
+        }
+    })
 }
 
 /// `Tue, 15 Nov 1994 08:12:31 GMT` for a unix time.

@@ -22,7 +22,7 @@ use crate::accounts::{
 };
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::TokenGrant;
+use crate::tokens::sessions::{SessionTerms, TokenGrant};
 use shared::connections::while_connected;
 
 /// Registration: a username and a password (an email and names optional).
@@ -289,6 +289,21 @@ impl From<ApiError> for Refused {
     }
 }
 
+/// The paths of seed 001's routes.
+pub const PATHS: &[&str] = &[
+    "/auth/register",
+    "/auth/token",
+    "/auth/token/refresh",
+    "/auth/token/verify",
+    "/auth/getuser",
+];
+
+/// A refusal the framework made itself, in seed 001's shape.
+pub fn framework_refusal(status: poem::http::StatusCode) -> poem::Response {
+    use poem::IntoResponse;
+    detail(status.as_u16(), dialect::framework_reason(status), None).into_response()
+}
+
 fn pair(grant: TokenGrant) -> Json<TokenPair> {
     Json(TokenPair {
         refresh: grant.refresh_token,
@@ -352,6 +367,7 @@ impl SimpleJwtApi {
             Some(username),
             Some(password),
             LoginPurpose::LogIn,
+            SessionTerms::default(),
         )
         .await?;
         Ok(pair(grant))
@@ -370,7 +386,7 @@ impl SimpleJwtApi {
         let [refresh]: [String; 1] = required(&body, &["refresh"])?
             .try_into()
             .map_err(|_| detail(500, "A server error occurred.", None))?;
-        let grant = tokens::refresh_grant(&state, req, &refresh).await?;
+        let grant = tokens::refresh_grant(&state, req, &refresh, SessionTerms::default()).await?;
         Ok(pair(grant))
     }
 
@@ -409,18 +425,7 @@ impl SimpleJwtApi {
                 Some("not_authenticated"),
             ));
         };
-        let user = match state.authenticator.authenticate(token).await {
-            Ok(user) => user,
-            Err(failure) if failure.is_unavailable() => return Err(ApiError::Unavailable.into()),
-            Err(_) => return Err(ApiError::Unauthenticated.into()),
-        };
-        let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
-        let account = state
-            .accounts()
-            .by_id(id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Unauthenticated)?;
+        let account = dialect::account_of(&state, token).await?;
         let username = account.username.or(account.email).unwrap_or_default();
         Ok(Json(CurrentUser { username }))
     }

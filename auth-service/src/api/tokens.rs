@@ -17,7 +17,7 @@ use crate::accounts::AccountError;
 use crate::audit::{Event, EventKind};
 use crate::state::AppState;
 use crate::throttle::Rule;
-use crate::tokens::sessions::{RefreshError, TokenGrant};
+use crate::tokens::sessions::{RefreshError, SessionTerms, TokenGrant};
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -81,17 +81,19 @@ pub enum LoggedOut {
 pub struct TokensApi;
 
 /// A refresh as every dialect's refresh route makes it: the address's
-/// refresh limit, then the rotation.
+/// refresh limit, then the rotation (`terms` say whether the client can
+/// take a new refresh token).
 pub async fn refresh_grant(
     state: &AppState,
     req: &poem::Request,
     token: &str,
+    terms: SessionTerms,
 ) -> Result<TokenGrant, ApiError> {
     if let Err(err) = super::limit(state, req, Rule::Refresh).await {
         count_refresh("rate_limited");
         return Err(err);
     }
-    let client = super::client_info(state, req);
+    let client = super::client_info(state, req).with_terms(terms);
     let grant = state.accounts().refresh(token, &client).await;
     count_refresh(match &grant {
         Ok(_) => "ok",
@@ -131,7 +133,7 @@ impl TokensApi {
             count_refresh("refused");
             return Err(ApiError::Missing(Field::RefreshToken));
         };
-        let grant = refresh_grant(&state, req, &token).await?;
+        let grant = refresh_grant(&state, req, &token, SessionTerms::default()).await?;
         Ok(Json(super::token_response(grant)))
     }
 

@@ -16,6 +16,11 @@ pub struct Model {
     pub ip_address: Option<String>,
     /// When its refresh token was last exchanged.
     pub last_used_at: Option<DateTimeUtc>,
+    /// The session keeps one refresh token for its whole life (no
+    /// rotation): opened by a client that never receives a new one.
+    pub fixed_refresh: bool,
+    /// Its access tokens live for the extended lifetime.
+    pub extended_access: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261124_000001_lifecycle;
 mod m20261204_000001_google;
 mod m20261204_000002_audit;
 mod m20261204_000003_usernames;
+mod m20261204_000004_session_terms;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_google::Migration),
             Box::new(m20261204_000002_audit::Migration),
             Box::new(m20261204_000003_usernames::Migration),
+            Box::new(m20261204_000004_session_terms::Migration),
         ]
     }
 }

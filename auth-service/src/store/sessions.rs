@@ -13,6 +13,10 @@ pub struct NewSession<'a> {
     pub user_id: i64,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
+    /// Keeps one refresh token for life.
+    pub fixed_refresh: bool,
+    /// Its access tokens get the extended lifetime.
+    pub extended_access: bool,
 }
 
 pub async fn create(
@@ -30,6 +34,8 @@ pub async fn create(
         user_agent: Set(new.user_agent),
         ip_address: Set(new.ip_address),
         last_used_at: Set(Some(now)),
+        fixed_refresh: Set(new.fixed_refresh),
+        extended_access: Set(new.extended_access),
     }
     .insert(conn)
     .await?;

@@ -1,6 +1,7 @@
 //! Tokens: signing keys, access-token issuance, refresh rotation, revocation.
 
 pub mod feed;
+pub mod jwt;
 pub mod keys;
 pub mod oauth;
 pub mod refresh;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header};
-use shared::{AccessClaims, Role, ServiceClaims, TokenType};
+use shared::{AccessClaims, RefreshClaims, Role, ServiceClaims, TokenType};
 
 use self::keys::KeyRing;
 
@@ -37,21 +38,36 @@ pub struct IssuedAccessToken {
     pub expires_at: i64,
 }
 
+/// How long access tokens live: the standard lifetime, and the extended
+/// one of sessions opened for clients that never refresh.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessLifetimes {
+    pub standard: Duration,
+    pub extended: Duration,
+}
+
 /// Signs access tokens with the key ring's current key.
 pub struct TokenIssuer {
     keys: Arc<KeyRing>,
     issuer: String,
     audience: String,
     access_ttl: Duration,
+    extended_access_ttl: Duration,
 }
 
 impl TokenIssuer {
-    pub fn new(keys: Arc<KeyRing>, issuer: String, audience: String, access_ttl: Duration) -> Self {
+    pub fn new(
+        keys: Arc<KeyRing>,
+        issuer: String,
+        audience: String,
+        lifetimes: AccessLifetimes,
+    ) -> Self {
         Self {
             keys,
             issuer,
             audience,
-            access_ttl,
+            access_ttl: lifetimes.standard,
+            extended_access_ttl: lifetimes.extended,
         }
     }
 
@@ -67,17 +83,24 @@ impl TokenIssuer {
         self.access_ttl
     }
 
-    /// Signs an access token. EdDSA signatures are deterministic, so the same
-    /// claims signed with the same key give the same token, which lets a
-    /// refresh retry within the grace window get the very same answer.
+    /// Signs an access token, for the extended lifetime when `extended`.
+    /// EdDSA signatures are deterministic, so the same claims signed with
+    /// the same key give the same token, which lets a refresh retry within
+    /// the grace window get the very same answer.
     pub fn access_token(
         &self,
         subject: &TokenSubject,
         session_id: &str,
         jti: String,
         issued_at: i64,
+        extended: bool,
     ) -> anyhow::Result<IssuedAccessToken> {
-        let expires_at = issued_at + self.access_ttl.as_secs() as i64;
+        let ttl = if extended {
+            self.extended_access_ttl
+        } else {
+            self.access_ttl
+        };
+        let expires_at = issued_at + ttl.as_secs() as i64;
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -90,12 +113,36 @@ impl TokenIssuer {
             email: subject.email.clone(),
             name: subject.name.clone(),
             typ: TokenType::Access,
+            expiration: Some(expires_at.saturating_mul(1000)),
         };
         Ok(IssuedAccessToken {
             token: self.sign(&claims)?,
             issued_at,
             expires_at,
         })
+    }
+
+    /// Signs the refresh token of a session that keeps one for life: a JWT
+    /// its holder can read (when it expires), stored by its hash like any
+    /// refresh token, unique by its random `jti`.
+    pub fn refresh_token(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> anyhow::Result<String> {
+        let claims = RefreshClaims {
+            iss: self.issuer.clone(),
+            sub: user_id.to_string(),
+            sid: session_id.to_owned(),
+            iat: issued_at,
+            exp: expires_at,
+            expiration: expires_at.saturating_mul(1000),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            typ: TokenType::Refresh,
+        };
+        self.sign(&claims)
     }
 }
 
@@ -105,7 +152,7 @@ impl TokenIssuer {
         let signer = self.keys.signer();
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(signer.kid.clone());
-        Ok(jsonwebtoken::encode(&header, claims, &signer.key)?)
+        jwt::encode(&header, claims, &signer.key)
     }
 
     /// Signs a service token for a client with the given scopes.

@@ -70,6 +70,7 @@ impl Revocations {
         db: DatabaseConnection,
         set: Arc<RevocationSet>,
         redis: Option<RedisFeedWriter>,
+        // The longest any access token lives.
         access_ttl: Duration,
         origin: String,
     ) -> Self {

@@ -29,14 +29,29 @@ pub struct TokenGrant {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// What a session is opened with, chosen by the API edge from the route
+/// (never from what a client says about itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionTerms {
+    /// The client never receives a new refresh token (seed 003): the
+    /// session keeps its first one for life, unrotated; on a refresh, the
+    /// client cannot take a rotated one either.
+    pub fixed_refresh: bool,
+    /// The client never refreshes (kanban's seed-000 sign-ins, asked for
+    /// by a trusted service): access tokens get the extended lifetime.
+    pub extended_access: bool,
+}
+
 /// Where a session is opened from, as the client said (kept to show the
-/// user their sessions; never trusted for anything).
+/// user their sessions; never trusted for anything), and the terms the
+/// route opens it with.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
     /// The request's id, for the audit log.
     pub request_id: Option<String>,
+    pub terms: SessionTerms,
 }
 
 /// The longest user agent kept.
@@ -59,7 +74,13 @@ impl ClientInfo {
             user_agent,
             ip_address,
             request_id: None,
+            terms: SessionTerms::default(),
         }
+    }
+
+    pub fn with_terms(mut self, terms: SessionTerms) -> Self {
+        self.terms = terms;
+        self
     }
 
     pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
@@ -173,6 +194,8 @@ pub struct Redeemable {
     rotated_by: Option<String>,
     session_id: String,
     user_id: i64,
+    terms: SessionTerms,
+    expires_at: DateTime<Utc>,
     /// When the token was presented: the instant the whole refresh uses.
     now: DateTime<Utc>,
 }
@@ -222,13 +245,25 @@ impl Sessions {
         now: DateTime<Utc>,
     ) -> anyhow::Result<TokenGrant> {
         let session_id = uuid::Uuid::new_v4().to_string();
-        let refresh_token = refresh::generate()?;
-        let refresh_expires_at = now + ttl(self.settings.refresh_ttl);
+        let terms = client.terms;
+        let refresh_expires_at = now + ttl(self.settings.refresh_ttl(terms.fixed_refresh));
+        let refresh_token = if terms.fixed_refresh {
+            self.issuer.refresh_token(
+                subject.user_id,
+                &session_id,
+                now.timestamp(),
+                refresh_expires_at.timestamp(),
+            )?
+        } else {
+            refresh::generate()?
+        };
         let new = store::sessions::NewSession {
             id: &session_id,
             user_id: subject.user_id,
             user_agent: client.user_agent.clone(),
             ip_address: client.ip_address.clone(),
+            fixed_refresh: terms.fixed_refresh,
+            extended_access: terms.extended_access,
         };
         store::sessions::create(conn, new, now, refresh_expires_at).await?;
         store::sessions::insert_refresh_token(
@@ -240,9 +275,13 @@ impl Sessions {
         )
         .await?;
         let jti = uuid::Uuid::new_v4().simple().to_string();
-        let access = self
-            .issuer
-            .access_token(subject, &session_id, jti, now.timestamp())?;
+        let access = self.issuer.access_token(
+            subject,
+            &session_id,
+            jti,
+            now.timestamp(),
+            terms.extended_access,
+        )?;
         Ok(TokenGrant {
             user_id: subject.user_id,
             access,
@@ -275,6 +314,11 @@ impl Sessions {
             token_hash,
             rotated_at: row.rotated_at,
             rotated_by: row.rotated_by,
+            terms: SessionTerms {
+                fixed_refresh: session.fixed_refresh,
+                extended_access: session.extended_access,
+            },
+            expires_at: row.expires_at,
             session_id: session.id,
             user_id: session.user_id,
             now,
@@ -297,6 +341,15 @@ impl Sessions {
             return Err(anyhow::anyhow!("a refresh for another user than the session's").into());
         }
         self.revocations.ensure_publishing()?;
+        if token.terms.fixed_refresh {
+            return self.reissue(&token, subject).await;
+        }
+        if client.terms.fixed_refresh {
+            // Rotating it would hand the successor to a client that cannot
+            // keep it, and its next refresh would end the session as reuse.
+            tracing::info!(session = %token.session_id, "a rotating session's refresh token presented where no new one can be returned");
+            return Err(RefreshError::Invalid);
+        }
         let Redeemable {
             presented,
             token_hash,
@@ -330,14 +383,43 @@ impl Sessions {
         // The answer of the rotation at `rotated_at`, rebuilt: same successor,
         // same access token (same claims, deterministic signature).
         let jti = self.rotation.access_token_id(presented);
-        let access = self
-            .issuer
-            .access_token(subject, session_id, jti, rotated_at.timestamp())?;
+        let access = self.issuer.access_token(
+            subject,
+            session_id,
+            jti,
+            rotated_at.timestamp(),
+            token.terms.extended_access,
+        )?;
         Ok(TokenGrant {
             user_id: token.user_id,
             access,
             refresh_token: self.rotation.successor(presented),
             refresh_expires_at: rotated_at + ttl(self.settings.refresh_ttl),
+        })
+    }
+
+    /// The refresh of a session that keeps its refresh token: a new access
+    /// token, the same refresh token, its expiry unchanged (a fixed token
+    /// is never extended: it lives at most its lifetime from login).
+    async fn reissue(
+        &self,
+        token: &Redeemable,
+        subject: &TokenSubject,
+    ) -> Result<TokenGrant, RefreshError> {
+        store::sessions::extend(&self.db, &token.session_id, token.now, token.expires_at).await?;
+        let jti = uuid::Uuid::new_v4().simple().to_string();
+        let access = self.issuer.access_token(
+            subject,
+            &token.session_id,
+            jti,
+            token.now.timestamp(),
+            token.terms.extended_access,
+        )?;
+        Ok(TokenGrant {
+            user_id: token.user_id,
+            access,
+            refresh_token: token.presented.clone(),
+            refresh_expires_at: token.expires_at,
         })
     }
 

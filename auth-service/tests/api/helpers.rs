@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
-/// A service client every test app knows (scopes `users:read revocations:read`).
+/// A service client every test app knows (scopes `users:read revocations:read sessions:extended`).
 pub const CLIENT_ID: &str = "test-service";
 pub const CLIENT_SECRET: &str = "test-service-secret-0123456789";
 /// A client with neither scope.
@@ -27,7 +27,11 @@ pub fn test_clients() -> Vec<ServiceClient> {
         ServiceClient {
             id: CLIENT_ID.into(),
             secret: CLIENT_SECRET.into(),
-            scopes: vec!["users:read".into(), "revocations:read".into()],
+            scopes: vec![
+                "users:read".into(),
+                "revocations:read".into(),
+                "sessions:extended".into(),
+            ],
         },
         ServiceClient {
             id: OTHER_CLIENT_ID.into(),
@@ -94,6 +98,8 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::from_secs(10),
             service_ttl: Duration::from_secs(900),
+            extended_access_ttl: Duration::from_secs(12 * 3600),
+            fixed_refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             signing_key_file: None,
         },
         passwords: PasswordSettings::default(),

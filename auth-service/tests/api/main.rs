@@ -5,6 +5,7 @@
 
 mod audit;
 mod bad_input;
+mod dialects;
 mod forged;
 mod google;
 mod hardening;
@@ -22,6 +23,7 @@ mod register;
 mod revocation;
 mod seed001;
 mod seed002;
+mod seed003;
 mod services;
 mod sessions;
 mod shutdown;

@@ -122,7 +122,10 @@ async fn introspection_describes_live_tokens_and_nothing_else() {
     let answer = introspect(&app, &own).await;
     assert_eq!(answer["active"], true);
     assert_eq!(answer["client_id"], CLIENT_ID);
-    assert_eq!(answer["scope"], "users:read revocations:read");
+    assert_eq!(
+        answer["scope"],
+        "users:read revocations:read sessions:extended"
+    );
     let others = service_token(&app, OTHER_CLIENT_ID).await;
     assert_eq!(introspect(&app, &others).await["active"], false);
 }

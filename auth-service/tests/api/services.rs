@@ -31,7 +31,10 @@ async fn client_credentials_give_a_scoped_service_token() {
     let claims = claims_of(&token);
     assert_eq!(claims["typ"], "service");
     assert_eq!(claims["sub"], CLIENT_ID);
-    assert_eq!(claims["scope"], "users:read revocations:read");
+    assert_eq!(
+        claims["scope"],
+        "users:read revocations:read sessions:extended"
+    );
 
     for body in [
         json!({"clientId": CLIENT_ID, "clientSecret": "wrong-secret-0123456789"}),

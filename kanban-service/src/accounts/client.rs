@@ -265,6 +265,7 @@ impl AccountManager {
             .http
             .post(self.url("/api/v1/auth/login/email"))
             .json(&body));
+        let request = self.for_browsers(request).await;
         match self.send(request).await? {
             Ok(tokens) => Ok(tokens),
             Err(refusal) => Err(match refusal.sign_in() {
@@ -285,6 +286,7 @@ impl AccountManager {
             .http
             .post(self.url("/api/v1/auth/login/google"))
             .json(&body));
+        let request = self.for_browsers(request).await;
         match self.send(request).await? {
             Ok(tokens) => Ok(tokens),
             Err(refusal) => Err(match refusal.sign_in() {
@@ -341,6 +343,22 @@ impl AccountManager {
             }
             Err(refusal) if refusal.is(codes::VALIDATION) => Err(refusal.invalid()),
             Err(refusal) => Err(refusal.unexpected()),
+        }
+    }
+
+    /// A sign-in for a seed-000 browser, which never refreshes: it carries
+    /// this service's token (scope `sessions:extended`), so the account
+    /// manager gives the session's access tokens the extended lifetime.
+    /// Without credentials, or when no token can be had now, the sign-in
+    /// goes on as an ordinary one.
+    async fn for_browsers(&self, request: RequestBuilder) -> RequestBuilder {
+        match self.credentials.token(false).await {
+            Ok(token) => request.bearer_auth(token),
+            Err(CredentialsError::NotConfigured) => request,
+            Err(err) => {
+                tracing::warn!(error = %err, "no service token: an ordinary session with the standard token lifetime");
+                request
+            }
         }
     }
 

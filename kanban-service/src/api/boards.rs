@@ -223,7 +223,12 @@ impl OrganizationsApi {
     ) -> Result<Json<Vec<MemberView>>, ErrorResponse> {
         let user = caller(&auth.0)?;
         let members = state.boards.members(user, id.0).await?;
-        Ok(Json(members.into_iter().map(Into::into).collect()))
+        Ok(Json(
+            members
+                .into_iter()
+                .map(|member| MemberView::new(member, &state.avatars))
+                .collect(),
+        ))
     }
 
     /// Invite by email (admins)

@@ -16,6 +16,9 @@ fn body(msg: impl Into<String>) -> Json<ErrorBody> {
 
 pub const AUTHENTICATION_FAILED: &str = "Authentication failed";
 
+/// `GET /avatars/{file}` for anything that is not an avatar's key.
+pub const AVATAR_NOT_FOUND: &str = "Avatar not found";
+
 /// How seed 000 names a field in its messages.
 fn label(field: Field) -> &'static str {
     match field {

@@ -28,7 +28,12 @@ impl InvitationsApi {
     ) -> Result<Json<Vec<InvitationView>>, ErrorResponse> {
         let actor = acting_user(&auth.0)?;
         let invitations = state.boards.received_invitations(&actor).await?;
-        Ok(Json(invitations.into_iter().map(Into::into).collect()))
+        Ok(Json(
+            invitations
+                .into_iter()
+                .map(|invitation| InvitationView::new(invitation, &state.avatars))
+                .collect(),
+        ))
     }
 
     /// Accept an invitation: join the organization with its role

@@ -1,5 +1,6 @@
 //! The HTTP surface: seed 000's routes as thin poem-openapi handlers.
 
+pub mod avatars;
 pub mod boards;
 pub mod error;
 pub mod health;
@@ -31,6 +32,8 @@ pub enum ApiTags {
     Categories,
     /// Tasks, their assignees and tags.
     Tasks,
+    /// The pictures `profile_picture` points at: initials drawn by kanban, no token needed.
+    Avatars,
     /// Liveness and readiness.
     Health,
 }
@@ -74,6 +77,7 @@ type Apis = (
     invitations::InvitationsApi,
     boards::CategoriesApi,
     tasks::TasksApi,
+    avatars::AvatarsApi,
     health::HealthApi,
 );
 
@@ -85,6 +89,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
             invitations::InvitationsApi,
             boards::CategoriesApi,
             tasks::TasksApi,
+            avatars::AvatarsApi,
             health::HealthApi,
         ),
         "Kanban",
@@ -114,6 +119,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 );
             })
         }),
+        wording: None,
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)

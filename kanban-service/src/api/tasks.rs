@@ -96,7 +96,12 @@ impl TasksApi {
             .tasks(user, query, page(limit.0, offset.0))
             .await?;
         Ok(TaskList::Ok(
-            Json(cards.into_iter().map(Into::into).collect()),
+            Json(
+                cards
+                    .into_iter()
+                    .map(|card| TaskCardView::new(card, &state.avatars))
+                    .collect(),
+            ),
             total,
         ))
     }
@@ -110,7 +115,8 @@ impl TasksApi {
         id: Path<i64>,
     ) -> Result<Json<TaskCardView>, ErrorResponse> {
         let user = caller(&auth.0)?;
-        Ok(Json(state.boards.task_card(user, id.0).await?.into()))
+        let card = state.boards.task_card(user, id.0).await?;
+        Ok(Json(TaskCardView::new(card, &state.avatars)))
     }
 
     /// Create a task (members)

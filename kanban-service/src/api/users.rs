@@ -11,7 +11,7 @@ use shared::AnyAccessToken;
 use super::error::ErrorResponse;
 use super::{ApiTags, caller};
 use crate::accounts::{Bearer, Client, Profile, SignedIn};
-use crate::boards::profile_picture;
+use crate::avatars::Avatars;
 use crate::error::KanbanError;
 use crate::state::AppState;
 
@@ -53,6 +53,8 @@ pub struct LoginAnswer {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
 }
 
@@ -73,6 +75,8 @@ pub struct CurrentUser {
     pub id: i64,
     pub name: String,
     pub email: Option<String>,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
 }
 
@@ -162,7 +166,7 @@ impl UsersApi {
             email: account.email,
             first_name: account.first_name,
             last_name: account.last_name,
-            profile_picture: profile_picture(&shown_name),
+            profile_picture: state.avatars.url(&shown_name),
         }))
     }
 
@@ -196,7 +200,7 @@ impl UsersApi {
         auth: AnyAccessToken,
     ) -> Result<Json<CurrentUser>, ErrorResponse> {
         let profile = state.accounts().profile(&bearer(&auth)?).await?;
-        Ok(Json(profile.into()))
+        Ok(Json(CurrentUser::new(profile, &state.avatars)))
     }
 
     /// Change the current user's names
@@ -223,7 +227,7 @@ impl UsersApi {
                 &client_of(req),
             )
             .await?;
-        Ok(Json(profile.into()))
+        Ok(Json(CurrentUser::new(profile, &state.avatars)))
     }
 }
 
@@ -238,11 +242,11 @@ fn bearer(auth: &AnyAccessToken) -> Result<Bearer<'_>, ErrorResponse> {
     })
 }
 
-impl From<Profile> for CurrentUser {
-    fn from(profile: Profile) -> Self {
+impl CurrentUser {
+    fn new(profile: Profile, avatars: &Avatars) -> Self {
         Self {
             id: profile.id,
-            profile_picture: profile_picture(&profile.shown_name),
+            profile_picture: avatars.url(&profile.shown_name),
             name: profile.shown_name,
             email: profile.email,
         }

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
+use crate::avatars::Avatars;
 use crate::boards::{
     Category, CategoryKind, Invitation, Member, Organization, OrganizationBoard, OrganizationRole,
-    ReceivedInvitation, Tag, Task, TaskCard, User, profile_picture, shown_name,
+    ReceivedInvitation, Tag, Task, TaskCard, User, shown_name,
 };
 
 /// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
@@ -148,15 +149,17 @@ pub struct PersonView {
     pub id: i64,
     pub name: String,
     pub email: Option<String>,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
 }
 
-impl From<User> for PersonView {
-    fn from(u: User) -> Self {
+impl PersonView {
+    pub fn new(u: User, avatars: &Avatars) -> Self {
         let name = shown_name(&u.name, u.email.as_deref());
         Self {
             id: u.id,
-            profile_picture: profile_picture(&name),
+            profile_picture: avatars.url(&name),
             name,
             email: u.email,
         }
@@ -168,14 +171,16 @@ pub struct MemberView {
     pub id: i64,
     pub name: String,
     pub email: Option<String>,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
     /// `Owner` (the creator, until a transfer), `Admin` or `Member`.
     pub role: String,
 }
 
-impl From<Member> for MemberView {
-    fn from(m: Member) -> Self {
-        let person = PersonView::from(m.user);
+impl MemberView {
+    pub fn new(m: Member, avatars: &Avatars) -> Self {
+        let person = PersonView::new(m.user, avatars);
         Self {
             id: person.id,
             name: person.name,
@@ -225,6 +230,8 @@ impl From<Invitation> for PendingInvitationView {
 pub struct InviterView {
     pub id: i64,
     pub name: String,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
 }
 
@@ -247,8 +254,8 @@ pub struct InvitationView {
     pub expires_at: String,
 }
 
-impl From<ReceivedInvitation> for InvitationView {
-    fn from(received: ReceivedInvitation) -> Self {
+impl InvitationView {
+    pub fn new(received: ReceivedInvitation, avatars: &Avatars) -> Self {
         let i = received.invitation;
         Self {
             id: i.id,
@@ -256,7 +263,7 @@ impl From<ReceivedInvitation> for InvitationView {
             organization: received.organization_name,
             role: role_label(i.role, false).to_owned(),
             invited_by: received.inviter.map(|inviter| {
-                let person = PersonView::from(inviter);
+                let person = PersonView::new(inviter, avatars);
                 InviterView {
                     id: person.id,
                     name: person.name,
@@ -315,6 +322,8 @@ impl From<Task> for TaskView {
 pub struct CardUser {
     pub name: String,
     pub email: Option<String>,
+    /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
+    /// external service's).
     pub profile_picture: String,
 }
 
@@ -351,8 +360,8 @@ pub struct TaskCardView {
     pub updated_at: String,
 }
 
-impl From<TaskCard> for TaskCardView {
-    fn from(card: TaskCard) -> Self {
+impl TaskCardView {
+    pub fn new(card: TaskCard, avatars: &Avatars) -> Self {
         let t = card.task;
         Self {
             id: t.id,
@@ -360,7 +369,7 @@ impl From<TaskCard> for TaskCardView {
             description: t.description,
             due_date: t.due_date.map(instant),
             user: card.owner.map(|owner| {
-                let person = PersonView::from(owner);
+                let person = PersonView::new(owner, avatars);
                 CardUser {
                     name: person.name,
                     email: person.email,
@@ -377,7 +386,11 @@ impl From<TaskCard> for TaskCardView {
                     color: tag.color,
                 })
                 .collect(),
-            assignees: card.assignees.into_iter().map(Into::into).collect(),
+            assignees: card
+                .assignees
+                .into_iter()
+                .map(|assignee| PersonView::new(assignee, avatars))
+                .collect(),
             owner_id: t.owner_id,
             category_id: t.category_id,
             organization_id: t.organization_id,

@@ -30,7 +30,7 @@ pub use model::{
 };
 pub use rules::{
     DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS,
-    MIN_PASSWORD_CHARS, check_registration, place, profile_picture, shown_name,
+    MIN_PASSWORD_CHARS, check_registration, place, shown_name,
 };
 
 use chrono::{DateTime, Utc};

@@ -177,26 +177,6 @@ pub fn place(order: &[i64], id: i64, position: Option<i64>) -> Vec<i64> {
     order
 }
 
-/// The seed-000 avatar for a name (no request is made to that site).
-pub fn profile_picture(name: &str) -> String {
-    let words: Vec<String> = name.split_whitespace().map(url_escape).collect();
-    format!(
-        "https://ui-avatars.com/api/?name={}&background=random&rounded=true",
-        words.join("+")
-    )
-}
-
-fn url_escape(word: &str) -> String {
-    word.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// What the seed-000 client shows as a user's name: the name, or the email.
 pub fn shown_name(name: &str, email: Option<&str>) -> String {
     if name.trim().is_empty() {
@@ -434,15 +414,8 @@ mod tests {
     }
 
     #[test]
-    fn avatars_and_names() {
-        assert_eq!(
-            profile_picture("Jane Doe"),
-            "https://ui-avatars.com/api/?name=Jane+Doe&background=random&rounded=true"
-        );
-        assert_eq!(
-            profile_picture("Zoë"),
-            "https://ui-avatars.com/api/?name=Zo%C3%AB&background=random&rounded=true"
-        );
+    fn shown_names() {
         assert_eq!(shown_name(" ", Some("a@b.co")), "a@b.co");
+        assert_eq!(shown_name(" Jane Doe ", Some("a@b.co")), "Jane Doe");
     }
 }

@@ -229,3 +229,23 @@ async fn out_of_range_paging_answers_400_not_a_dropped_connection() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_wrong_method_answers_405_with_the_paths_methods() {
+    let stack = spawn_stack().await;
+    for (method, path, allow) in [
+        (Method::PUT, "/organizations", "GET, POST"),
+        (Method::POST, "/organizations/7", "DELETE, GET, PUT"),
+        (Method::TRACE, "/tasks/3", "DELETE, GET, PATCH, PUT"),
+    ] {
+        let answer = stack.send(method.clone(), path, None, None).await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(answer.headers()["allow"], allow, "{method} {path}");
+        let body = expect(answer, StatusCode::METHOD_NOT_ALLOWED).await;
+        assert!(body["msg"].is_string(), "{body}");
+    }
+}

@@ -4,9 +4,11 @@
 //! is set (otherwise kanban follows the account manager's HTTP feed).
 
 mod authorization;
+mod avatars;
 mod bad_input;
 mod concurrency;
 mod deployment;
+mod dialects;
 mod google;
 mod helpers;
 mod invitations;

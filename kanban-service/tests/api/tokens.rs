@@ -176,3 +176,71 @@ async fn redis_down_means_503_not_a_guess() {
     )
     .await;
 }
+
+fn claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// Seed-000 browsers never refresh: kanban's sign-ins get the extended
+/// access-token lifetime, and revocation still ends those tokens at once.
+#[tokio::test]
+async fn kanban_sign_ins_outlive_the_native_lifetime_and_die_at_logout() {
+    let redis = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let stack = crate::helpers::spawn_stack_full(
+        redis,
+        vec![
+            ("AUTH_ACCESS_TOKEN_TTL", "1".to_owned()),
+            ("AUTH_EXTENDED_ACCESS_TOKEN_TTL", "3600".to_owned()),
+        ],
+        Vec::new(),
+    )
+    .await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let kanban_claims = claims(&ann.token);
+    assert_eq!(
+        kanban_claims["exp"].as_i64().unwrap() - kanban_claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    // The same account signing in at the account manager itself gets the
+    // native lifetime.
+    let native = stack
+        .auth_send(
+            Method::POST,
+            "/api/v1/auth/login/email",
+            None,
+            json!({"email": "ann@mail.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    let native = expect(native, StatusCode::OK).await;
+    let native_token = native["token"].as_str().unwrap().to_owned();
+    let native_claims = claims(&native_token);
+    assert_eq!(
+        native_claims["exp"].as_i64().unwrap() - native_claims["iat"].as_i64().unwrap(),
+        1
+    );
+
+    // Past the native lifetime (and the verifiers' 5 s clock-skew
+    // leeway, in whole seconds), kanban's token still works; the native
+    // one does not.
+    tokio::time::sleep(std::time::Duration::from_millis(7100)).await;
+    assert_eq!(
+        stack.get("/organizations", &ann).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        stack.user_status_at(&stack.kanban_url, &native_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Logout at the account manager: refused at once.
+    let logout = stack.auth_post("/api/v1/auth/logout", &ann.token).await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    crate::helpers::until_refused(&stack, &ann.token).await;
+}

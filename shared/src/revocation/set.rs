@@ -198,6 +198,7 @@ mod tests {
             email: None,
             name: None,
             typ: TokenType::Access,
+            expiration: None,
         }
     }
 
