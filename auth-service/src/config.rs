@@ -22,7 +22,9 @@ pub struct Settings {
     pub database_url: String,
     /// `AUTH_DATABASE_MAX_CONNECTIONS` (PostgreSQL; SQLite uses one).
     pub database_max_connections: u32,
-    /// `AUTH_REDIS_URL`: when set, revocation state lives in Redis.
+    /// `AUTH_REDIS_URL`: when set, revocation state (and the rate-limit
+    /// counters) live in Redis: one server (`redis://`), the master Sentinel
+    /// names (`redis+sentinel://`) or a Redis Cluster (`redis+cluster://`).
     pub redis_url: Option<String>,
     /// `AUTH_REDIS_PREFIX`: key prefix of the revocation feed in Redis.
     pub redis_prefix: String,
@@ -492,7 +494,8 @@ mod tests {
             ("AUTH_DATABASE_URL", "mysql://db/auth"),
             ("AUTH_DATABASE_URL", "data/auth.db"),
             ("AUTH_REDIS_URL", "cache:6379"),
-            ("AUTH_REDIS_URL", "redis+sentinel://sentinel:26379/mymaster"),
+            ("AUTH_REDIS_URL", "redis+sentinel://sentinel:26379"),
+            ("AUTH_REDIS_URL", "rediss://:secret@redis:6380"),
             ("AUTH_PUBLIC_URL", "boards.example.com"),
             ("AUTH_PASSWORD_RESET_URL", "/reset"),
             ("AUTH_LOG_FORMAT", "yaml"),

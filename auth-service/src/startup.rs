@@ -293,10 +293,16 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let background = tokio::spawn(maintain(self.state.clone()));
-        if self.state.settings.redis_url.is_none() {
-            tracing::info!(
+        match &self.state.settings.redis_url {
+            None => tracing::info!(
                 "AUTH_REDIS_URL is not set: revocations are published over HTTP only (GET /api/v1/revocations/feed)"
-            );
+            ),
+            Some(url) => match shared::revocation::redis::RedisTarget::parse(url) {
+                Ok(target) => {
+                    tracing::info!(redis = %target.describe(), "revocation feed and rate-limit counters in Redis")
+                }
+                Err(reason) => tracing::warn!(%reason, "AUTH_REDIS_URL"),
+            },
         }
         tracing::info!(
             destination = %self.state.mailer.destination(),

@@ -18,7 +18,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use redis::aio::ConnectionManager;
+use shared::revocation::redis::RedisConnection;
 
 /// A number of requests per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ struct Memory {
 enum Counters {
     Memory(Memory),
     Redis {
-        connection: ConnectionManager,
+        connection: RedisConnection,
         prefix: String,
     },
 }
@@ -176,8 +176,10 @@ impl Throttle {
         }
     }
 
-    /// Counters in Redis under `prefix`, shared by every replica.
-    pub fn in_redis(limits: Limits, connection: ConnectionManager, prefix: &str) -> Self {
+    /// Counters in Redis under `prefix`, shared by every replica. Each
+    /// counter is one key, so its commands stay in one slot of a Redis
+    /// Cluster.
+    pub fn in_redis(limits: Limits, connection: RedisConnection, prefix: &str) -> Self {
         Self {
             limits,
             counters: Counters::Redis {

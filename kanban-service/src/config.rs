@@ -46,8 +46,10 @@ pub struct Settings {
     /// client credentials at the account manager (for member look-ups).
     pub auth_client: Option<(String, String)>,
     /// `KANBAN_REDIS_URL`: follow the revocation feed in this Redis (the
-    /// account manager's); unset: follow it over HTTP from the account
-    /// manager (needs the client credentials, scope `revocations:read`).
+    /// account manager's: one server `redis://`, Sentinel
+    /// `redis+sentinel://` or Cluster `redis+cluster://`); unset: follow it
+    /// over HTTP from the account manager (needs the client credentials,
+    /// scope `revocations:read`).
     pub redis_url: Option<String>,
     /// `KANBAN_REDIS_PREFIX`: must equal the account manager's `AUTH_REDIS_PREFIX`.
     pub redis_prefix: String,
@@ -194,6 +196,10 @@ mod tests {
                 &[("KANBAN_REDIS_URL", "http://redis:6379")],
                 "KANBAN_REDIS_URL",
             ),
+            (
+                &[("KANBAN_REDIS_URL", "redis+cluster://:pw@node:6379/1")],
+                "KANBAN_REDIS_URL",
+            ),
             (&[("KANBAN_LOG_FORMAT", "pretty")], "KANBAN_LOG_FORMAT"),
             (&[("KANBAN_METRICS", "sometimes")], "KANBAN_METRICS"),
             (
@@ -249,6 +255,17 @@ mod tests {
             ),
         ])
         .unwrap();
+        for topology in [
+            "redis+sentinel://:pw@sentinel-0:26379,sentinel-1:26379/mymaster",
+            "redis+cluster://:pw@redis-0:6379,redis-1:6379,redis-2:6379",
+        ] {
+            let settings = settings(&[
+                ("KANBAN_AUTH_URL", "http://auth-service:8081/"),
+                ("KANBAN_REDIS_URL", topology),
+            ])
+            .unwrap();
+            assert_eq!(settings.redis_url.as_deref(), Some(topology));
+        }
         assert_eq!(
             good.avatar_url_template
                 .map(|template| template.url("Jane Doe")),

@@ -152,6 +152,15 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Some(target) = self
+            .state
+            .settings
+            .redis_url
+            .as_deref()
+            .and_then(|url| shared::revocation::redis::RedisTarget::parse(url).ok())
+        {
+            tracing::info!(redis = %target.describe(), "revocation feed followed in Redis");
+        }
         if self.state.settings.auth_client.is_none() {
             if self.state.settings.redis_url.is_none() {
                 tracing::error!(

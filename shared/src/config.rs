@@ -111,36 +111,19 @@ impl<'a> EnvSource<'a> {
         }
     }
 
-    /// A Redis URL (`redis://[:password@]host[:port][/db]`), if set. One
-    /// Redis server only: the client is built without TLS, Sentinel and
-    /// Cluster support, so their URLs are refused here rather than at the
-    /// first connection.
+    /// A Redis URL, if set; its scheme picks the topology (see
+    /// [`crate::revocation::topology`]): `redis://[:password@]host[:port][/db]`
+    /// for one server, `redis+sentinel://host[:port][,host[:port]…]/master[/db]`
+    /// for the master Sentinel names, `redis+cluster://host[:port][,…]` for a
+    /// Redis Cluster. TLS (`rediss://`) is refused: the client is built
+    /// without it. The reason never repeats the URL (it may hold a password).
     pub fn redis_url(&self, name: &str) -> Result<Option<String>, ConfigError> {
         let Some(url) = self.get(name).map(|url| url.trim().to_owned()) else {
             return Ok(None);
         };
-        let scheme = url.split("://").next().unwrap_or_default();
-        let problem = match scheme {
-            "redis" | "redis+unix" | "unix" => {
-                redis::IntoConnectionInfo::into_connection_info(url.as_str())
-                    .err()
-                    .map(|err| {
-                        format!("not a Redis URL ({err}): redis://[:password@]host[:port][/db]")
-                    })
-            }
-            "rediss" => Some(
-                "TLS (rediss://) is not supported by this build; use redis:// on a trusted network"
-                    .to_owned(),
-            ),
-            "redis+sentinel" | "redis-sentinel" | "sentinel" => Some(
-                "Redis Sentinel is not supported; give the current primary as redis://host:port"
-                    .to_owned(),
-            ),
-            _ => Some("not a Redis URL: redis://[:password@]host[:port][/db]".to_owned()),
-        };
-        match problem {
-            None => Ok(Some(url)),
-            Some(reason) => Err(ConfigError {
+        match crate::revocation::topology::RedisTarget::parse(&url) {
+            Ok(_) => Ok(Some(url)),
+            Err(reason) => Err(ConfigError {
                 name: self.key(name),
                 reason,
             }),
@@ -246,13 +229,24 @@ mod tests {
             Some("redis://:pw@cache:6379/2".to_owned())
         );
         assert_eq!(one("OTHER", "x").redis_url("REDIS").unwrap(), None);
+        for good in [
+            "redis+sentinel://:pw@sentinel-a:26379,sentinel-b/mymaster",
+            "redis+cluster://:pw@node-a:6379,node-b:6379,node-c:6379",
+        ] {
+            assert_eq!(
+                one("REDIS", good).redis_url("REDIS").unwrap().as_deref(),
+                Some(good)
+            );
+        }
         for bad in [
             "cache:6379",
             "http://cache:6379",
             "rediss://cache:6380",
-            "redis+sentinel://sentinel:26379/mymaster",
+            "redis+sentinel://sentinel:26379",
+            "redis+cluster://node-a:6379/2",
         ] {
-            assert!(one("REDIS", bad).redis_url("REDIS").is_err(), "{bad}");
+            let err = one("REDIS", bad).redis_url("REDIS").unwrap_err();
+            assert_eq!(err.name, "APP_REDIS", "{bad}");
         }
         assert_eq!(
             one("URL", "https://auth.example/").http_url("URL").unwrap(),

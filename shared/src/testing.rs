@@ -18,19 +18,26 @@ pub struct RedisServer {
     _dir: tempfile::TempDir,
 }
 
-fn spawn_redis(port: u16, dir: &std::path::Path) -> Child {
-    let binary = std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+fn redis_binary() -> String {
+    std::env::var("TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
+}
+
+/// `redis-cli`: beside `TEST_REDIS_SERVER` when that names a path, else on
+/// the PATH.
+fn redis_cli_binary() -> std::path::PathBuf {
+    let server = std::path::PathBuf::from(redis_binary());
+    match server.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("redis-cli"),
+        _ => "redis-cli".into(),
+    }
+}
+
+/// Starts `redis-server` with `args` (a config file first, if any), its
+/// data in `dir`, output discarded.
+fn spawn_redis_with(args: &[String], dir: &std::path::Path) -> Child {
+    let binary = redis_binary();
     Command::new(&binary)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+        .args(args)
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -43,13 +50,45 @@ fn spawn_redis(port: u16, dir: &std::path::Path) -> Child {
         })
 }
 
+fn spawn_redis(port: u16, dir: &std::path::Path) -> Child {
+    let args = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    .map(str::to_owned);
+    spawn_redis_with(&args, dir)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
 impl RedisServer {
     pub async fn start() -> Self {
         let dir = tempfile::TempDir::new().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = spawn_redis(port, dir.path());
         // Owned from here on, so the process is reaped whatever happens.
         let server = Self {
@@ -63,16 +102,7 @@ impl RedisServer {
     }
 
     async fn wait_listening(&self) {
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis-server did not start on port {}", self.port);
+        wait_port(self.port).await;
     }
 
     /// Kills the server and starts an empty one on the same port (a restart
@@ -111,6 +141,352 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Processes stopped (killed and reaped) on drop.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One command to the server on `port`, with short timeouts.
+async fn redis_at<T: redis::FromRedisValue>(
+    port: u16,
+    command: &redis::Cmd,
+) -> redis::RedisResult<T> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}"))?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_secs(2)));
+    let mut connection = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    command.query_async(&mut connection).await
+}
+
+/// Waits (at most `timeout`) until `check` answers true.
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The `field:value` lines of `INFO section` on `port`.
+async fn info(port: u16, section: &str) -> String {
+    redis_at::<String>(port, redis::cmd("INFO").arg(section))
+        .await
+        .unwrap_or_default()
+}
+
+/// A master, its replica and `sentinels` sentinels (`redis-server
+/// --sentinel`) monitoring it as [`RedisSentinels::MASTER`], each on a free
+/// port in a temporary folder; stopped on drop. `url` is the
+/// `redis+sentinel://` URL the services take.
+pub struct RedisSentinels {
+    pub url: String,
+    /// The two data servers' ports: master first, at the start.
+    pub data_ports: [u16; 2],
+    pub sentinel_ports: Vec<u16>,
+    _processes: Processes,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisSentinels {
+    pub const MASTER: &'static str = "mymaster";
+
+    pub async fn start(sentinels: usize) -> Self {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let mut processes = Processes(Vec::new());
+        let master = free_port();
+        let replica = free_port();
+        for (port, replica_of) in [(master, None), (replica, Some(master))] {
+            let data = dir.path().join(port.to_string());
+            std::fs::create_dir(&data).expect("data dir");
+            let mut args = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                // The replica's first sync at once, not after 5 s.
+                "--repl-diskless-sync-delay",
+                "0",
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            if let Some(master) = replica_of {
+                args.extend(["--replicaof".into(), "127.0.0.1".into(), master.to_string()]);
+            }
+            processes.0.push(spawn_redis_with(&args, &data));
+            wait_port(port).await;
+        }
+        // The sentinels find the replica in the master's INFO when they
+        // start: it must be connected by then.
+        wait_until(
+            "the replica's link to its master",
+            Duration::from_secs(10),
+            || async {
+                info(replica, "replication")
+                    .await
+                    .contains("master_link_status:up")
+            },
+        )
+        .await;
+        let mut sentinel_ports = Vec::new();
+        for _ in 0..sentinels {
+            let port = free_port();
+            let conf = dir.path().join(format!("sentinel-{port}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\n\
+                     sentinel monitor {name} 127.0.0.1 {master} 1\n\
+                     sentinel down-after-milliseconds {name} 2000\n\
+                     sentinel failover-timeout {name} 10000\n",
+                    name = Self::MASTER
+                ),
+            )
+            .expect("sentinel config");
+            let args = [conf.display().to_string(), "--sentinel".to_owned()];
+            processes.0.push(spawn_redis_with(&args, dir.path()));
+            wait_port(port).await;
+            sentinel_ports.push(port);
+        }
+        let sentinels = Self {
+            url: format!(
+                "redis+sentinel://{}/{}",
+                sentinel_ports
+                    .iter()
+                    .map(|port| format!("127.0.0.1:{port}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Self::MASTER
+            ),
+            data_ports: [master, replica],
+            sentinel_ports,
+            _processes: processes,
+            _dir: dir,
+        };
+        for port in sentinels.sentinel_ports.clone() {
+            wait_until(
+                "a sentinel to see the replica",
+                Duration::from_secs(10),
+                || sentinels.replica_ready(port),
+            )
+            .await;
+        }
+        sentinels
+    }
+
+    /// Whether the sentinel on `port` knows a healthy replica.
+    async fn replica_ready(&self, port: u16) -> bool {
+        let replicas: Vec<std::collections::HashMap<String, String>> = redis_at(
+            port,
+            redis::cmd("SENTINEL").arg("REPLICAS").arg(Self::MASTER),
+        )
+        .await
+        .unwrap_or_default();
+        replicas.iter().any(|replica| {
+            replica.get("flags").map(String::as_str) == Some("slave")
+                && replica.get("master-link-status").map(String::as_str) == Some("ok")
+        })
+    }
+
+    /// The master's port as the sentinel on `port` names it.
+    async fn named_master(&self, port: u16) -> Option<u16> {
+        let answer: Option<(String, u16)> = redis_at(
+            port,
+            redis::cmd("SENTINEL")
+                .arg("GET-MASTER-ADDR-BY-NAME")
+                .arg(Self::MASTER),
+        )
+        .await
+        .ok()
+        .flatten();
+        answer.map(|(_, port)| port)
+    }
+
+    /// The current master's port, as the first sentinel names it.
+    pub async fn master_port(&self) -> u16 {
+        self.named_master(self.sentinel_ports[0])
+            .await
+            .expect("the sentinel names a master")
+    }
+
+    /// Kills the data server on `port` (one of [`Self::data_ports`]).
+    pub fn kill(&mut self, port: u16) {
+        let index = self
+            .data_ports
+            .iter()
+            .position(|data| *data == port)
+            .expect("a data server's port");
+        let child = &mut self._processes.0[index];
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// `SENTINEL FAILOVER`: the replica becomes the master. Returns once
+    /// every sentinel names it and it answers as a master; the old master
+    /// is turned into its replica by the sentinels later on.
+    pub async fn failover(&self) -> u16 {
+        let old = self.master_port().await;
+        let new = if old == self.data_ports[0] {
+            self.data_ports[1]
+        } else {
+            self.data_ports[0]
+        };
+        // Everything written so far has reached the replica.
+        let synced: redis::RedisResult<i64> =
+            redis_at(old, redis::cmd("WAIT").arg(1).arg(2000)).await;
+        assert_eq!(synced.ok(), Some(1), "the replica acknowledges every write");
+        let asked: redis::RedisResult<String> = redis_at(
+            self.sentinel_ports[0],
+            redis::cmd("SENTINEL").arg("FAILOVER").arg(Self::MASTER),
+        )
+        .await;
+        assert_eq!(asked.ok().as_deref(), Some("OK"), "SENTINEL FAILOVER");
+        for port in self.sentinel_ports.clone() {
+            wait_until(
+                "every sentinel to name the new master",
+                Duration::from_secs(15),
+                || async move { self.named_master(port).await == Some(new) },
+            )
+            .await;
+        }
+        wait_until("the new master's role", Duration::from_secs(5), || async {
+            info(new, "replication").await.contains("role:master")
+        })
+        .await;
+        new
+    }
+}
+
+/// How many entries the revocation feed's stream (the one key matching
+/// `*feed`) holds on the server at `port`; 0 without one.
+pub async fn feed_entries_at(port: u16) -> usize {
+    let keys: Vec<String> = redis_at(port, redis::cmd("KEYS").arg("*feed"))
+        .await
+        .expect("KEYS");
+    match keys.as_slice() {
+        [] => 0,
+        [key] => redis_at(port, redis::cmd("XLEN").arg(key))
+            .await
+            .expect("XLEN"),
+        more => panic!("one feed expected on port {port}, found {more:?}"),
+    }
+}
+
+/// A Redis Cluster of three masters (no replicas) on free ports in a
+/// temporary folder, its slots assigned by `redis-cli --cluster create`;
+/// stopped on drop. `url` is the `redis+cluster://` URL the services take.
+pub struct RedisCluster {
+    pub url: String,
+    pub ports: Vec<u16>,
+    _processes: Processes,
+    _dir: tempfile::TempDir,
+}
+
+/// A free port whose cluster bus port (`port + 10000`) is free too.
+fn free_cluster_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port <= 55535 && std::net::TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+impl RedisCluster {
+    pub async fn start() -> Self {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let mut processes = Processes(Vec::new());
+        let mut ports = Vec::new();
+        for _ in 0..3 {
+            let port = free_cluster_port();
+            let data = dir.path().join(port.to_string());
+            std::fs::create_dir(&data).expect("data dir");
+            let args = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            ]
+            .map(str::to_owned);
+            processes.0.push(spawn_redis_with(&args, &data));
+            ports.push(port);
+        }
+        for port in &ports {
+            wait_port(*port).await;
+        }
+        let nodes: Vec<String> = ports
+            .iter()
+            .map(|port| format!("127.0.0.1:{port}"))
+            .collect();
+        let cli = redis_cli_binary();
+        let created = tokio::process::Command::new(&cli)
+            .arg("--cluster")
+            .arg("create")
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap_or_else(|err| panic!("cannot run {} ({err})", cli.display()));
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&created.stdout)
+        );
+        for port in ports.clone() {
+            wait_until(
+                "the cluster to be ok on every node",
+                Duration::from_secs(15),
+                || async move {
+                    let state: String = redis_at(port, redis::cmd("CLUSTER").arg("INFO"))
+                        .await
+                        .unwrap_or_default();
+                    state.contains("cluster_state:ok")
+                },
+            )
+            .await;
+        }
+        Self {
+            url: format!("redis+cluster://{}", nodes.join(",")),
+            ports,
+            _processes: processes,
+            _dir: dir,
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Rate limits on the sign-in routes: 429 with `Retry-After` and the
 //! `RateLimit-Policy` / `RateLimit` headers in the route's error shape,
-//! windows that reset, counters shared by replicas through Redis, forwarded
-//! headers honoured only from trusted proxies, and owners never locked out
-//! by guesses from elsewhere.
+//! windows that reset, counters shared by replicas through Redis (one
+//! server, Sentinel or Cluster), forwarded headers honoured only from
+//! trusted proxies, and owners never locked out by guesses from elsewhere.
 
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     PASSWORD, RedisServer, TestApp, TestDatabase, generous_limits, settings_for, spawn_with,
 };
+use shared::testing::{RedisCluster, RedisSentinels};
 
 fn limit(count: u32, seconds: u64) -> Limit {
     Limit {
@@ -180,46 +181,83 @@ async fn a_limit_resets_after_its_window_and_ignores_spoofed_forwarding() {
     );
 }
 
-#[tokio::test]
-async fn replicas_on_one_redis_share_their_counters() {
-    let redis = RedisServer::start().await;
+/// Two replicas on the Redis at `redis_url` count together: the per-address
+/// login limit (an atomic INCR/PEXPIRE/PTTL) and the wrong passwords per
+/// (account, address) (checked with GET/PTTL before they are counted).
+async fn replicas_share_their_counters(redis_url: &str) {
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
     let db = TestDatabase::fresh().await;
     let replica = |db: TestDatabase| {
         let mut settings = settings_for(&db);
-        settings.redis_url = Some(redis.url.clone());
+        settings.redis_url = Some(redis_url.to_owned());
         settings.redis_prefix = prefix.clone();
         settings.public_url = Some("http://auth.replicas.test".into());
         settings.limits = generous_limits();
-        settings.limits.login = limit(4, 60);
+        settings.limits.login = limit(6, 60);
+        settings.limits.login_failure = limit(2, 300);
         spawn_with(settings, db)
     };
     let one = replica(db.clone()).await;
     let other = replica(db).await;
     one.register("ann@example.com").await;
-    let login = json!({"email": "ann@example.com", "password": PASSWORD});
-    for app in [&one, &other, &one, &other] {
+    one.register("bob@example.com").await;
+    let guess = json!({"email": "ann@example.com", "password": "not-the-password-1"});
+    for app in [&one, &other] {
         assert_eq!(
-            post_from(app, "/api/v1/login/email", &login, None)
+            post_from(app, "/api/v1/login/email", &guess, None)
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    // Two failures, one at each replica: even the right password waits.
+    let ann = json!({"email": "ann@example.com", "password": PASSWORD});
+    for app in [&one, &other] {
+        assert_limited(
+            post_from(app, "/api/v1/login/email", &ann, None).await,
+            "login-failures",
+            2,
+            300,
+        )
+        .await;
+    }
+    // Four logins so far from this address; two more are allowed.
+    let bob = json!({"email": "bob@example.com", "password": PASSWORD});
+    for app in [&one, &other] {
+        assert_eq!(
+            post_from(app, "/api/v1/login/email", &bob, None)
                 .await
                 .status(),
             StatusCode::OK
         );
     }
-    assert_limited(
-        post_from(&one, "/api/v1/login/email", &login, None).await,
-        "login",
-        4,
-        60,
-    )
-    .await;
-    assert_limited(
-        post_from(&other, "/api/v1/login/email", &login, None).await,
-        "login",
-        4,
-        60,
-    )
-    .await;
+    for app in [&one, &other] {
+        assert_limited(
+            post_from(app, "/api/v1/login/email", &bob, None).await,
+            "login",
+            6,
+            60,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn replicas_on_one_redis_share_their_counters() {
+    let redis = RedisServer::start().await;
+    replicas_share_their_counters(&redis.url).await;
+}
+
+#[tokio::test]
+async fn replicas_share_their_counters_over_redis_sentinel() {
+    let sentinels = RedisSentinels::start(1).await;
+    replicas_share_their_counters(&sentinels.url).await;
+}
+
+#[tokio::test]
+async fn replicas_share_their_counters_over_redis_cluster() {
+    let cluster = RedisCluster::start().await;
+    replicas_share_their_counters(&cluster.url).await;
 }
 
 /// 200 wrong passwords for one account from 20 addresses (behind a trusted

@@ -20,7 +20,12 @@ const WITHIN: Duration = Duration::from_secs(1);
 
 /// Polls kanban until it refuses `token` (401); panics past `limit`. Then
 /// the account manager must refuse it too, and both keep refusing it.
-async fn refused_everywhere_within(stack: &Stack, token: &str, limit: Duration, what: &str) {
+pub(crate) async fn refused_everywhere_within(
+    stack: &Stack,
+    token: &str,
+    limit: Duration,
+    what: &str,
+) {
     let started = Instant::now();
     loop {
         let status = stack.user_status_at(&stack.kanban_url, token).await;
@@ -61,7 +66,7 @@ async fn oauth_revoke(stack: &Stack, token: &str) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-async fn every_cause_reaches_kanban(stack: &Stack) {
+pub(crate) async fn every_cause_reaches_kanban(stack: &Stack) {
     for (n, cause) in ["logout", "logout-all", "end-session", "revoke-access-token"]
         .into_iter()
         .enumerate()

@@ -16,6 +16,7 @@ pub mod follower;
 pub mod http;
 pub mod redis;
 mod set;
+pub mod topology;
 
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,10 @@
 //! The revocation feed in Redis: a stream of facts, a generation key, and
 //! the highest SQL fact id already published.
 //!
-//! Layout under the prefix (`auth:revoked:` by default):
+//! Layout under the prefix (`auth:revoked:` by default), whose keys all
+//! carry the prefix as a hash tag (`{auth:revoked:}feed`, …; a prefix that
+//! already has a `{…}` tag is used as it is) so that they share one hash
+//! slot in a Redis Cluster, where the writer changes them together:
 //! - `feed`: a stream; each entry is one [`Fact`] (`k` kind, `s` subject,
 //!   `a` not-before instant, `e` expiry), trimmed to the facts that can
 //!   still matter.
@@ -14,16 +17,18 @@
 //!
 //! The account manager writes with [`RedisFeedWriter`]; verifiers read with
 //! [`RedisFeed`] on a connection of their own, since a blocking read holds
-//! its connection for up to [`BLOCK`].
+//! its connection for up to [`BLOCK`]. Both go through a
+//! [`RedisConnection`], so one server, Sentinel and Cluster work alike.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{RedisError, Value};
 
+pub use super::topology::{RedisConnection, RedisTarget};
 use super::{Fact, FactKind, FeedBatch, FeedCursor, FeedError, FeedSource};
 
 /// How long one blocking read waits for new facts; each answer, even an
@@ -37,8 +42,31 @@ struct Keys {
     published: String,
 }
 
+/// The hash tag Redis Cluster reads in `key`: what lies between the first
+/// `{` and the first `}` after it, when that is not empty.
+fn hash_tag(key: &str) -> Option<&str> {
+    let (_, after) = key.split_once('{')?;
+    let (tag, _) = after.split_once('}')?;
+    (!tag.is_empty()).then_some(tag)
+}
+
+/// The beginning of every feed key: `prefix` if it carries a hash tag,
+/// else `{prefix}`, so the keys share one slot whatever the prefix.
+fn slot_prefix(prefix: &str) -> String {
+    if hash_tag(prefix).is_some() {
+        return prefix.to_owned();
+    }
+    let wrapped = format!("{{{prefix}}}");
+    match hash_tag(&wrapped) {
+        Some(_) => wrapped,
+        // An empty prefix, or one starting with `}`.
+        None => format!("{{revocation-feed}}{prefix}"),
+    }
+}
+
 impl Keys {
     fn new(prefix: &str) -> Self {
+        let prefix = slot_prefix(prefix);
         Self {
             feed: format!("{prefix}feed"),
             generation: format!("{prefix}generation"),
@@ -47,16 +75,11 @@ impl Keys {
     }
 }
 
-/// A connection manager that reconnects by itself; `response_timeout` must
+/// The process's handle on the Redis that `url` names (one server,
+/// Sentinel or Cluster), reconnecting by itself; `response_timeout` must
 /// exceed any blocking read made on it.
-pub fn connection(url: &str, response_timeout: Duration) -> Result<ConnectionManager, RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(response_timeout))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(200));
-    ConnectionManager::new_lazy_with_config(client, config)
+pub fn connection(url: &str, response_timeout: Duration) -> Result<RedisConnection, RedisError> {
+    RedisConnection::open(url, response_timeout)
 }
 
 fn fields(fact: &Fact) -> Vec<(&'static str, String)> {
@@ -100,8 +123,12 @@ fn unix_now() -> i64 {
 
 /// A verifier's reader of the feed.
 pub struct RedisFeed {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: Keys,
+    /// The connection's epoch when the last snapshot was read: a Sentinel
+    /// failover since then means reading the new master from a snapshot,
+    /// not from a position in another server's stream.
+    epoch: AtomicU64,
 }
 
 impl RedisFeed {
@@ -109,10 +136,12 @@ impl RedisFeed {
         Ok(Self {
             connection: connection(url, BLOCK + Duration::from_secs(2))?,
             keys: Keys::new(prefix),
+            epoch: AtomicU64::new(0),
         })
     }
 
     async fn snapshot(&self) -> Result<FeedBatch, FeedError> {
+        self.epoch.store(self.connection.epoch(), Ordering::Release);
         let mut connection = self.connection.clone();
         let (generation, range): (Option<String>, StreamRangeReply) = redis::pipe()
             .atomic()
@@ -148,6 +177,9 @@ impl RedisFeed {
     }
 
     async fn after(&self, cursor: &FeedCursor) -> Result<FeedBatch, FeedError> {
+        if self.connection.epoch() != self.epoch.load(Ordering::Acquire) {
+            return self.snapshot().await;
+        }
         let mut connection = self.connection.clone();
         let read: Option<StreamReadReply> = redis::cmd("XREAD")
             .arg("BLOCK")
@@ -199,7 +231,7 @@ impl FeedSource for RedisFeed {
 /// The account manager's writer of the feed.
 #[derive(Clone)]
 pub struct RedisFeedWriter {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: Keys,
     /// Entries older than this are trimmed: every fact has expired by then.
     retain: Duration,
@@ -215,7 +247,7 @@ pub struct PublishedState {
 }
 
 impl RedisFeedWriter {
-    pub fn new(connection: ConnectionManager, prefix: &str, retain: Duration) -> Self {
+    pub fn new(connection: RedisConnection, prefix: &str, retain: Duration) -> Self {
         Self {
             connection,
             keys: Keys::new(prefix),
@@ -301,6 +333,36 @@ impl RedisFeedWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redis::cluster_routing::Slot;
+
+    #[test]
+    fn the_feed_keys_share_one_cluster_slot_whatever_the_prefix() {
+        for prefix in [
+            "auth:revoked:",
+            "test:1f2e:",
+            "",
+            "}odd",
+            "{",
+            "app{tenant}:",
+            "a}b{",
+        ] {
+            let keys = Keys::new(prefix);
+            let slot = Slot::for_key(&keys.feed);
+            assert_eq!(Slot::for_key(&keys.generation), slot, "{prefix:?}");
+            assert_eq!(Slot::for_key(&keys.published), slot, "{prefix:?}");
+            assert!(keys.feed.contains(prefix), "{prefix:?}: {}", keys.feed);
+        }
+        assert_eq!(Keys::new("auth:revoked:").feed, "{auth:revoked:}feed");
+        assert_eq!(
+            Keys::new("app{tenant}:").generation,
+            "app{tenant}:generation"
+        );
+        // Different prefixes are spread over the slots.
+        assert_ne!(
+            Slot::for_key(Keys::new("one:").feed),
+            Slot::for_key(Keys::new("two:").feed)
+        );
+    }
 
     #[test]
     fn facts_round_trip_through_stream_fields() {
