@@ -324,11 +324,13 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
 ) -> impl Endpoint + use<T, S> {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let allowed = Arc::new(AllowedMethods::from_openapi_json(&api.spec()));
+    // The document, rendered once for the tables read off it.
+    let document = api.spec();
+    let allowed = Arc::new(AllowedMethods::from_openapi_json(&document));
     let route_names = options
         .metrics
         .as_ref()
-        .map(|_| Arc::new(crate::metrics::RouteNames::from_openapi_json(&api.spec())));
+        .map(|_| Arc::new(crate::metrics::RouteNames::from_openapi_json(&document)));
     let mut routes = Route::new()
         .nest("/", api)
         .nest("/docs", docs)
