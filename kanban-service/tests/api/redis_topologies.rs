@@ -58,9 +58,37 @@ async fn revocations_keep_flowing_through_a_sentinel_failover() {
     let new = sentinels.failover().await;
     assert_ne!(old, new);
     let failover = started.elapsed();
-    // The clients ask the sentinels every half second.
-    tokio::time::sleep(shared::revocation::topology::WATCH_EVERY + Duration::from_millis(300))
-        .await;
+    // The clients ask the sentinels every half second; the feed's readers
+    // notice the new master when their blocking read returns, and reload.
+    tokio::time::sleep(
+        shared::revocation::redis::BLOCK
+            + shared::revocation::topology::WATCH_EVERY
+            + Duration::from_millis(300),
+    )
+    .await;
+    // The short error window of a failover (the revocation feed's readers
+    // reconnect and reload; until then a token cannot be checked and the
+    // services answer 503) ends: both report ready again. On a loaded
+    // machine it can outlast the sleep above.
+    for url in [&stack.auth_url, &stack.kanban_url] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = stack
+                .client
+                .get(format!("{url}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|answer| answer.status() == StatusCode::OK);
+            if ready {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{url} not ready after the failover"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     let on_old = feed_entries_at(old).await;
     let on_new = feed_entries_at(new).await;
     let after = stack.user("Bea", "After", "bea@mail.com").await;
