@@ -6,7 +6,10 @@
 #   2. the whole test suite on SQLite with the embedded defaults;
 #   3. the whole test suite again on throwaway PostgreSQL and Redis servers,
 #      started here on free ports in a temporary folder and removed after;
-#   4. the benchmark in its short mode, as a smoke check that it still runs
+#   4. schemathesis against both services' OpenAPI documents, once on
+#      SQLite and once on PostgreSQL + Redis (scripts/fuzz.sh: at least
+#      2,000 generated cases per service and run, zero failures);
+#   5. the benchmark in its short mode, as a smoke check that it still runs
 #      with zero errors (its figures are not judged).
 # PostgreSQL and Redis are installed with apt-get when the machine lacks them.
 set -euo pipefail
@@ -38,10 +41,16 @@ ensure_server_packages
 log "tests on SQLite (embedded defaults, no Redis)"
 run_tests
 
+log "schemathesis on SQLite"
+scripts/fuzz.sh
+
 start_servers
 
 log "tests on PostgreSQL + Redis"
 TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL" run_tests
+
+log "schemathesis on PostgreSQL + Redis"
+FUZZ_DATABASE_URL="$PG_URL" FUZZ_REDIS_URL="$REDIS_URL" scripts/fuzz.sh
 
 log "benchmark smoke run (short mode)"
 BENCH_DATABASE_URL="$PG_URL" BENCH_REDIS_URL="$REDIS_URL" scripts/bench.sh --short --servers-running

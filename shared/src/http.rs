@@ -182,6 +182,9 @@ pub struct HttpOptions {
     /// How the routes whose clients expect another error shape than the
     /// service's own word the refusals the framework makes itself.
     pub wording: Option<Wording>,
+    /// What the service adds to its OpenAPI document (see
+    /// [`crate::openapi::complete`]).
+    pub document: Option<crate::openapi::Addition>,
 }
 
 /// Words the refusals the framework makes itself (a wrong method, a body
@@ -322,10 +325,18 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
     authenticator: Arc<Authenticator>,
     options: &HttpOptions,
 ) -> impl Endpoint + use<T, S> {
-    let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
-    // The document, rendered once for the tables read off it.
-    let document = api.spec();
+    // The document, rendered and completed once: served at
+    // `/openapi.json`, shown at `/docs`, and read for the tables below.
+    let rendered = api.spec();
+    let document = crate::openapi::complete(&rendered, options.document);
+    let docs_page = api.swagger_ui_html().replacen(&rendered, &document, 1);
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone()));
+    let served = document.clone();
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(served.clone())
+    });
     let allowed = Arc::new(AllowedMethods::from_openapi_json(&document));
     let route_names = options
         .metrics
@@ -491,6 +502,7 @@ mod tests {
             hsts: false,
             metrics: None,
             wording: None,
+            document: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), authenticator, &options);
@@ -529,6 +541,7 @@ mod tests {
                 metrics::gauge!("test_scrape_hook_ran").set(1.0);
             })),
             wording: None,
+            document: None,
         };
         let api = OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), test_authenticator(), &options);

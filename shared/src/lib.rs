@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod required;
 pub mod revocation;
 pub mod telemetry;

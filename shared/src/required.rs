@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::ops::Deref;
 
 use poem_openapi::registry::{MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -89,10 +91,123 @@ impl<T: Type> Type for Required<T> {
     }
 }
 
+fn is_string_schema<T: Type>() -> bool {
+    matches!(T::schema_ref(), MetaSchemaRef::Inline(schema) if schema.ty == "string")
+}
+
+/// A JSON string, and only a string: poem-openapi's `String` also takes a
+/// number or a boolean as its text, which the document does not say. For
+/// optional text fields of request bodies.
+///
+/// `Text<true>` ([`NonBlank`]) is documented as not blank (`minLength: 1`,
+/// pattern `\S`), for optional fields that, when sent, must say something;
+/// the handler still words a blank one itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text<const NON_BLANK: bool = false>(pub String);
+
+/// Optional text that, when sent, is not blank.
+pub type NonBlank = Text<true>;
+
+impl<const NON_BLANK: bool> Text<NON_BLANK> {
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<const NON_BLANK: bool> Deref for Text<NON_BLANK> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const NON_BLANK: bool> From<Text<NON_BLANK>> for String {
+    fn from(text: Text<NON_BLANK>) -> String {
+        text.0
+    }
+}
+
+impl<const NON_BLANK: bool> From<String> for Text<NON_BLANK> {
+    fn from(text: String) -> Self {
+        Text(text)
+    }
+}
+
+impl<const NON_BLANK: bool> Type for Text<NON_BLANK> {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = String;
+
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        String::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        if NON_BLANK {
+            Required::<String>::schema_ref()
+        } else {
+            String::schema_ref()
+        }
+    }
+
+    fn as_raw_value(&self) -> Option<&String> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+        Box::new(std::iter::once(&self.0))
+    }
+}
+
+impl<const NON_BLANK: bool> ParseFromJSON for Text<NON_BLANK> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(text) => Ok(Text(text)),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl<const NON_BLANK: bool> ToJSON for Text<NON_BLANK> {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+/// A query or path parameter: absent is `None`, for the handler to word.
+impl<T: ParseFromParameter> ParseFromParameter for Required<T> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        T::parse_from_parameter(value)
+            .map(|value| Required(Some(value)))
+            .map_err(ParseError::propagate)
+    }
+
+    fn parse_from_parameters<I: IntoIterator<Item = A>, A: AsRef<str>>(
+        iter: I,
+    ) -> ParseResult<Self> {
+        let mut iter = iter.into_iter().peekable();
+        if iter.peek().is_none() {
+            return Ok(Required(None));
+        }
+        T::parse_from_parameters(iter)
+            .map(|value| Required(Some(value)))
+            .map_err(ParseError::propagate)
+    }
+}
+
 impl<T: ParseFromJSON> ParseFromJSON for Required<T> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
             Value::Null => Ok(Required(None)),
+            // poem-openapi's `String` also takes numbers and booleans; the
+            // document says a string.
+            value if is_string_schema::<T>() && !value.is_string() => {
+                Err(ParseError::expected_type(value))
+            }
             value => Ok(Required(Some(
                 T::parse_from_json(Some(value)).map_err(ParseError::propagate)?,
             ))),

@@ -6,7 +6,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
-use crate::required::Required;
+use crate::required::{Required, Text};
 use crate::revocation::Fact;
 
 /// Registration with email and password (seed 004's Register body;
@@ -21,8 +21,10 @@ pub struct RegisterRequest {
     pub password: Required<String>,
     /// Must match `password`.
     pub password2: Required<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    #[oai(nullable)]
+    pub first_name: Option<Text>,
+    #[oai(nullable)]
+    pub last_name: Option<Text>,
 }
 
 /// Login with email and password (`POST /api/v1/auth/login/email` and
@@ -68,7 +70,9 @@ pub struct TokenResponse {
 #[serde(rename_all = "camelCase")]
 pub struct UserResponse {
     pub id: i64,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub username: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -88,8 +92,10 @@ pub struct UserResponse {
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileUpdate {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    #[oai(nullable)]
+    pub first_name: Option<Text>,
+    #[oai(nullable)]
+    pub last_name: Option<Text>,
 }
 
 /// What other services may know of a user (`GET /api/v1/users/lookup`
@@ -99,6 +105,7 @@ pub struct ProfileUpdate {
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
     pub id: i64,
+    #[oai(nullable)]
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,

@@ -78,8 +78,8 @@ impl AccountsApi {
             username: None,
             password: body.password.into(),
             password2: body.password2.into(),
-            first_name: body.first_name,
-            last_name: body.last_name,
+            first_name: body.first_name.map(String::from),
+            last_name: body.last_name.map(String::from),
         };
         super::limit(state, req, Rule::Register).await?;
         let client = client_info(state, req).with_terms(native_terms(state, req).await);
@@ -400,7 +400,11 @@ impl AccountsApi {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let account = state
             .accounts()
-            .update_names(id, body.0.first_name, body.0.last_name)
+            .update_names(
+                id,
+                body.0.first_name.map(String::from),
+                body.0.last_name.map(String::from),
+            )
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(Json(super::user_response(account)))

@@ -2,6 +2,7 @@
 //! keys. Admin tokens only; a demoted or banned admin's tokens are dead at
 //! once, so the role in the token is current.
 
+use shared::required::Text;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -69,7 +70,9 @@ impl From<StatusName> for AccountStatus {
 #[oai(rename_all = "camelCase")]
 pub struct AdminUser {
     pub id: i64,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub username: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -119,13 +122,17 @@ pub struct UserPage {
 #[derive(Object, Debug)]
 #[oai(rename_all = "camelCase")]
 pub struct UserUpdate {
+    #[oai(nullable)]
     pub role: Option<RoleName>,
+    #[oai(nullable)]
     pub status: Option<StatusName>,
     /// With `status: banned`: when the ban ends by itself (absent: until lifted).
+    #[oai(nullable)]
     pub banned_until: Option<DateTime<Utc>>,
     /// With `status: banned`: why (shown to admins only).
     #[oai(validator(max_length = 500))]
-    pub reason: Option<String>,
+    #[oai(nullable)]
+    pub reason: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -224,7 +231,7 @@ impl AdminApi {
             role: update.role.map(Into::into),
             status: update.status.map(Into::into),
             banned_until: update.banned_until,
-            reason: update.reason,
+            reason: update.reason.map(String::from),
         };
         let client = client_info(&state, req);
         let account = state

@@ -596,6 +596,28 @@ impl OAuthFailure {
     }
 }
 
+/// A refusal the framework makes itself (a body that is not a form, over
+/// the limit, a wrong method) on an OAuth endpoint, in the OAuth shape.
+pub fn oauth_framework_refusal(status: poem::http::StatusCode) -> Response {
+    let error = if status.is_server_error() {
+        "server_error"
+    } else {
+        "invalid_request"
+    };
+    let description = match status {
+        poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "Send the body as application/x-www-form-urlencoded."
+        }
+        poem::http::StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
+        poem::http::StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
+        status if status.is_server_error() => "Internal server error",
+        _ => "The request is malformed.",
+    };
+    let mut response = poem::IntoResponse::into_response(oauth_error(error, description));
+    response.set_status(status);
+    response
+}
+
 /// RFC 7009's refusal of another client's service token.
 pub fn not_the_clients_token() -> Json<OAuthError> {
     oauth_error(

@@ -51,6 +51,7 @@ pub struct RegisterForm {
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002LogoutForm")]
 pub struct LogoutForm {
+    #[oai(nullable)]
     pub token: Option<String>,
 }
 
@@ -102,6 +103,7 @@ pub struct TokenEnvelope {
 #[derive(Object, Debug)]
 #[oai(rename = "Seed002DoneEnvelope")]
 pub struct DoneEnvelope {
+    #[oai(nullable)]
     pub data: Option<bool>,
     pub message: String,
     pub errors: FieldErrors,
@@ -113,6 +115,7 @@ pub struct DoneEnvelope {
 #[oai(rename = "Seed002ErrorEnvelope")]
 pub struct ErrorEnvelope {
     pub code: u16,
+    #[oai(nullable)]
     pub data: Option<bool>,
     pub message: String,
     pub errors: FieldErrors,
@@ -441,6 +444,20 @@ impl LaravelApi {
         req: &Request,
         body: Fields<LogoutForm>,
     ) -> Result<DoneAnswer> {
+        // The body is optional, but one that is sent must be an object,
+        // and a `token` in it a string.
+        required(&body, &[])?;
+        if let Ok(fields) = &body.fields
+            && fields
+                .get("token")
+                .is_some_and(|token| !token.is_string() && !token.is_null())
+        {
+            let errors = FieldErrors::from([(
+                "token".to_owned(),
+                vec!["The token must be a string.".to_owned()],
+            )]);
+            return Err(refuse(422, "The given data was invalid.", errors));
+        }
         let token = bearer(req).ok_or(ApiError::Unauthenticated)?;
         let user = match state.authenticator.authenticate(token).await {
             Ok(user) => user,

@@ -159,6 +159,67 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     .server(public_url)
 }
 
+/// What the document cannot read off the handlers' types: the event types
+/// the audit filter takes, and the credentials the dialect routes read
+/// themselves (to refuse in their own shapes).
+fn document_additions(document: &mut serde_json::Value) {
+    use serde_json::json;
+    use shared::openapi::{operation, parameter};
+    let kinds: Vec<&str> = crate::audit::EventKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    if let Some(kind) =
+        operation(document, "/api/v1/admin/audit", "get").and_then(|audit| parameter(audit, "type"))
+    {
+        kind["schema"]["enum"] = json!(kinds);
+    }
+    if let Some(schemes) = document
+        .pointer_mut("/components/securitySchemes")
+        .and_then(|schemes| schemes.as_object_mut())
+    {
+        schemes.insert(
+            "XAccessToken".to_owned(),
+            json!({
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Access-Token",
+                "description": "`X-Access-Token: <access token>`, the header seed-003 clients send."
+            }),
+        );
+    }
+    let credentials = [
+        ("/api/v1/user", "get", json!([{"XAccessToken": []}])),
+        // Logging out needs the access token or the refresh token.
+        ("/login", "delete", json!([{"XAccessToken": []}, {}])),
+        (
+            "/api/v1/user/login",
+            "delete",
+            json!([{"XAccessToken": []}, {}]),
+        ),
+        ("/auth/getuser", "get", json!([{"AccessToken": []}])),
+        ("/api/v1/logout", "post", json!([{"AccessToken": []}])),
+    ];
+    for (path, method, security) in credentials {
+        if let Some(route) = operation(document, path, method) {
+            route["security"] = security;
+        }
+    }
+    // Seed 002's logout reads the bearer token; the body may name the
+    // session's refresh token too.
+    if let Some(body) =
+        operation(document, "/api/v1/logout", "post").and_then(|route| route.get_mut("requestBody"))
+    {
+        body["required"] = json!(false);
+    }
+}
+
+/// The OpenAPI document as served at `/openapi.json` (see
+/// [`shared::openapi::complete`]).
+pub fn document(public_url: &str) -> String {
+    shared::openapi::complete(&openapi(public_url).spec(), Some(document_additions))
+}
+
 /// The whole app: routes, docs, limits, CORS, security headers, error
 /// bodies, request logs.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
@@ -176,6 +237,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             })
         }),
         wording: Some(dialect_wording()),
+        document: Some(document_additions),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
@@ -196,6 +258,8 @@ pub fn dialect_wording() -> shared::http::Wording {
             Some(laravel::framework_refusal(status))
         } else if xaccess::PATHS.contains(&path) {
             Some(xaccess::framework_refusal(status))
+        } else if [oauth::INTROSPECTION_PATH, oauth::REVOCATION_PATH].contains(&path) {
+            Some(error::oauth_framework_refusal(status))
         } else {
             None
         }

@@ -5,6 +5,7 @@
 //! `client_secret` in the form (`client_secret_post`). Errors answer the
 //! OAuth shape `{error, error_description}`.
 
+use shared::required::Text;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -29,12 +30,16 @@ pub const REVOCATION_PATH: &str = "/api/v1/oauth/revoke";
 #[derive(Object, Debug, serde::Deserialize)]
 pub struct TokenRequest {
     /// The token: an access token, a refresh token or a service token.
-    pub token: Option<String>,
+    #[oai(nullable)]
+    pub token: Option<Text>,
     /// `access_token` or `refresh_token`; optional, the kind is recognised.
-    pub token_type_hint: Option<String>,
+    #[oai(nullable)]
+    pub token_type_hint: Option<Text>,
     /// With `client_secret`, instead of HTTP Basic authentication.
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    #[oai(nullable)]
+    pub client_id: Option<Text>,
+    #[oai(nullable)]
+    pub client_secret: Option<Text>,
 }
 
 /// RFC 7662's answer: `{"active": false}`, or `active` with the token's claims.
@@ -147,7 +152,12 @@ fn client<'a>(
             pair.split_once(':')
                 .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
         });
-    let credentials = basic.or_else(|| form.client_id.clone().zip(form.client_secret.clone()));
+    let credentials = basic.or_else(|| {
+        form.client_id
+            .clone()
+            .map(String::from)
+            .zip(form.client_secret.clone().map(String::from))
+    });
     credentials
         .and_then(|(id, secret)| authenticate(&state.settings.service_clients, &id, &secret))
         .ok_or_else(OAuthFailure::invalid_client)

@@ -1,6 +1,6 @@
 //! Forgotten passwords and email verification, by mailed link.
 
-use shared::required::Required;
+use shared::required::{Required, Text};
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -31,7 +31,8 @@ pub struct ResetRequest {
 #[derive(Object, Debug)]
 pub struct VerifyRequest {
     pub token: Required<String>,
-    pub email: Option<String>,
+    #[oai(nullable)]
+    pub email: Option<Text>,
 }
 
 /// What a request about mail answers: the same whatever the address.
@@ -155,7 +156,10 @@ impl RecoveryApi {
         let request = body.0;
         if request.token.is_none() && request.email.is_some() {
             super::limit(&state, req, Rule::Recovery).await?;
-            state.accounts().resend_verification(request.email).await?;
+            state
+                .accounts()
+                .resend_verification(request.email.map(String::from))
+                .await?;
             return Ok(Verified::Accepted(Json(link_sent())));
         }
         state.accounts().verify_email(request.token.into()).await?;

@@ -2,6 +2,7 @@
 //! look-ups (scope `users:read`) and the revocation feed (scope
 //! `revocations:read`).
 
+use shared::required::Required;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -83,10 +84,10 @@ impl ServicesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: ServiceTokenAuth,
-        email: Query<Option<String>>,
+        email: Query<Required<String>>,
     ) -> Result<Json<UserSummary>, ApiError> {
         require_scope(&auth, SCOPE_USERS_READ)?;
-        let Some(email) = email.0 else {
+        let Some(email) = email.0.into_inner() else {
             return Err(ApiError::Missing(Field::Email));
         };
         let account = state
@@ -105,10 +106,12 @@ impl ServicesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: ServiceTokenAuth,
-        ids: Query<Option<String>>,
+        #[oai(validator(pattern = r"^ *[0-9]{1,18} *(, *[0-9]{1,18} *)*$"))] ids: Query<
+            Required<String>,
+        >,
     ) -> Result<Json<Vec<UserSummary>>, ApiError> {
         require_scope(&auth, SCOPE_USERS_READ)?;
-        let Some(ids) = ids.0 else {
+        let Some(ids) = ids.0.into_inner() else {
             return Err(ApiError::Missing(Field::Ids));
         };
         let accounts = state.accounts().by_ids(&parse_ids(&ids)?).await?;

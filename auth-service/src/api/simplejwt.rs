@@ -11,7 +11,7 @@ use std::sync::Arc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 
 use super::dialect::{self, Fields, Malformed, NotText, bearer};
 use super::error::ApiError;
@@ -32,8 +32,11 @@ use shared::connections::while_connected;
 pub struct RegisterForm {
     pub username: Required<String>,
     pub password: Required<String>,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub first_name: Option<String>,
+    #[oai(nullable)]
     pub last_name: Option<String>,
 }
 
@@ -97,13 +100,23 @@ pub enum RegisterAnswer {
     VerificationSent(Json<Detail>),
 }
 
+/// A seed-001 400: the invalid fields, each with its messages, or (for a
+/// body that is not a JSON object) DRF's `{detail, code: "parse_error"}`.
+#[derive(Union)]
+#[oai(rename = "Seed001Invalid")]
+#[allow(dead_code)]
+pub enum Invalid {
+    Fields(BTreeMap<String, Vec<String>>),
+    Detail(Detail),
+}
+
 /// How seed-001 routes refuse (documents the answers of [`Refused`]).
 #[derive(ApiResponse)]
 #[allow(dead_code)]
 pub enum Refusals {
     /// Fields missing or invalid, per field; or a body that is not JSON.
     #[oai(status = 400)]
-    Invalid(Json<BTreeMap<String, Vec<String>>>),
+    Invalid(Json<Invalid>),
     /// Wrong credentials, an invalid or expired token, a disabled or banned
     /// account.
     #[oai(status = 401)]

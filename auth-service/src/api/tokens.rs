@@ -42,7 +42,9 @@ pub struct TokenClaims {
     pub jti: String,
     pub sid: String,
     pub role: String,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub name: Option<String>,
 }
 
@@ -148,7 +150,7 @@ impl TokensApi {
         state: Data<&Arc<AppState>>,
         body: Json<ValidateRequest>,
     ) -> Result<Json<ValidateResponse>, ApiError> {
-        let Some(token) = body.0.token.into_inner().filter(|t| !t.is_empty()) else {
+        let Some(token) = body.0.token.into_inner().filter(|t| !t.trim().is_empty()) else {
             return Err(ApiError::Missing(Field::Token));
         };
         match state.authenticator.authenticate(&token).await {

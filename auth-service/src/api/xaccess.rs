@@ -55,7 +55,9 @@ pub struct SignupForm {
     pub username: Required<String>,
     pub email: Required<String>,
     pub password: Required<String>,
+    #[oai(nullable)]
     pub first_name: Option<String>,
+    #[oai(nullable)]
     pub last_name: Option<String>,
 }
 
@@ -82,6 +84,7 @@ pub struct User {
     pub id: i64,
     /// The account's username; its email when it has none.
     pub username: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,

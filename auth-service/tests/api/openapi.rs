@@ -12,7 +12,7 @@ const SERVER: &str = "http://auth.example";
 
 #[test]
 fn the_openapi_document_matches_its_snapshot() {
-    let render = || snapshot_text(&auth_service::api::openapi(SERVER).spec());
+    let render = || snapshot_text(&auth_service::api::document(SERVER));
     let current = render();
     assert_eq!(current, render(), "the document is not deterministic");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.snapshot.json");

@@ -230,8 +230,8 @@ impl AccountManager {
             email: Some(email.to_owned()).into(),
             password: Some(password.to_owned()).into(),
             password2: Some(password.to_owned()).into(),
-            first_name: Some(first_name.to_owned()),
-            last_name: Some(last_name.to_owned()),
+            first_name: Some(first_name.to_owned().into()),
+            last_name: Some(last_name.to_owned().into()),
         };
         let request = client.on(self
             .http
@@ -322,8 +322,8 @@ impl AccountManager {
         client: &Client,
     ) -> KanbanResult<AccountUser> {
         let body = ProfileUpdate {
-            first_name: first_name.map(str::to_owned),
-            last_name: last_name.map(str::to_owned),
+            first_name: first_name.map(|name| name.to_owned().into()),
+            last_name: last_name.map(|name| name.to_owned().into()),
         };
         let request = client.on(self
             .http

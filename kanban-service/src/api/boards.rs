@@ -1,7 +1,7 @@
 //! Organizations and their members (with the invitations admins send and
 //! the owner's transfer), categories and tags.
 
-use shared::required::Required;
+use shared::required::{NonBlank, Required, Text};
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -20,8 +20,18 @@ use crate::state::AppState;
 
 #[derive(Object)]
 pub struct OrganizationBody {
-    pub name: Option<String>,
-    pub description: Option<String>,
+    #[oai(nullable)]
+    pub name: Option<NonBlank>,
+    #[oai(nullable)]
+    pub description: Option<Text>,
+}
+
+/// A new organization.
+#[derive(Object)]
+pub struct NewOrganization {
+    pub name: Required<String>,
+    #[oai(nullable)]
+    pub description: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -46,7 +56,8 @@ pub struct MemberBody {
     #[oai(rename = "UserEmail")]
     pub user_email: Required<String>,
     /// `admin` or `member` (the default).
-    pub role: Option<String>,
+    #[oai(nullable)]
+    pub role: Option<Text>,
 }
 
 #[derive(Object)]
@@ -79,8 +90,10 @@ pub struct CategoryBody {
 
 #[derive(Object)]
 pub struct CategoryPatch {
-    pub name: Option<String>,
+    #[oai(nullable)]
+    pub name: Option<NonBlank>,
     /// The new 1-based position; the others shift to keep positions dense.
+    #[oai(nullable)]
     pub position: Option<i64>,
 }
 
@@ -92,11 +105,25 @@ pub enum CategoryCreated {
 
 #[derive(Object)]
 pub struct TagBody {
-    pub name: Option<String>,
+    #[oai(nullable)]
+    pub name: Option<NonBlank>,
     /// `#RRGGBB`.
-    pub color: Option<String>,
+    #[oai(nullable)]
+    pub color: Option<Text>,
+    /// Ignored: a tag stays in its organization.
     #[oai(rename = "OrganizationId")]
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
+}
+
+/// A new tag.
+#[derive(Object)]
+pub struct NewTag {
+    pub name: Required<String>,
+    /// `#RRGGBB`.
+    pub color: Required<String>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: Required<i64>,
 }
 
 #[derive(ApiResponse)]
@@ -165,7 +192,7 @@ impl OrganizationsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        body: Json<OrganizationBody>,
+        body: Json<NewOrganization>,
     ) -> Result<OrganizationCreated, ErrorResponse> {
         let actor = acting_user(&auth.0)?;
         let board = state
@@ -356,12 +383,12 @@ impl CategoriesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
+        #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
     ) -> Result<Json<Vec<CategoryView>>, ErrorResponse> {
         let user = caller(&auth.0)?;
         let categories = state
             .boards
-            .categories(user, required_organization(organization_id.0)?)
+            .categories(user, required_organization(organization_id.0.into_inner())?)
             .await?;
         Ok(Json(categories.into_iter().map(Into::into).collect()))
     }
@@ -419,12 +446,12 @@ impl CategoriesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        #[oai(name = "OrganizationId")] organization_id: Query<Option<i64>>,
+        #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
     ) -> Result<Json<Vec<TagView>>, ErrorResponse> {
         let user = caller(&auth.0)?;
         let tags = state
             .boards
-            .tags(user, required_organization(organization_id.0)?)
+            .tags(user, required_organization(organization_id.0.into_inner())?)
             .await?;
         Ok(Json(tags.into_iter().map(Into::into).collect()))
     }
@@ -435,10 +462,10 @@ impl CategoriesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        body: Json<TagBody>,
+        body: Json<NewTag>,
     ) -> Result<TagCreated, ErrorResponse> {
         let user = caller(&auth.0)?;
-        let organization = required_organization(body.0.organization_id)?;
+        let organization = required_organization(body.0.organization_id.into_inner())?;
         let tag = state
             .boards
             .create_tag(

@@ -103,6 +103,41 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
     .server(public_url)
 }
 
+/// What the document cannot read off the handlers' types (which check
+/// these rules themselves, to word their refusals): a tag's colour is
+/// `#RRGGBB`, a member's role `admin` or `member`.
+fn document_additions(document: &mut serde_json::Value) {
+    use serde_json::json;
+    let rules = [
+        (
+            "NewTag",
+            "color",
+            json!({"pattern": "^\\s*#[0-9A-Fa-f]{6}\\s*$"}),
+        ),
+        (
+            "TagBody",
+            "color",
+            json!({"pattern": "^\\s*#[0-9A-Fa-f]{6}\\s*$"}),
+        ),
+        ("MemberBody", "role", json!({"enum": ["admin", "member"]})),
+        ("RoleBody", "role", json!({"enum": ["admin", "member"]})),
+    ];
+    for (schema, property, rule) in rules {
+        let pointer = format!("/components/schemas/{schema}/properties/{property}");
+        if let (Some(target), Some(rule)) = (document.pointer_mut(&pointer), rule.as_object()) {
+            for (key, value) in rule {
+                target[key] = value.clone();
+            }
+        }
+    }
+}
+
+/// The OpenAPI document as served at `/openapi.json` (see
+/// [`shared::openapi::complete`]).
+pub fn document(public_url: &str) -> String {
+    shared::openapi::complete(&openapi(public_url).spec(), Some(document_additions))
+}
+
 /// The whole app: routes, docs, limits, CORS, security headers, error
 /// bodies, request logs.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
@@ -120,6 +155,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             })
         }),
         wording: None,
+        document: Some(document_additions),
     };
     let api = openapi(&state.public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)

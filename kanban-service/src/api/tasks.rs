@@ -1,6 +1,6 @@
 //! Tasks, their assignees and tags.
 
-use shared::required::Required;
+use shared::required::{NonBlank, Required, Text};
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -17,21 +17,43 @@ use crate::state::AppState;
 
 #[derive(Object)]
 pub struct TaskBody {
-    pub title: Option<String>,
-    pub description: Option<String>,
+    #[oai(nullable)]
+    pub title: Option<NonBlank>,
+    #[oai(nullable)]
+    pub description: Option<Text>,
     /// `2020-10-10` or an RFC 3339 instant; empty clears it.
-    pub due_date: Option<String>,
+    #[oai(nullable)]
+    pub due_date: Option<Text>,
     #[oai(rename = "OrganizationId")]
+    #[oai(nullable)]
     pub organization_id: Option<i64>,
     #[oai(rename = "CategoryId")]
+    #[oai(nullable)]
     pub category_id: Option<i64>,
+}
+
+/// A new task, at the end of its category.
+#[derive(Object)]
+pub struct NewTask {
+    pub title: Required<String>,
+    #[oai(nullable)]
+    pub description: Option<Text>,
+    /// `2020-10-10` or an RFC 3339 instant; empty for none.
+    #[oai(nullable)]
+    pub due_date: Option<Text>,
+    #[oai(rename = "OrganizationId")]
+    pub organization_id: Required<i64>,
+    #[oai(rename = "CategoryId")]
+    pub category_id: Required<i64>,
 }
 
 #[derive(Object)]
 pub struct MoveBody {
     #[oai(rename = "CategoryId")]
+    #[oai(nullable)]
     pub category_id: Option<i64>,
     /// 1-based position in the category (default: the end).
+    #[oai(nullable)]
     pub position: Option<i64>,
 }
 
@@ -126,10 +148,10 @@ impl TasksApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-        body: Json<TaskBody>,
+        body: Json<NewTask>,
     ) -> Result<TaskCreated, ErrorResponse> {
         let actor = acting_user(&auth.0)?;
-        let TaskBody {
+        let NewTask {
             title,
             description,
             due_date,
@@ -137,11 +159,11 @@ impl TasksApi {
             category_id,
         } = body.0;
         let draft = TaskDraft {
-            title,
-            description,
-            due_date,
-            organization_id,
-            category_id,
+            title: title.into_inner(),
+            description: description.map(String::from),
+            due_date: due_date.map(String::from),
+            organization_id: organization_id.into_inner(),
+            category_id: category_id.into_inner(),
         };
         Ok(TaskCreated::Created(Json(
             state.boards.create_task(&actor, draft).await?.into(),
@@ -166,9 +188,9 @@ impl TasksApi {
             ..
         } = body.0;
         let changes = TaskChanges {
-            title,
-            description,
-            due_date,
+            title: title.map(String::from),
+            description: description.map(String::from),
+            due_date: due_date.map(String::from),
             category_id,
         };
         Ok(Json(

@@ -1,7 +1,7 @@
 //! seed 000's register, login and google-login (answered by the account
 //! manager, in seed 000's shapes), and the current user.
 
-use shared::required::Required;
+use shared::required::{NonBlank, Required};
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -51,6 +51,7 @@ pub struct LoginAnswer {
     pub refresh_token: String,
     pub id: i64,
     pub username: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -75,6 +76,7 @@ pub struct GoogleLoginAnswer {
 pub struct CurrentUser {
     pub id: i64,
     pub name: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
     /// external service's).
@@ -83,8 +85,10 @@ pub struct CurrentUser {
 
 #[derive(Object, Debug)]
 pub struct UserUpdate {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    #[oai(nullable)]
+    pub first_name: Option<NonBlank>,
+    #[oai(nullable)]
+    pub last_name: Option<NonBlank>,
 }
 
 /// Who the account manager serves through kanban: the caller's address,

@@ -148,6 +148,7 @@ impl From<OrganizationBoard> for OrganizationView {
 pub struct PersonView {
     pub id: i64,
     pub name: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
     /// external service's).
@@ -170,6 +171,7 @@ impl PersonView {
 pub struct MemberView {
     pub id: i64,
     pub name: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
     /// external service's).
@@ -281,7 +283,9 @@ impl InvitationView {
 pub struct TaskView {
     pub id: i64,
     pub title: String,
+    #[oai(nullable)]
     pub description: Option<String>,
+    #[oai(nullable)]
     pub due_date: Option<String>,
     #[oai(rename = "OrganizationId")]
     pub organization_id: i64,
@@ -321,6 +325,7 @@ impl From<Task> for TaskView {
 #[derive(Object, Debug)]
 pub struct CardUser {
     pub name: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// The avatar's absolute URL: kanban's `/avatars/…` (or the configured
     /// external service's).
@@ -339,9 +344,12 @@ pub struct CardTag {
 pub struct TaskCardView {
     pub id: i64,
     pub title: String,
+    #[oai(nullable)]
     pub description: Option<String>,
+    #[oai(nullable)]
     pub due_date: Option<String>,
     /// The owner.
+    #[oai(nullable)]
     pub user: Option<CardUser>,
     /// The category's name.
     pub category: String,
