@@ -1,6 +1,11 @@
 //! Request-body size limit. Unlike poem's `SizeLimit`, it does not demand a
 //! `Content-Length` (GETs and chunked uploads pass), and it enforces the
 //! limit on the bytes actually read.
+//!
+//! It also refuses (400) a path or query that carries the NUL character
+//! (`%00`): no parameter takes it, and PostgreSQL cannot store or compare
+//! it. In bodies, the fields that are read refuse it themselves
+//! ([`crate::required`]), so an ignored extra field may carry anything.
 
 use poem::http::StatusCode;
 use poem::http::header::CONTENT_LENGTH;
@@ -43,6 +48,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|value| value.parse::<u64>().ok());
         if declared.is_some_and(|length| length > self.max_bytes as u64) {
             return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        let uri = req.uri();
+        if uri.path().contains("%00") || uri.query().is_some_and(|query| query.contains("%00")) {
+            return Err(poem::Error::from_status(StatusCode::BAD_REQUEST));
         }
         let body = req.take_body();
         if !body.is_empty() {

@@ -17,6 +17,7 @@ pub fn complete(rendered: &str, addition: Option<Addition>) -> String {
         return rendered.to_owned();
     };
     unsigned_minimums(&mut document);
+    nul_free_text(&mut document);
     body_refusals(&mut document);
     if let Some(addition) = addition {
         addition(&mut document);
@@ -42,6 +43,36 @@ fn unsigned_minimums(value: &mut Value) {
         _ => {}
     }
 }
+
+/// No text carries U+0000 (fields refuse it, see [`crate::required`], and
+/// so does the body limit in paths and queries, see [`crate::limits`]):
+/// free text is documented as NUL-free, and text that must not be blank
+/// as NUL-free with a character that is not a space.
+fn nul_free_text(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let free_text = object.get("type").and_then(Value::as_str) == Some("string")
+                && !object.contains_key("enum")
+                && !object.contains_key("format");
+            if free_text {
+                let pattern = match object.get("pattern").and_then(Value::as_str) {
+                    None => Some(NUL_FREE),
+                    Some(r"\S") => Some(NUL_FREE_NOT_BLANK),
+                    Some(_) => None,
+                };
+                if let Some(pattern) = pattern {
+                    object.insert("pattern".to_owned(), json!(pattern));
+                }
+            }
+            object.values_mut().for_each(nul_free_text);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nul_free_text),
+        _ => {}
+    }
+}
+
+const NUL_FREE: &str = r"^[^\u0000]*$";
+const NUL_FREE_NOT_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
 
 /// Every operation that takes a body may answer 413 (over the body limit)
 /// and 415 (not a media type it reads), in the shape of its own 400.

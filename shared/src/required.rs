@@ -91,6 +91,10 @@ impl<T: Type> Type for Required<T> {
     }
 }
 
+/// Text never carries U+0000: no field takes it, and PostgreSQL cannot
+/// store or compare it.
+const NUL_REFUSED: &str = "text may not contain U+0000";
+
 fn is_string_schema<T: Type>() -> bool {
     matches!(T::schema_ref(), MetaSchemaRef::Inline(schema) if schema.ty == "string")
 }
@@ -166,6 +170,7 @@ impl<const NON_BLANK: bool> Type for Text<NON_BLANK> {
 impl<const NON_BLANK: bool> ParseFromJSON for Text<NON_BLANK> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
+            Value::String(text) if text.contains('\0') => Err(ParseError::custom(NUL_REFUSED)),
             Value::String(text) => Ok(Text(text)),
             other => Err(ParseError::expected_type(other)),
         }
@@ -208,6 +213,7 @@ impl<T: ParseFromJSON> ParseFromJSON for Required<T> {
             value if is_string_schema::<T>() && !value.is_string() => {
                 Err(ParseError::expected_type(value))
             }
+            Value::String(text) if text.contains('\0') => Err(ParseError::custom(NUL_REFUSED)),
             value => Ok(Required(Some(
                 T::parse_from_json(Some(value)).map_err(ParseError::propagate)?,
             ))),
@@ -275,5 +281,48 @@ mod tests {
             serde_json::to_value(&given).unwrap(),
             serde_json::json!({"name": "Ann", "note": null})
         );
+    }
+
+    #[derive(Object, Debug)]
+    struct Strict {
+        name: Required<String>,
+        note: Option<Text>,
+        title: Option<NonBlank>,
+    }
+
+    #[test]
+    fn text_is_a_string_without_nul() {
+        let parse = |body: serde_json::Value| Strict::parse_from_json(Some(body));
+        for refused in [
+            serde_json::json!({"name": 7}),
+            serde_json::json!({"name": false}),
+            serde_json::json!({"name": "a\u{0}b"}),
+            serde_json::json!({"name": "Ann", "note": 7}),
+            serde_json::json!({"name": "Ann", "note": true}),
+            serde_json::json!({"name": "Ann", "note": "\u{0}"}),
+        ] {
+            assert!(parse(refused.clone()).is_err(), "{refused} was taken");
+        }
+        let taken = parse(serde_json::json!({"name": "Ann", "note": "", "title": null})).unwrap();
+        assert_eq!(taken.note.as_deref(), Some(""));
+        assert!(taken.title.is_none());
+
+        let mut registry = Registry::new();
+        <Strict as Type>::register(&mut registry);
+        let schema = registry.schemas.get("Strict").expect("registered");
+        let pattern = |at: usize| match &schema.properties[at].1 {
+            MetaSchemaRef::Inline(field) => field.pattern.clone(),
+            MetaSchemaRef::Reference(_) => None,
+        };
+        assert_eq!((pattern(1), pattern(2)), (None, Some(r"\S".to_owned())));
+    }
+
+    #[test]
+    fn a_required_parameter_is_read_as_optional() {
+        let absent = Required::<i64>::parse_from_parameters(std::iter::empty::<&str>()).unwrap();
+        assert_eq!(absent, Required(None));
+        let given = Required::<i64>::parse_from_parameters(["7"]).unwrap();
+        assert_eq!(given, Required(Some(7)));
+        assert!(Required::<i64>::parse_from_parameters(["x"]).is_err());
     }
 }

@@ -119,6 +119,9 @@ impl<S> Fields<S> {
         };
         match fields.get(name) {
             None | Some(Value::Null) => Ok(None),
+            // U+0000 is no character of any field (PostgreSQL cannot
+            // store or compare it): refused like a value that is not text.
+            Some(Value::String(text)) if text.contains('\0') => Err(NotText),
             Some(Value::String(text)) => Ok(Some(text.clone())),
             Some(Value::Number(number)) => Ok(Some(number.to_string())),
             Some(Value::Bool(flag)) => Ok(Some(flag.to_string())),

@@ -447,11 +447,13 @@ impl LaravelApi {
         // The body is optional, but one that is sent must be an object,
         // and a `token` in it a string.
         required(&body, &[])?;
-        if let Ok(fields) = &body.fields
-            && fields
-                .get("token")
-                .is_some_and(|token| !token.is_string() && !token.is_null())
-        {
+        let token_sent = body
+            .fields
+            .as_ref()
+            .ok()
+            .and_then(|fields| fields.get("token"));
+        let not_a_string = token_sent.is_some_and(|token| !(token.is_string() || token.is_null()));
+        if not_a_string || body.text("token").is_err() {
             let errors = FieldErrors::from([(
                 "token".to_owned(),
                 vec!["The token must be a string.".to_owned()],

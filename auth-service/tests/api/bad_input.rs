@@ -106,6 +106,57 @@ async fn unknown_routes_and_methods_answer_json() {
     );
 }
 
+/// U+0000 is no character of any field, and PostgreSQL cannot store or
+/// compare it: every way of sending it answers 400, never a 500, and
+/// nothing is written.
+#[tokio::test]
+async fn text_with_nul_is_refused_wherever_it_is_sent() {
+    let app = spawn_app().await;
+    app.register("ann@example.com").await;
+    let bodies = [
+        (
+            "/api/v1/auth/login/email",
+            json!({"email": "ann@example.com\u{0}", "password": "x"}),
+        ),
+        (
+            "/api/v1/register/email",
+            json!({"email": "b\u{0}@example.com", "password": "secret1", "password2": "secret1"}),
+        ),
+        (
+            "/api/v1/auth/reactivate",
+            json!({"email": "\u{0}", "password": "secret1"}),
+        ),
+    ];
+    for (path, body) in bodies {
+        expect(app.post(path, &body).await, StatusCode::BAD_REQUEST).await;
+    }
+    // Seed dialects refuse it in their own shapes.
+    let seed003 = expect(
+        app.post(
+            "/api/v1/user/login",
+            &json!({"username": "ann\u{0}", "password": "x"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(seed003["status"], "BAD REQUEST");
+    // In a path or a query.
+    expect(
+        app.get("/api/v1/auth/verify-email?token=a%00b").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect(
+        app.get("/api/v1/admin/users/%00").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // Nothing was written: the next account is the second.
+    let next = app.register("carl@example.com").await;
+    assert_eq!(next["userId"], 2);
+}
+
 #[tokio::test]
 async fn docs_and_probes_are_served() {
     let app = spawn_app().await;

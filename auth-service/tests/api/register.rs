@@ -107,8 +107,13 @@ async fn every_documented_validation_error_answers_400() {
             "Bad Request: Password must not be blank or contain control characters.",
         ),
         (
-            json!({"email": "c@example.com", "password": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}", "password2": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"}),
+            json!({"email": "c@example.com", "password": "\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}", "password2": "\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}"}),
             "Bad Request: Password must not be blank or contain control characters.",
+        ),
+        // U+0000 is no character of any field: refused before any rule.
+        (
+            json!({"email": "c@example.com", "password": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}", "password2": "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"}),
+            "Bad Request: The request is malformed or has a field of the wrong type.",
         ),
         (
             json!({"email": long_email, "password": PASSWORD, "password2": PASSWORD}),
