@@ -196,6 +196,64 @@ impl ErrorResponse {
     }
 }
 
+/// The statuses of [`ErrorResponse`] one route answers: its document lists
+/// these (and 500, which any route may answer), no others. Declared with
+/// [`crate::statuses!`].
+pub trait Statuses: Send + Sync + 'static {
+    const LIST: &'static [u16];
+
+    /// Whether a route of these statuses may answer `status`.
+    fn allows(status: StatusCode) -> bool {
+        status == StatusCode::INTERNAL_SERVER_ERROR || Self::LIST.contains(&status.as_u16())
+    }
+}
+
+/// `meta` with only the responses `S` allows (and those of no status).
+pub fn documented<S: Statuses>(
+    mut meta: poem_openapi::registry::MetaResponses,
+) -> poem_openapi::registry::MetaResponses {
+    meta.responses.retain(|response| {
+        response
+            .status
+            .and_then(|status| StatusCode::from_u16(status).ok())
+            .is_none_or(S::allows)
+    });
+    meta
+}
+
+/// An answer whose status its route does not document: logged as an
+/// error, and in debug builds (the tests and the fuzzing) a panic, so that
+/// a document that says less than its route fails the test command.
+pub fn check_documented<S: Statuses>(response: &Response) {
+    if !S::allows(response.status()) {
+        tracing::error!(
+            status = %response.status(),
+            documented = ?S::LIST,
+            "a route answered a status its document does not list"
+        );
+        debug_assert!(
+            false,
+            "a route answered {} but documents only {:?}",
+            response.status(),
+            S::LIST
+        );
+    }
+}
+
+/// Declares the statuses of a kind of route:
+/// `statuses!(/** Sign-ins. */ SignIn: 400, 401, 403, 429, 503);`
+#[macro_export]
+macro_rules! statuses {
+    ($(#[$doc:meta])* $name:ident: $($status:literal),* $(,)?) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::error::Statuses for $name {
+            const LIST: &'static [u16] = &[$($status),*];
+        }
+    };
+}
+
 /// The body for an error poem raised itself (not one of our own answers),
 /// by status. Never includes the error's text, which can name internal types.
 pub fn body_for_status(status: StatusCode) -> ErrorBody {

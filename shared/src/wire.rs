@@ -12,6 +12,7 @@ use crate::revocation::Fact;
 /// Registration with email and password (seed 004's Register body;
 /// `POST /api/v1/auth/register/email` and `/api/v1/register/email`).
 #[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(example)]
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
@@ -27,13 +28,36 @@ pub struct RegisterRequest {
     pub last_name: Option<Text>,
 }
 
+impl poem_openapi::types::Example for RegisterRequest {
+    fn example() -> Self {
+        // Seed 004's example.
+        Self {
+            email: Required(Some("johndoe@mail.com".to_owned())),
+            password: Required(Some("johndoe".to_owned())),
+            password2: Required(Some("johndoe".to_owned())),
+            first_name: None,
+            last_name: None,
+        }
+    }
+}
+
 /// Login with email and password (`POST /api/v1/auth/login/email` and
 /// `/api/v1/login/email`).
 #[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(example)]
 pub struct LoginRequest {
     /// The account's email (or username).
     pub email: Required<String>,
     pub password: Required<String>,
+}
+
+impl poem_openapi::types::Example for LoginRequest {
+    fn example() -> Self {
+        Self {
+            email: Required(Some("johndoe@mail.com".to_owned())),
+            password: Required(Some("johndoe".to_owned())),
+        }
+    }
 }
 
 /// Sign-in with a Google ID token (`POST /api/v1/auth/login/google`).
@@ -48,6 +72,7 @@ pub struct GoogleLoginRequest {
 /// seed 004's token answer, plus the refresh token: what registration,
 /// login and refresh answer.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(example)]
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
@@ -62,6 +87,20 @@ pub struct TokenResponse {
     pub refresh_token: String,
     /// HTTP date, UTC.
     pub refresh_token_expired_date: String,
+}
+
+impl poem_openapi::types::Example for TokenResponse {
+    fn example() -> Self {
+        // Seed 004's example (the token shortened), with the refresh token.
+        Self {
+            token: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJpZCI6MX0.c2lnbmF0dXJl".to_owned(),
+            token_issued_date: "Sat, 08 Feb 2020 21:41:10 GMT".to_owned(),
+            token_expired_date: "Sat, 08 Feb 2020 21:42:10 GMT".to_owned(),
+            user_id: 1,
+            refresh_token: "rt_5w0mJ2VdW8cQk1bXyZ3a".to_owned(),
+            refresh_token_expired_date: "Sat, 07 Mar 2020 21:41:10 GMT".to_owned(),
+        }
+    }
 }
 
 /// The current user (`GET` and `PATCH /api/v1/auth/me`).

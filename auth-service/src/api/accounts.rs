@@ -15,7 +15,7 @@ use shared::wire::{
 
 use shared::connections::while_connected;
 
-use super::error::{ApiError, Field};
+use super::error::{ApiError, Confirmed, Field, GoogleSignIn, Own, Refusal, SignIn, SignUp};
 use super::{ApiTags, client_info};
 use crate::accounts::service::{LoginPurpose, Registered};
 use crate::accounts::{AccountError, LoginError, RegistrationForm};
@@ -223,8 +223,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<RegisterRequest>,
-    ) -> Result<RegisterResponse, ApiError> {
-        Self::register(&state, req, body.0).await
+    ) -> Result<RegisterResponse, Refusal<SignUp>> {
+        Ok(Self::register(&state, req, body.0).await?)
     }
 
     /// Register with email and password (seed 004 path)
@@ -234,8 +234,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<RegisterRequest>,
-    ) -> Result<RegisterResponse, ApiError> {
-        Self::register(&state, req, body.0).await
+    ) -> Result<RegisterResponse, Refusal<SignUp>> {
+        Ok(Self::register(&state, req, body.0).await?)
     }
 
     /// Log in with email and password
@@ -248,8 +248,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, req, body.0, LoginPurpose::LogIn).await
+    ) -> Result<Json<TokenResponse>, Refusal<SignIn>> {
+        Ok(Self::login(&state, req, body.0, LoginPurpose::LogIn).await?)
     }
 
     /// Log in with email and password (seed 004 path)
@@ -259,8 +259,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, req, body.0, LoginPurpose::LogIn).await
+    ) -> Result<Json<TokenResponse>, Refusal<SignIn>> {
+        Ok(Self::login(&state, req, body.0, LoginPurpose::LogIn).await?)
     }
 
     /// Sign in with Google
@@ -280,7 +280,7 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<GoogleLoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
+    ) -> Result<Json<TokenResponse>, Refusal<GoogleSignIn>> {
         super::limit(&state, req, Rule::Login).await?;
         let id_token = body
             .0
@@ -307,8 +307,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, req, body.0, LoginPurpose::Reactivate).await
+    ) -> Result<Json<TokenResponse>, Refusal<SignIn>> {
+        Ok(Self::login(&state, req, body.0, LoginPurpose::Reactivate).await?)
     }
 
     /// Reactivate a disabled account (seed 004 path)
@@ -318,8 +318,8 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
-        Self::login(&state, req, body.0, LoginPurpose::Reactivate).await
+    ) -> Result<Json<TokenResponse>, Refusal<SignIn>> {
+        Ok(Self::login(&state, req, body.0, LoginPurpose::Reactivate).await?)
     }
 
     /// Disable the current account
@@ -333,7 +333,7 @@ impl AccountsApi {
         req: &Request,
         auth: AccessTokenAuth,
         body: Json<DisableRequest>,
-    ) -> Result<Disabled, ApiError> {
+    ) -> Result<Disabled, Refusal<Confirmed>> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let client = client_info(&state, req);
         state
@@ -353,7 +353,7 @@ impl AccountsApi {
         req: &Request,
         auth: AccessTokenAuth,
         body: Json<PasswordChange>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
+    ) -> Result<Json<TokenResponse>, Refusal<Confirmed>> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let change = body.0;
         let client = client_info(&state, req);
@@ -377,7 +377,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<Json<UserResponse>, ApiError> {
+    ) -> Result<Json<UserResponse>, Refusal<Own>> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let account = state
             .accounts()
@@ -396,7 +396,7 @@ impl AccountsApi {
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
         body: Json<ProfileUpdate>,
-    ) -> Result<Json<UserResponse>, ApiError> {
+    ) -> Result<Json<UserResponse>, Refusal<Own>> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let account = state
             .accounts()

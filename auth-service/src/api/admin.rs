@@ -14,7 +14,7 @@ use shared::{AccessTokenAuth, Role};
 
 use poem::Request;
 
-use super::error::{ApiError, not_spread};
+use super::error::{Admin, ApiError, Refusal, not_spread};
 use super::sessions::{SessionView, session_view};
 use super::{ApiTags, client_info};
 use crate::accounts::lifecycle::{AccountQuery, MAX_BAN_REASON_CHARS, StandingChange};
@@ -170,7 +170,7 @@ impl AdminApi {
         role: Query<Option<RoleName>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u32>>,
-    ) -> Result<Json<UserPage>, ApiError> {
+    ) -> Result<Json<UserPage>, Refusal<Admin>> {
         require_admin(&auth)?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE);
         let offset = offset.0.unwrap_or(0);
@@ -199,7 +199,7 @@ impl AdminApi {
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
         id: Path<i64>,
-    ) -> Result<Json<AdminUser>, ApiError> {
+    ) -> Result<Json<AdminUser>, Refusal<Admin>> {
         require_admin(&auth)?;
         let account = state
             .accounts()
@@ -224,7 +224,7 @@ impl AdminApi {
         req: &Request,
         id: Path<i64>,
         body: Json<UserUpdate>,
-    ) -> Result<Json<AdminUser>, ApiError> {
+    ) -> Result<Json<AdminUser>, Refusal<Admin>> {
         let admin = require_admin(&auth)?;
         let update = body.0;
         let change = StandingChange {
@@ -249,7 +249,7 @@ impl AdminApi {
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
         id: Path<i64>,
-    ) -> Result<Json<Vec<SessionView>>, ApiError> {
+    ) -> Result<Json<Vec<SessionView>>, Refusal<Admin>> {
         require_admin(&auth)?;
         let sessions = state.accounts().sessions_of(id.0).await?;
         let current = Some(auth.0.claims.sid.as_str());
@@ -270,7 +270,7 @@ impl AdminApi {
         req: &Request,
         id: Path<i64>,
         sid: Path<String>,
-    ) -> Result<SessionsEnded, ApiError> {
+    ) -> Result<SessionsEnded, Refusal<Admin>> {
         let admin = require_admin(&auth)?;
         let client = client_info(&state, req);
         state
@@ -288,7 +288,7 @@ impl AdminApi {
         auth: AccessTokenAuth,
         req: &Request,
         id: Path<i64>,
-    ) -> Result<SessionsEnded, ApiError> {
+    ) -> Result<SessionsEnded, Refusal<Admin>> {
         let admin = require_admin(&auth)?;
         let client = client_info(&state, req);
         state
@@ -308,7 +308,7 @@ impl AdminApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         auth: AccessTokenAuth,
-    ) -> Result<Json<RotatedKey>, ApiError> {
+    ) -> Result<Json<RotatedKey>, Refusal<Admin>> {
         let admin = require_admin(&auth)?;
         let change = state.keys.rotate().await.map_err(ApiError::Internal)?;
         let event = Event::new(EventKind::SigningKeyRotated)
@@ -339,7 +339,7 @@ impl AdminApi {
         req: &Request,
         auth: AccessTokenAuth,
         kid: Path<String>,
-    ) -> Result<Json<RotatedKey>, ApiError> {
+    ) -> Result<Json<RotatedKey>, Refusal<Admin>> {
         let admin = require_admin(&auth)?;
         let change = state
             .keys

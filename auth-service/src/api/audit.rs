@@ -12,7 +12,7 @@ use shared::AccessTokenAuth;
 
 use super::ApiTags;
 use super::admin::require_admin;
-use super::error::ApiError;
+use super::error::{Admin, ApiError, Own, Refusal};
 use crate::audit::{EventKind, EventPage, EventQuery, RecordedEvent};
 use crate::state::AppState;
 
@@ -103,7 +103,7 @@ impl AuditApi {
         until: Query<Option<DateTime<Utc>>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u32>>,
-    ) -> Result<Json<AuditPage>, ApiError> {
+    ) -> Result<Json<AuditPage>, Refusal<Admin>> {
         require_admin(&auth)?;
         let kind = kind
             .0
@@ -141,7 +141,7 @@ impl AuditApi {
         auth: AccessTokenAuth,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u32>>,
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u32>>,
-    ) -> Result<Json<AuditPage>, ApiError> {
+    ) -> Result<Json<AuditPage>, Refusal<Own>> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE);
         let offset = offset.0.unwrap_or(0);

@@ -9,7 +9,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object};
 use shared::RevocationError;
-use shared::error::{ErrorBody, ErrorResponse, codes};
+use shared::error::{ErrorBody, ErrorResponse, Statuses, check_documented, codes, documented};
+use std::marker::PhantomData;
 
 use crate::accounts::google::GoogleError;
 use crate::accounts::lifecycle::{ChangeError, MAX_BAN_REASON_CHARS};
@@ -489,6 +490,86 @@ impl ApiResponse for ApiError {
 
     fn register(registry: &mut Registry) {
         ErrorResponse::register(registry);
+    }
+}
+
+shared::statuses!(
+    /// A registration: invalid fields, a taken email, a rate limit, busy.
+    SignUp: 400, 409, 429, 503
+);
+shared::statuses!(
+    /// A sign-in, reactivation or refresh: missing or wrong credentials, a
+    /// disabled (401), banned or unverified (403) account, a rate limit,
+    /// busy or revocations unavailable.
+    SignIn: 400, 401, 403, 429, 503
+);
+shared::statuses!(
+    /// Google sign-in: as [`SignIn`], plus a conflicting link (409) and
+    /// "not configured" (501).
+    GoogleSignIn: 400, 401, 403, 409, 429, 501, 503
+);
+shared::statuses!(
+    /// The caller's own account, sessions and events.
+    Own: 400, 401, 404, 503
+);
+shared::statuses!(
+    /// A change of the caller's own account confirmed with its password
+    /// (a wrong one is 400; disabling the last admin 409).
+    Confirmed: 400, 401, 404, 409, 503
+);
+shared::statuses!(
+    /// Admin routes: not an admin (403), unknown ids, the last admin (409).
+    Admin: 400, 401, 403, 404, 409, 503
+);
+shared::statuses!(
+    /// Routes for other services: a service token without the scope (403).
+    Service: 400, 401, 403, 404, 503
+);
+shared::statuses!(
+    /// Client credentials for a service token.
+    ClientCredentials: 400, 401, 503
+);
+shared::statuses!(
+    /// An access token checked for another service.
+    Validation: 400, 503
+);
+shared::statuses!(
+    /// Password resets and email verification: unknown links, weak
+    /// passwords, a rate limit on the mails asked for.
+    Recovery: 400, 429, 503
+);
+
+/// An [`ApiError`] of a route whose statuses `S` lists: its document shows
+/// only those, and an answer of another status is logged.
+pub struct Refusal<S>(ApiError, PhantomData<S>);
+
+impl<S, E: Into<ApiError>> From<E> for Refusal<S> {
+    fn from(err: E) -> Self {
+        Refusal(err.into(), PhantomData)
+    }
+}
+
+impl<S: Statuses> ApiResponse for Refusal<S> {
+    fn meta() -> MetaResponses {
+        documented::<S>(ErrorResponse::meta())
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorResponse::register(registry);
+    }
+}
+
+impl<S: Statuses> poem::IntoResponse for Refusal<S> {
+    fn into_response(self) -> Response {
+        let response = poem::IntoResponse::into_response(self.0);
+        check_documented::<S>(&response);
+        response
+    }
+}
+
+impl<S: Statuses> From<Refusal<S>> for poem::Error {
+    fn from(refusal: Refusal<S>) -> poem::Error {
+        poem::Error::from_response(poem::IntoResponse::into_response(refusal))
     }
 }
 

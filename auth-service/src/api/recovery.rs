@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
-use super::error::ApiError;
+use super::error::{ApiError, Recovery, Refusal};
 use crate::state::AppState;
 use crate::throttle::Rule;
 
@@ -96,7 +96,7 @@ impl RecoveryApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<EmailRequest>,
-    ) -> Result<MailAccepted, ApiError> {
+    ) -> Result<MailAccepted, Refusal<Recovery>> {
         super::limit(&state, req, Rule::Recovery).await?;
         let client = super::client_info(&state, req);
         state
@@ -115,7 +115,7 @@ impl RecoveryApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<ResetRequest>,
-    ) -> Result<Done, ApiError> {
+    ) -> Result<Done, Refusal<Recovery>> {
         let reset = body.0;
         let client = super::client_info(&state, req);
         let accounts = state.accounts();
@@ -137,7 +137,7 @@ impl RecoveryApi {
         &self,
         state: Data<&Arc<AppState>>,
         token: Query<Option<String>>,
-    ) -> Result<Verified, ApiError> {
+    ) -> Result<Verified, Refusal<Recovery>> {
         state.accounts().verify_email(token.0).await?;
         Ok(verified())
     }
@@ -152,7 +152,7 @@ impl RecoveryApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<VerifyRequest>,
-    ) -> Result<Verified, ApiError> {
+    ) -> Result<Verified, Refusal<Recovery>> {
         let request = body.0;
         if request.token.is_none() && request.email.is_some() {
             super::limit(&state, req, Rule::Recovery).await?;

@@ -15,7 +15,7 @@ use shared::wire::{
     ServiceTokenResponse, UserSummary,
 };
 
-use super::error::{ApiError, Field};
+use super::error::{ApiError, ClientCredentials, Field, Refusal, Service};
 use super::{ApiTags, http_date, user_summary};
 use crate::state::AppState;
 use crate::tokens;
@@ -56,12 +56,12 @@ impl ServicesApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<ServiceTokenRequest>,
-    ) -> Result<Json<ServiceTokenResponse>, ApiError> {
+    ) -> Result<Json<ServiceTokenResponse>, Refusal<ClientCredentials>> {
         let (Some(client_id), Some(secret)) = (
             body.0.client_id.into_inner(),
             body.0.client_secret.into_inner(),
         ) else {
-            return Err(ApiError::Missing(Field::ClientCredentials));
+            return Err(ApiError::Missing(Field::ClientCredentials).into());
         };
         let issued = tokens::service::issue(
             &state.settings.service_clients,
@@ -85,10 +85,10 @@ impl ServicesApi {
         state: Data<&Arc<AppState>>,
         auth: ServiceTokenAuth,
         email: Query<Required<String>>,
-    ) -> Result<Json<UserSummary>, ApiError> {
+    ) -> Result<Json<UserSummary>, Refusal<Service>> {
         require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(email) = email.0.into_inner() else {
-            return Err(ApiError::Missing(Field::Email));
+            return Err(ApiError::Missing(Field::Email).into());
         };
         let account = state
             .accounts()
@@ -109,10 +109,10 @@ impl ServicesApi {
         #[oai(validator(pattern = r"^ *[0-9]{1,18} *(, *[0-9]{1,18} *)*$"))] ids: Query<
             Required<String>,
         >,
-    ) -> Result<Json<Vec<UserSummary>>, ApiError> {
+    ) -> Result<Json<Vec<UserSummary>>, Refusal<Service>> {
         require_scope(&auth, SCOPE_USERS_READ)?;
         let Some(ids) = ids.0.into_inner() else {
-            return Err(ApiError::Missing(Field::Ids));
+            return Err(ApiError::Missing(Field::Ids).into());
         };
         let accounts = state.accounts().by_ids(&parse_ids(&ids)?).await?;
         Ok(Json(accounts.into_iter().map(user_summary).collect()))
@@ -137,7 +137,7 @@ impl ServicesApi {
         generation: Query<Option<String>>,
         after: Query<Option<i64>>,
         #[oai(name = "waitMs", validator(maximum(value = "25000")))] wait_ms: Query<Option<u64>>,
-    ) -> Result<Json<RevocationFeedPage>, ApiError> {
+    ) -> Result<Json<RevocationFeedPage>, Refusal<Service>> {
         require_scope(&auth, SCOPE_REVOCATIONS_READ)?;
         let wait = std::time::Duration::from_millis(wait_ms.0.unwrap_or(0));
         let batch = state

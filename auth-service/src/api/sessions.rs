@@ -11,7 +11,7 @@ use shared::AccessTokenAuth;
 
 use poem::Request;
 
-use super::error::ApiError;
+use super::error::{ApiError, Own, Refusal};
 use super::{ApiTags, client_info};
 use crate::state::AppState;
 use crate::tokens::sessions::SessionInfo;
@@ -64,7 +64,7 @@ impl SessionsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AccessTokenAuth,
-    ) -> Result<Json<Vec<SessionView>>, ApiError> {
+    ) -> Result<Json<Vec<SessionView>>, Refusal<Own>> {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let sessions = state.accounts().sessions_of(id).await?;
         let current = Some(auth.0.claims.sid.as_str());
@@ -84,7 +84,7 @@ impl SessionsApi {
         req: &Request,
         auth: AccessTokenAuth,
         id: Path<String>,
-    ) -> Result<Ended, ApiError> {
+    ) -> Result<Ended, Refusal<Own>> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let client = client_info(&state, req);
         state
@@ -101,7 +101,7 @@ impl SessionsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         auth: AccessTokenAuth,
-    ) -> Result<Ended, ApiError> {
+    ) -> Result<Ended, Refusal<Own>> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let client = client_info(&state, req);
         state

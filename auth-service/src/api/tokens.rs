@@ -12,7 +12,7 @@ use shared::wire::TokenResponse;
 
 use poem::Request;
 
-use super::error::{ApiError, Field};
+use super::error::{ApiError, Field, Own, Refusal, SignIn, Validation};
 use super::{ApiTags, client_info};
 use crate::accounts::AccountError;
 use crate::audit::{Event, EventKind};
@@ -130,11 +130,11 @@ impl TokensApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<RefreshRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
+    ) -> Result<Json<TokenResponse>, Refusal<SignIn>> {
         let Some(token) = body.0.refresh_token.into_inner().filter(|t| !t.is_empty()) else {
             super::limit(&state, req, Rule::Refresh).await?;
             count_refresh("refused");
-            return Err(ApiError::Missing(Field::RefreshToken));
+            return Err(ApiError::Missing(Field::RefreshToken).into());
         };
         let grant = refresh_grant(&state, req, &token, SessionTerms::default()).await?;
         Ok(Json(super::token_response(grant)))
@@ -149,16 +149,16 @@ impl TokensApi {
         &self,
         state: Data<&Arc<AppState>>,
         body: Json<ValidateRequest>,
-    ) -> Result<Json<ValidateResponse>, ApiError> {
+    ) -> Result<Json<ValidateResponse>, Refusal<Validation>> {
         let Some(token) = body.0.token.into_inner().filter(|t| !t.trim().is_empty()) else {
-            return Err(ApiError::Missing(Field::Token));
+            return Err(ApiError::Missing(Field::Token).into());
         };
         match state.authenticator.authenticate(&token).await {
             Ok(user) => Ok(Json(ValidateResponse {
                 is_valid: true,
                 claims: Some(user.claims.into()),
             })),
-            Err(failure) if failure.is_unavailable() => Err(ApiError::Unavailable),
+            Err(failure) if failure.is_unavailable() => Err(ApiError::Unavailable.into()),
             Err(_) => Ok(Json(ValidateResponse {
                 is_valid: false,
                 claims: None,
@@ -175,7 +175,7 @@ impl TokensApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         auth: AccessTokenAuth,
-    ) -> Result<LoggedOut, ApiError> {
+    ) -> Result<LoggedOut, Refusal<Own>> {
         state.sessions.logout(&auth.0.claims).await?;
         let event = Event::new(EventKind::Logout)
             .by(auth.0.claims.user_id())
@@ -192,7 +192,7 @@ impl TokensApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         auth: AccessTokenAuth,
-    ) -> Result<LoggedOut, ApiError> {
+    ) -> Result<LoggedOut, Refusal<Own>> {
         let user_id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         state.sessions.logout_all(user_id).await?;
         let event = Event::own(EventKind::LogoutAll, user_id);

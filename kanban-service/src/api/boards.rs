@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
 
 use super::error::ErrorResponse;
+use super::error::{Board, Refusal};
 use super::views::{
     CategoryView, MemberView, Message, OrganizationView, PendingInvitationView, TagView,
 };
@@ -28,10 +29,20 @@ pub struct OrganizationBody {
 
 /// A new organization.
 #[derive(Object)]
+#[oai(example)]
 pub struct NewOrganization {
     pub name: Required<String>,
     #[oai(nullable)]
     pub description: Option<Text>,
+}
+
+impl poem_openapi::types::Example for NewOrganization {
+    fn example() -> Self {
+        Self {
+            name: Required(Some("Hacktiv8".to_owned())),
+            description: Some(Text("Our kanban board".to_owned())),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -82,10 +93,20 @@ pub enum Invited {
 }
 
 #[derive(Object)]
+#[oai(example)]
 pub struct CategoryBody {
     pub name: Required<String>,
     #[oai(rename = "OrganizationId")]
     pub organization_id: Required<i64>,
+}
+
+impl poem_openapi::types::Example for CategoryBody {
+    fn example() -> Self {
+        Self {
+            name: Required(Some("Backlog".to_owned())),
+            organization_id: Required(Some(1)),
+        }
+    }
 }
 
 #[derive(Object)]
@@ -118,12 +139,23 @@ pub struct TagBody {
 
 /// A new tag.
 #[derive(Object)]
+#[oai(example)]
 pub struct NewTag {
     pub name: Required<String>,
     /// `#RRGGBB`.
     pub color: Required<String>,
     #[oai(rename = "OrganizationId")]
     pub organization_id: Required<i64>,
+}
+
+impl poem_openapi::types::Example for NewTag {
+    fn example() -> Self {
+        Self {
+            name: Required(Some("urgent".to_owned())),
+            color: Required(Some("#FF0000".to_owned())),
+            organization_id: Required(Some(1)),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -162,7 +194,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u64>>,
-    ) -> Result<OrganizationList, ErrorResponse> {
+    ) -> Result<OrganizationList, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let (boards, total) = state
             .boards
@@ -181,7 +213,7 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<OrganizationView>, ErrorResponse> {
+    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         Ok(Json(state.boards.organization(user, id.0).await?.into()))
     }
@@ -193,7 +225,7 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         body: Json<NewOrganization>,
-    ) -> Result<OrganizationCreated, ErrorResponse> {
+    ) -> Result<OrganizationCreated, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let board = state
             .boards
@@ -214,7 +246,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<OrganizationBody>,
-    ) -> Result<Json<OrganizationView>, ErrorResponse> {
+    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let updated = state
             .boards
@@ -235,7 +267,7 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.delete_organization(user, id.0).await?;
         Ok(Json(Message::new("Organization has been deleted")))
@@ -248,7 +280,7 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Vec<MemberView>>, ErrorResponse> {
+    ) -> Result<Json<Vec<MemberView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let members = state.boards.members(user, id.0).await?;
         Ok(Json(
@@ -275,7 +307,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<MemberBody>,
-    ) -> Result<Invited, ErrorResponse> {
+    ) -> Result<Invited, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let role = role_of(body.0.role.as_deref(), Some(OrganizationRole::Member))?;
         let email = body.0.user_email.as_deref();
@@ -292,7 +324,7 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Vec<PendingInvitationView>>, ErrorResponse> {
+    ) -> Result<Json<Vec<PendingInvitationView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let invitations = state.boards.invitations_of(user, id.0).await?;
         Ok(Json(invitations.into_iter().map(Into::into).collect()))
@@ -309,7 +341,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         invitation_id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state
             .boards
@@ -330,7 +362,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TransferBody>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state
             .boards
@@ -348,7 +380,7 @@ impl OrganizationsApi {
         id: Path<i64>,
         user_id: Path<i64>,
         body: Json<RoleBody>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let role = role_of(body.0.role.as_deref(), None)?;
         state
@@ -366,7 +398,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         user_id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.remove_member(user, id.0, user_id.0).await?;
         Ok(Json(Message::new("Member has been removed")))
@@ -384,7 +416,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
-    ) -> Result<Json<Vec<CategoryView>>, ErrorResponse> {
+    ) -> Result<Json<Vec<CategoryView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let categories = state
             .boards
@@ -400,7 +432,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         body: Json<CategoryBody>,
-    ) -> Result<CategoryCreated, ErrorResponse> {
+    ) -> Result<CategoryCreated, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let organization = required_organization(body.0.organization_id.into())?;
         let category = state
@@ -418,7 +450,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<CategoryPatch>,
-    ) -> Result<Json<CategoryView>, ErrorResponse> {
+    ) -> Result<Json<CategoryView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let category = state
             .boards
@@ -434,7 +466,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.delete_category(user, id.0).await?;
         Ok(Json(Message::new("Category has been deleted")))
@@ -447,7 +479,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
-    ) -> Result<Json<Vec<TagView>>, ErrorResponse> {
+    ) -> Result<Json<Vec<TagView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let tags = state
             .boards
@@ -463,7 +495,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         body: Json<NewTag>,
-    ) -> Result<TagCreated, ErrorResponse> {
+    ) -> Result<TagCreated, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let organization = required_organization(body.0.organization_id.into_inner())?;
         let tag = state
@@ -486,7 +518,7 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TagBody>,
-    ) -> Result<Json<TagView>, ErrorResponse> {
+    ) -> Result<Json<TagView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let tag = state
             .boards
@@ -502,7 +534,7 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.delete_tag(user, id.0).await?;
         Ok(Json(Message::new("Tag has been deleted")))

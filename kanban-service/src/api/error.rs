@@ -2,13 +2,74 @@
 //! texts. Every sentence a client reads is chosen here; the domain only
 //! says which rule refused (so another dialect can word it differently).
 
+use std::marker::PhantomData;
+
+use poem::{IntoResponse, Response};
+use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
-use shared::error::ErrorBody;
+use poem_openapi::registry::{MetaResponses, Registry};
+use shared::error::{ErrorBody, Statuses, check_documented, documented};
 
 use crate::boards::{BoardError, Field, Rule, Violation};
 use crate::error::KanbanError;
 
 pub use shared::error::ErrorResponse;
+
+shared::statuses!(
+    /// A board route (organizations, members, categories, tags, tasks,
+    /// invitations): invalid input, no or a refused token (and seed 000's
+    /// "not authorized" refusals), an unknown id, or revocations that
+    /// cannot be checked.
+    Board: 400, 401, 404, 503
+);
+shared::statuses!(
+    /// A sign-in through the account manager: invalid input, wrong
+    /// credentials, a banned or unverified account, a rate limit, Google
+    /// sign-in not configured, or the account manager unreachable.
+    SignIn: 400, 401, 403, 429, 501, 503
+);
+shared::statuses!(
+    /// A registration through the account manager.
+    Registration: 400, 403, 429, 503
+);
+shared::statuses!(
+    /// The current user, read or renamed.
+    OwnAccount: 400, 401, 503
+);
+
+/// An [`ErrorResponse`] of a route whose statuses `S` lists: its document
+/// shows only those, and an answer of another status is logged.
+pub struct Refusal<S>(ErrorResponse, PhantomData<S>);
+
+impl<S, E: Into<ErrorResponse>> From<E> for Refusal<S> {
+    fn from(err: E) -> Self {
+        Refusal(err.into(), PhantomData)
+    }
+}
+
+impl<S: Statuses> ApiResponse for Refusal<S> {
+    fn meta() -> MetaResponses {
+        documented::<S>(ErrorResponse::meta())
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorResponse::register(registry);
+    }
+}
+
+impl<S: Statuses> IntoResponse for Refusal<S> {
+    fn into_response(self) -> Response {
+        let response = self.0.into_response();
+        check_documented::<S>(&response);
+        response
+    }
+}
+
+impl<S: Statuses> From<Refusal<S>> for poem::Error {
+    fn from(refusal: Refusal<S>) -> poem::Error {
+        poem::Error::from_response(refusal.into_response())
+    }
+}
 
 fn body(msg: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody::msg_only(msg))

@@ -10,7 +10,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use shared::AnyAccessToken;
 
-use super::error::ErrorResponse;
+use super::error::{Board, Refusal};
 use super::views::{InvitationView, Message, OrganizationView};
 use super::{ApiTags, acting_user};
 use crate::state::AppState;
@@ -25,7 +25,7 @@ impl InvitationsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-    ) -> Result<Json<Vec<InvitationView>>, ErrorResponse> {
+    ) -> Result<Json<Vec<InvitationView>>, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let invitations = state.boards.received_invitations(&actor).await?;
         Ok(Json(
@@ -46,7 +46,7 @@ impl InvitationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<OrganizationView>, ErrorResponse> {
+    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let board = state.boards.accept_invitation(&actor, id.0).await?;
         Ok(Json(board.into()))
@@ -61,7 +61,7 @@ impl InvitationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         state.boards.decline_invitation(&actor, id.0).await?;
         Ok(Json(Message::new("Invitation has been declined")))

@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
 
-use super::error::ErrorResponse;
+use super::error::{Board, Refusal};
 use super::views::{Message, TaskCardView, TaskView};
 use super::{ApiTags, acting_user, caller, page};
 use crate::boards::{TaskChanges, TaskDraft, TaskQuery};
@@ -34,6 +34,7 @@ pub struct TaskBody {
 
 /// A new task, at the end of its category.
 #[derive(Object)]
+#[oai(example)]
 pub struct NewTask {
     pub title: Required<String>,
     #[oai(nullable)]
@@ -45,6 +46,18 @@ pub struct NewTask {
     pub organization_id: Required<i64>,
     #[oai(rename = "CategoryId")]
     pub category_id: Required<i64>,
+}
+
+impl poem_openapi::types::Example for NewTask {
+    fn example() -> Self {
+        Self {
+            title: Required(Some("Write the release notes".to_owned())),
+            description: Some(Text("For version 1.0".to_owned())),
+            due_date: Some(Text("2020-10-10".to_owned())),
+            organization_id: Required(Some(1)),
+            category_id: Required(Some(1)),
+        }
+    }
 }
 
 #[derive(Object)]
@@ -107,7 +120,7 @@ impl TasksApi {
         #[oai(name = "TagId")] tag_id: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u64>>,
-    ) -> Result<TaskList, ErrorResponse> {
+    ) -> Result<TaskList, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let query = TaskQuery {
             organization_id: organization_id.0,
@@ -136,7 +149,7 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<TaskCardView>, ErrorResponse> {
+    ) -> Result<Json<TaskCardView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let card = state.boards.task_card(user, id.0).await?;
         Ok(Json(TaskCardView::new(card, &state.avatars)))
@@ -149,7 +162,7 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         body: Json<NewTask>,
-    ) -> Result<TaskCreated, ErrorResponse> {
+    ) -> Result<TaskCreated, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let NewTask {
             title,
@@ -178,7 +191,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TaskBody>,
-    ) -> Result<Json<TaskView>, ErrorResponse> {
+    ) -> Result<Json<TaskView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let TaskBody {
             title,
@@ -206,7 +219,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<MoveBody>,
-    ) -> Result<Json<TaskView>, ErrorResponse> {
+    ) -> Result<Json<TaskView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         Ok(Json(
             state
@@ -224,7 +237,7 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.delete_task(user, id.0).await?;
         Ok(Json(Message::new("Task has been deleted")))
@@ -238,7 +251,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<AssigneeBody>,
-    ) -> Result<Linked, ErrorResponse> {
+    ) -> Result<Linked, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state
             .boards
@@ -257,7 +270,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         user_id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.remove_assignee(user, id.0, user_id.0).await?;
         Ok(Json(Message::new("Assignee has been removed")))
@@ -271,7 +284,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TagLink>,
-    ) -> Result<Linked, ErrorResponse> {
+    ) -> Result<Linked, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state
             .boards
@@ -288,7 +301,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         tag_id: Path<i64>,
-    ) -> Result<Json<Message>, ErrorResponse> {
+    ) -> Result<Json<Message>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         state.boards.remove_tag(user, id.0, tag_id.0).await?;
         Ok(Json(Message::new("Tag has been removed")))

@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
 
 use super::error::ErrorResponse;
+use super::error::{OwnAccount, Refusal, Registration, SignIn};
 use super::{ApiTags, caller};
 use crate::accounts::{Bearer, Client, Profile, SignedIn};
 use crate::avatars::Avatars;
@@ -17,11 +18,24 @@ use crate::error::KanbanError;
 use crate::state::AppState;
 
 #[derive(Object)]
+#[oai(example)]
 pub struct RegisterBody {
     pub first_name: Required<String>,
     pub last_name: Required<String>,
     pub email: Required<String>,
     pub password: Required<String>,
+}
+
+impl poem_openapi::types::Example for RegisterBody {
+    fn example() -> Self {
+        // Seed 000's example.
+        Self {
+            first_name: Required(Some("John".to_owned())),
+            last_name: Required(Some("Doe".to_owned())),
+            email: Required(Some("johndoe@mail.com".to_owned())),
+            password: Required(Some("johndoe".to_owned())),
+        }
+    }
 }
 
 #[derive(Object, Debug)]
@@ -38,9 +52,20 @@ pub enum RegisterAnswer {
 }
 
 #[derive(Object)]
+#[oai(example)]
 pub struct LoginBody {
     pub email: Required<String>,
     pub password: Required<String>,
+}
+
+impl poem_openapi::types::Example for LoginBody {
+    fn example() -> Self {
+        // Seed 000's example.
+        Self {
+            email: Required(Some("user@gmail.com".to_owned())),
+            password: Required(Some("user".to_owned())),
+        }
+    }
 }
 
 #[derive(Object)]
@@ -122,7 +147,7 @@ impl UsersApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<RegisterBody>,
-    ) -> Result<RegisterAnswer, ErrorResponse> {
+    ) -> Result<RegisterAnswer, Refusal<Registration>> {
         let RegisterBody {
             first_name,
             last_name,
@@ -149,7 +174,7 @@ impl UsersApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<LoginBody>,
-    ) -> Result<Json<LoginAnswer>, ErrorResponse> {
+    ) -> Result<Json<LoginAnswer>, Refusal<SignIn>> {
         let (Some(email), Some(password)) =
             (body.0.email.into_inner(), body.0.password.into_inner())
         else {
@@ -188,7 +213,7 @@ impl UsersApi {
         state: Data<&Arc<AppState>>,
         req: &poem::Request,
         body: Json<GoogleLoginBody>,
-    ) -> Result<Json<GoogleLoginAnswer>, ErrorResponse> {
+    ) -> Result<Json<GoogleLoginAnswer>, Refusal<SignIn>> {
         let id_token = body.0.google_access_token.into_inner().unwrap_or_default();
         let signed_in = state
             .accounts()
@@ -205,7 +230,7 @@ impl UsersApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-    ) -> Result<Json<CurrentUser>, ErrorResponse> {
+    ) -> Result<Json<CurrentUser>, Refusal<OwnAccount>> {
         let profile = state.accounts().profile(&bearer(&auth)?).await?;
         Ok(Json(CurrentUser::new(profile, &state.avatars)))
     }
@@ -220,7 +245,7 @@ impl UsersApi {
         req: &poem::Request,
         auth: AnyAccessToken,
         body: Json<UserUpdate>,
-    ) -> Result<Json<CurrentUser>, ErrorResponse> {
+    ) -> Result<Json<CurrentUser>, Refusal<OwnAccount>> {
         let UserUpdate {
             first_name,
             last_name,
