@@ -124,6 +124,17 @@ pub fn operation<'a>(document: &'a mut Value, path: &str, method: &str) -> Optio
     document.get_mut("paths")?.get_mut(path)?.get_mut(method)
 }
 
+/// Adds `rule`'s keywords (`maxLength`, `pattern`, `enum`, ...) to the
+/// property `property` of the component schema `schema`, if documented.
+pub fn refine_property(document: &mut Value, schema: &str, property: &str, rule: Value) {
+    let pointer = format!("/components/schemas/{schema}/properties/{property}");
+    if let (Some(target), Value::Object(rule)) = (document.pointer_mut(&pointer), rule) {
+        for (keyword, value) in rule {
+            target[keyword] = value;
+        }
+    }
+}
+
 /// The query or path parameter `name` of an operation, if documented.
 pub fn parameter<'a>(operation: &'a mut Value, name: &str) -> Option<&'a mut Value> {
     operation

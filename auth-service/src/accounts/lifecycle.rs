@@ -66,16 +66,18 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> std::result::Result<NewStanding, ChangeError> {
     let status = change.status.unwrap_or(account.status);
-    let reason = change
+    // The limit counts the reason as sent, spaces included.
+    if change
         .reason
-        .map(|reason| reason.trim().to_owned())
-        .filter(|reason| !reason.is_empty());
-    if reason
         .as_ref()
         .is_some_and(|reason| reason.chars().count() > MAX_BAN_REASON_CHARS)
     {
         return Err(ChangeError::ReasonTooLong);
     }
+    let reason = change
+        .reason
+        .map(|reason| reason.trim().to_owned())
+        .filter(|reason| !reason.is_empty());
     let (banned_until, ban_reason) = if status == AccountStatus::Banned {
         if change.banned_until.is_some_and(|until| until <= now) {
             return Err(ChangeError::BanEndsInPast);

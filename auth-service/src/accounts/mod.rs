@@ -32,11 +32,13 @@ pub enum EmailError {
 }
 
 impl Email {
+    /// The limit counts the text as sent (spaces included), as the
+    /// OpenAPI document's `maxLength` does; the address kept is trimmed.
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
-        let email = raw.trim();
-        if email.chars().count() > MAX_EMAIL_CHARS {
+        if raw.chars().count() > MAX_EMAIL_CHARS {
             return Err(EmailError::TooLong);
         }
+        let email = raw.trim();
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(EmailError::Invalid);
         };
@@ -83,10 +85,10 @@ pub enum UsernameError {
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Username, UsernameError> {
-        let name = raw.trim();
-        if name.chars().count() > MAX_USERNAME_CHARS {
+        if raw.chars().count() > MAX_USERNAME_CHARS {
             return Err(UsernameError::TooLong);
         }
+        let name = raw.trim();
         let allowed = |c: char| c.is_alphanumeric() || "@.+-_".contains(c);
         if name.is_empty() || !name.chars().all(allowed) {
             return Err(UsernameError::Invalid);
@@ -249,11 +251,10 @@ pub fn new_password(
 
 /// A name as stored: trimmed, at most [`MAX_NAME_CHARS`] characters.
 pub fn parse_name(value: &str) -> Result<String, RegistrationError> {
-    let value = value.trim();
     if value.chars().count() > MAX_NAME_CHARS {
         return Err(RegistrationError::NameTooLong);
     }
-    Ok(value.to_owned())
+    Ok(value.trim().to_owned())
 }
 
 /// Why a login (or a refresh) was refused.

@@ -205,6 +205,53 @@ fn document_additions(document: &mut serde_json::Value) {
             route["security"] = security;
         }
     }
+    // Text lengths, as the account rules count them.
+    use crate::accounts::lifecycle::MAX_BAN_REASON_CHARS;
+    use crate::accounts::{
+        MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    };
+    let password = json!({"minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS});
+    let lengths = [
+        (
+            "RegisterRequest",
+            "email",
+            json!({"maxLength": MAX_EMAIL_CHARS}),
+        ),
+        ("RegisterRequest", "password", password.clone()),
+        ("RegisterRequest", "password2", password.clone()),
+        (
+            "RegisterRequest",
+            "firstName",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "RegisterRequest",
+            "lastName",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "ProfileUpdate",
+            "firstName",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "ProfileUpdate",
+            "lastName",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        ("PasswordChange", "newPassword", password.clone()),
+        ("PasswordChange", "newPassword2", password.clone()),
+        ("ResetRequest", "password", password.clone()),
+        ("ResetRequest", "password2", password),
+        (
+            "UserUpdate",
+            "reason",
+            json!({"maxLength": MAX_BAN_REASON_CHARS}),
+        ),
+    ];
+    for (schema, property, rule) in lengths {
+        shared::openapi::refine_property(document, schema, property, rule);
+    }
     // Seed 002's logout reads the bearer token; the body may name the
     // session's refresh token too.
     if let Some(body) =

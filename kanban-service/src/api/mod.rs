@@ -104,30 +104,117 @@ pub fn openapi(public_url: &str) -> OpenApiService<Apis, ()> {
 }
 
 /// What the document cannot read off the handlers' types (which check
-/// these rules themselves, to word their refusals): a tag's colour is
-/// `#RRGGBB`, a member's role `admin` or `member`.
+/// these rules themselves, to word their refusals): text lengths, a tag's
+/// colour (`#RRGGBB`), a member's role, and the instants answers carry.
 fn document_additions(document: &mut serde_json::Value) {
+    use crate::boards::{
+        MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS, MIN_PASSWORD_CHARS,
+    };
     use serde_json::json;
+    use shared::openapi::refine_property;
+    let colour = json!({"pattern": "^\\s*#[0-9A-Fa-f]{6}\\s*$"});
+    let role = json!({"enum": ["admin", "member"]});
     let rules = [
+        ("NewTag", "color", colour.clone()),
+        ("TagBody", "color", colour),
+        ("MemberBody", "role", role.clone()),
+        ("RoleBody", "role", role),
         (
-            "NewTag",
-            "color",
-            json!({"pattern": "^\\s*#[0-9A-Fa-f]{6}\\s*$"}),
+            "NewOrganization",
+            "name",
+            json!({"maxLength": MAX_NAME_CHARS}),
         ),
         (
-            "TagBody",
-            "color",
-            json!({"pattern": "^\\s*#[0-9A-Fa-f]{6}\\s*$"}),
+            "OrganizationBody",
+            "name",
+            json!({"maxLength": MAX_NAME_CHARS}),
         ),
-        ("MemberBody", "role", json!({"enum": ["admin", "member"]})),
-        ("RoleBody", "role", json!({"enum": ["admin", "member"]})),
+        (
+            "NewOrganization",
+            "description",
+            json!({"maxLength": MAX_DESCRIPTION_CHARS}),
+        ),
+        (
+            "OrganizationBody",
+            "description",
+            json!({"maxLength": MAX_DESCRIPTION_CHARS}),
+        ),
+        ("CategoryBody", "name", json!({"maxLength": MAX_NAME_CHARS})),
+        (
+            "CategoryPatch",
+            "name",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        ("NewTag", "name", json!({"maxLength": MAX_NAME_CHARS})),
+        ("TagBody", "name", json!({"maxLength": MAX_NAME_CHARS})),
+        ("NewTask", "title", json!({"maxLength": MAX_TITLE_CHARS})),
+        ("TaskBody", "title", json!({"maxLength": MAX_TITLE_CHARS})),
+        (
+            "NewTask",
+            "description",
+            json!({"maxLength": MAX_DESCRIPTION_CHARS}),
+        ),
+        (
+            "TaskBody",
+            "description",
+            json!({"maxLength": MAX_DESCRIPTION_CHARS}),
+        ),
+        (
+            "MemberBody",
+            "UserEmail",
+            json!({"maxLength": MAX_EMAIL_CHARS}),
+        ),
+        (
+            "AssigneeBody",
+            "UserEmail",
+            json!({"maxLength": MAX_EMAIL_CHARS}),
+        ),
+        (
+            "RegisterBody",
+            "first_name",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "RegisterBody",
+            "last_name",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "RegisterBody",
+            "email",
+            json!({"maxLength": MAX_EMAIL_CHARS}),
+        ),
+        (
+            "RegisterBody",
+            "password",
+            json!({"minLength": MIN_PASSWORD_CHARS}),
+        ),
+        (
+            "UserUpdate",
+            "first_name",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
+        (
+            "UserUpdate",
+            "last_name",
+            json!({"maxLength": MAX_NAME_CHARS}),
+        ),
     ];
     for (schema, property, rule) in rules {
-        let pointer = format!("/components/schemas/{schema}/properties/{property}");
-        if let (Some(target), Some(rule)) = (document.pointer_mut(&pointer), rule.as_object()) {
-            for (key, value) in rule {
-                target[key] = value.clone();
-            }
+        refine_property(document, schema, property, rule);
+    }
+    let instants = [
+        ("OrganizationView", ["createdAt", "updatedAt"].as_slice()),
+        ("CategoryView", &["createdAt", "updatedAt"]),
+        ("TagView", &["createdAt", "updatedAt"]),
+        ("TaskView", &["createdAt", "updatedAt"]),
+        ("TaskCardView", &["createdAt", "updatedAt"]),
+        ("InvitationView", &["createdAt", "expiresAt"]),
+        ("PendingInvitationView", &["createdAt", "expiresAt"]),
+    ];
+    for (schema, properties) in instants {
+        for property in properties {
+            refine_property(document, schema, property, json!({"format": "date-time"}));
         }
     }
 }

@@ -112,8 +112,12 @@ pub fn ensure_admin_remains(admins: usize, losing_admin: bool) -> BoardResult<()
     }
 }
 
-/// A required, trimmed text of at most `max` characters.
+/// A required, trimmed text of at most `max` characters (as sent, spaces
+/// included, as the OpenAPI document's `maxLength` counts).
 pub fn required_text(field: Field, value: Option<&str>, max: usize) -> BoardResult<String> {
+    if value.is_some_and(|value| value.chars().count() > max) {
+        return Err(BoardError::invalid(field, Rule::AtMost(max)));
+    }
     let value = value.map(str::trim).unwrap_or_default();
     if value.is_empty() {
         return Err(BoardError::invalid(field, Rule::Required));
@@ -479,6 +483,22 @@ mod tests {
         assert!(!open(Some(""), now));
         assert!(!open(None, now), "an account without an email");
         assert!(!open(Some("jane@mail.com"), expires), "expired");
+    }
+
+    #[test]
+    fn a_length_limit_counts_the_text_as_sent() {
+        let padded = format!("a{}", " ".repeat(MAX_NAME_CHARS));
+        assert_eq!(
+            required_text(Field::Name, Some(&padded), MAX_NAME_CHARS),
+            Err(BoardError::invalid(
+                Field::Name,
+                Rule::AtMost(MAX_NAME_CHARS)
+            ))
+        );
+        assert_eq!(
+            required_text(Field::Name, Some("  Backlog  "), MAX_NAME_CHARS),
+            Ok("Backlog".to_owned())
+        );
     }
 
     #[test]
