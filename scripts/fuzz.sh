@@ -115,7 +115,7 @@ for service in auth:"$AUTH_URL" kanban:"$KANBAN_URL"; do
   set +e
   # Run from the scratch folder, so no cache of an earlier run replays.
   (cd "$RUN" && timeout "$TIME_LIMIT" "$VENV/bin/st" --config-file "$CONFIG" run "$url/openapi.json" \
-    --checks all --max-examples "$MAX_EXAMPLES" --request-timeout 20 \
+    --checks all --max-examples "$MAX_EXAMPLES" --request-timeout 40 \
     --workers 1 --no-color --seed "${FUZZ_SEED:-1}") >"$out" 2>&1
   code=$?
   set -e
