@@ -2,7 +2,8 @@
 //! with what the shared HTTP layer answers on every route (413 past the
 //! body limit, 415 for a body that is not JSON, both in the route's own
 //! error shape) and what the rendering leaves implicit (unsigned integers
-//! are never negative), then with what a service adds of its own.
+//! are never negative, text never carries U+0000), then with what a
+//! service adds of its own.
 
 use serde_json::{Map, Value, json};
 
