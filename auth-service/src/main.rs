@@ -21,12 +21,6 @@ Running replicas and verifiers learn of key changes on the revocation feed.
 
 Settings come from AUTH_* environment variables; see the README.";
 
-/// mimalloc instead of glibc's malloc: the services allocate and free many
-/// small values per request (rows, answers, JSON), which glibc spends a
-/// fifth of a busy kanban's CPU on and keeps spread over per-thread arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let command = shared::cli::command();

@@ -11,12 +11,6 @@ const USAGE: &str = "usage: kanban-service [serve | migrate | healthcheck [--url
 
 Settings come from KANBAN_* environment variables; see the README.";
 
-/// mimalloc instead of glibc's malloc: the services allocate and free many
-/// small values per request (rows, answers, JSON), which glibc spends a
-/// fifth of a busy kanban's CPU on and keeps spread over per-thread arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let command = shared::cli::command();
