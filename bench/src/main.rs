@@ -11,6 +11,7 @@
 //! servers themselves answer (see `durability`).
 
 mod ceiling;
+mod commits;
 mod durability;
 mod growth;
 mod measure;
@@ -29,6 +30,7 @@ use reqwest::Client;
 use serde_json::json;
 
 use crate::ceiling::argon2_rate;
+use crate::commits::commit_rates;
 use crate::durability::durability;
 use crate::options::{FULL, SHORT, options};
 use crate::propagation::propagation;
@@ -116,6 +118,13 @@ async fn main() -> anyhow::Result<()> {
     };
     let (before, cores) = tokio::task::spawn_blocking(move || argon2_rate(sample)).await?;
     eprintln!("argon2id (m=19456 KiB, t=2, p=1) on {cores} cores: {before:.1} hashes/s");
+    // The database's own commit rate, for the write scenarios' clients: the
+    // writers of one organization and the full concurrency.
+    let mut clients = vec![scenarios::ONE_ORGANIZATION_WRITERS.min(scale.concurrency)];
+    if scale.concurrency != clients[0] {
+        clients.push(scale.concurrency);
+    }
+    let commits = commit_rates(&options.database_url, &run, &clients, scale.duration).await?;
 
     let world = Arc::new(seed(&client, &auth.url, &kanban.url, scale).await?);
     eprintln!(
@@ -163,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
         argon2_per_second,
         cores,
         &rss,
+        &commits,
     )?;
     let errors: u64 = outcomes.iter().map(|o| o.errors).sum::<u64>()
         + propagations.iter().map(|p| p.errors).sum::<u64>();

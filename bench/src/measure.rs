@@ -17,6 +17,8 @@ pub(crate) struct Outcome {
     pub(crate) elapsed: Duration,
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
+    /// Workers (clients) the scenario ran.
+    pub(crate) concurrency: usize,
 }
 
 impl Outcome {
@@ -90,6 +92,7 @@ where
         elapsed,
         p50_ms: percentile(0.50),
         p99_ms: percentile(0.99),
+        concurrency: scale.concurrency,
     };
     eprintln!(
         "  {:<28} {:>9.0} req/s  p99 {:>7.2} ms  errors {}",

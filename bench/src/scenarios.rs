@@ -13,7 +13,7 @@ use crate::seed::{Board, World};
 
 /// A scenario whose workers each GET one URL until the deadline, expecting
 /// 200: `target(worker)` gives the worker's URL and the access token to
-/// send, if any.
+/// send, if any (in kanban's `access_token` header).
 async fn get_scenario(
     name: &'static str,
     service: &'static str,
@@ -21,14 +21,30 @@ async fn get_scenario(
     client: &Client,
     target: impl Fn(usize) -> (String, Option<String>),
 ) -> Outcome {
+    let target = |i| {
+        let (url, token) = target(i);
+        (url, token.map(|t| ("access_token", t)))
+    };
+    get_scenario_with(name, service, scale, client, target).await
+}
+
+/// [`get_scenario`], with the header that carries the token named by the
+/// target (`authorization` for the account manager's Bearer tokens).
+async fn get_scenario_with(
+    name: &'static str,
+    service: &'static str,
+    scale: Scale,
+    client: &Client,
+    target: impl Fn(usize) -> (String, Option<(&'static str, String)>),
+) -> Outcome {
     scenario(name, service, scale, |i, deadline| {
-        let (client, (url, token)) = (client.clone(), target(i));
+        let (client, (url, header)) = (client.clone(), target(i));
         async move {
             let mut rec = Recorder::default();
             while Instant::now() < deadline {
                 let mut request = client.get(&url);
-                if let Some(token) = &token {
-                    request = request.header("access_token", token);
+                if let Some((name, value)) = &header {
+                    request = request.header(*name, value);
                 }
                 rec.time(ok(request, StatusCode::OK)).await;
             }
@@ -76,6 +92,12 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         })
         .await,
     );
+    let target = |i: usize| {
+        let token = &w.users[i % w.users.len()].token;
+        let bearer = ("authorization", format!("Bearer {token}"));
+        (format!("{auth}/api/v1/auth/me"), Some(bearer))
+    };
+    outcomes.push(get_scenario_with("me", "auth", scale, &w.client, target).await);
     outcomes.push(
         scenario("refresh (rotation)", "auth", scale, |i, deadline| {
             let (client, url) = (
@@ -134,6 +156,11 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
         (format!("{kanban}/organizations"), Some(token))
     };
     outcomes.push(get_scenario("list organizations", "kanban", scale, &w.client, target).await);
+    let target = |i: usize| {
+        let token = w.users[i % w.users.len()].token.clone();
+        (format!("{kanban}/user"), Some(token))
+    };
+    outcomes.push(get_scenario("GET /user", "kanban", scale, &w.client, target).await);
     let target = |i: usize| {
         let board = &w.boards[i % w.boards.len()];
         let category = board.categories[i % board.categories.len()];
@@ -251,7 +278,7 @@ pub(crate) async fn run_scenarios(world: Arc<World>, scale: Scale) -> Vec<Outcom
 }
 
 /// The writers of one organization at once (the "16 writers").
-const ONE_ORGANIZATION_WRITERS: usize = 16;
+pub(crate) const ONE_ORGANIZATION_WRITERS: usize = 16;
 
 /// Writes that contend: up to 16 workers on the one organization of the
 /// "list tasks of an organization" board, creating tasks in its columns

@@ -5,6 +5,10 @@ use sea_orm::{
     Statement,
 };
 
+/// How long a pooled connection may sit idle before it is pinged when next
+/// handed out.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens the pool. SQLite gets one connection (its writes are serialised
 /// anyway) so transactions never meet "database is locked", WAL mode and
 /// foreign keys; the folder of its file is created. PostgreSQL gets a pool
@@ -22,6 +26,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     options
         .max_connections(if sqlite { 1 } else { max_connections })
         .min_connections(1)
+        // A pooled connection is pinged before it is handed out only when
+        // it sat idle long enough to have been dropped by the server or a
+        // proxy: pinging on every acquire cost a round trip per statement
+        // outside a transaction (most of a board read's statements).
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if sqlite {

@@ -10,7 +10,8 @@
 //! each rendering.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use poem::http::StatusCode;
@@ -64,11 +65,38 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// How often the recorder folds the latency samples it holds into the
+/// histograms' buckets (besides at every scrape).
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
 /// The process's recorder: installed on first use, shared by every app of
-/// the process (tests start many).
+/// the process (tests start many). A thread of its own runs the recorder's
+/// upkeep every [`UPKEEP_EVERY`]: the recorder keeps every latency sample
+/// until an upkeep folds them into the buckets, so without it a process
+/// nobody scrapes grows by each request's sample (megabytes per minute
+/// under load).
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
+    static UPKEEP: Once = Once::new();
+    let handle = recorder(&HANDLE);
+    UPKEEP.call_once(|| {
+        let started = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    handle.run_upkeep();
+                }
+            });
+        if let Err(error) = started {
+            tracing::warn!(%error, "cannot start the metrics upkeep thread");
+        }
+    });
+    handle
+}
+
+fn recorder(cell: &'static OnceLock<PrometheusHandle>) -> &'static PrometheusHandle {
+    cell.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
             .expect("latency buckets are not empty");

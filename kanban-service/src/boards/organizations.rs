@@ -21,15 +21,16 @@ impl Boards {
         organizations: Vec<Organization>,
     ) -> KanbanResult<Vec<OrganizationBoard>> {
         let ids: Vec<i64> = organizations.iter().map(|o| o.id).collect();
+        let (all_categories, all_tags) = store::boards::parts_of(&self.db, &ids).await?;
         let mut categories: HashMap<i64, Vec<Category>> = HashMap::new();
-        for category in store::boards::categories_of(&self.db, &ids).await? {
+        for category in all_categories {
             categories
                 .entry(category.organization_id)
                 .or_default()
                 .push(category);
         }
         let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-        for tag in store::boards::tags_of(&self.db, &ids).await? {
+        for tag in all_tags {
             tags.entry(tag.organization_id).or_default().push(tag);
         }
         Ok(organizations

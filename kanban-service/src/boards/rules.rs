@@ -236,6 +236,16 @@ pub fn shifts_for_move(from: (i64, i32), to: (i64, i32)) -> Vec<Shift> {
     }
 }
 
+/// The categories a move from `source` to `target` changes, in the order
+/// their locks are taken (ascending ids, each once): two movers locking
+/// the same two categories take them in the same order and never wait for
+/// each other in a cycle.
+pub fn lock_order(source: i64, target: i64) -> Vec<i64> {
+    let mut ids = vec![source.min(target), source.max(target)];
+    ids.dedup();
+    ids
+}
+
 /// The shift that closes the gap a task leaves at `position`.
 pub fn close_gap(category_id: i64, position: i32) -> Shift {
     Shift {
@@ -321,6 +331,13 @@ pub fn check_registration(first: &str, last: &str, email: &str, password: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moves_lock_their_categories_in_id_order_once() {
+        assert_eq!(lock_order(7, 7), vec![7]);
+        assert_eq!(lock_order(9, 4), vec![4, 9]);
+        assert_eq!(lock_order(4, 9), vec![4, 9]);
+    }
 
     fn broken(result: BoardResult<()>) -> Vec<(Field, Rule)> {
         match result {

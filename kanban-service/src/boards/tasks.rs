@@ -8,7 +8,7 @@ use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
-use super::rules::{close_gap, landing, shifts_for_move};
+use super::rules::{close_gap, landing, lock_order, shifts_for_move};
 use super::rules::{optional_text, required_text};
 use crate::error::KanbanResult;
 use crate::store::tasks::{NewTaskRow, TaskFields};
@@ -43,7 +43,7 @@ impl Boards {
             .await?
             .filter(|c| c.organization_id == organization_id)
             .ok_or(BoardError::CategoryNotFound)?;
-        let position = store::tasks::count_in(&txn, category_id).await? as i32 + 1;
+        let position = store::tasks::last_position(&txn, category_id).await? as i32 + 1;
         let row = NewTaskRow {
             title,
             description,
@@ -83,12 +83,70 @@ impl Boards {
         Ok((board, task))
     }
 
+    /// Locks the task's board for a move by the user to `target` (its own
+    /// category when `None`): the board's lock in share mode (see
+    /// [`Self::share_board`]), then the categories the move changes, in id
+    /// order ([`lock_order`]), then the task is read again. Movers and
+    /// creators of other columns run side by side; those of one column take
+    /// turns; every change that takes the board's lock exclusively waits for
+    /// them all. `Ok(None)`: the task changed category between the first
+    /// read and the locks (a concurrent move), so the locks held are not
+    /// the ones it needs; the caller rolls back and takes the board's lock
+    /// exclusively instead. Refusals as [`Self::editable_task`].
+    async fn movable_task(
+        &self,
+        txn: &Transaction,
+        user_id: i64,
+        task_id: i64,
+        target: Option<i64>,
+    ) -> KanbanResult<Option<(BoardGuard, Task)>> {
+        let not_found = || BoardError::TaskNotFound;
+        let seen = store::tasks::by_id(txn, task_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let board = self
+            .share_board(txn, seen.organization_id, user_id, not_found())
+            .await?;
+        // Categories never change board, and deleting one takes the board's
+        // lock exclusively: what this finds holds until the commit. A
+        // foreign or unknown target is refused after the editor check, as
+        // under the exclusive lock.
+        let target = match target.filter(|t| *t != seen.category_id) {
+            Some(target) => store::boards::category(txn, target)
+                .await?
+                .filter(|c| c.organization_id == seen.organization_id)
+                .map(|c| c.id),
+            None => Some(seen.category_id),
+        };
+        // The assignees change only under the board's exclusive lock, which
+        // the shared one keeps out: read before the categories are locked,
+        // so their holders wait for one round trip less.
+        let assignees: Vec<i64> = store::tasks::assignees(txn, &[task_id])
+            .await?
+            .iter()
+            .map(|a| a.user_id)
+            .collect();
+        for category_id in lock_order(seen.category_id, target.unwrap_or(seen.category_id)) {
+            store::boards::lock_category(txn, category_id).await?;
+        }
+        let task = store::tasks::by_id(txn, task_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if task.category_id != seen.category_id {
+            return Ok(None);
+        }
+        board.require_task_editor(&task, &assignees)?;
+        target.ok_or(BoardError::CategoryNotFound)?;
+        Ok(Some((board, task)))
+    }
+
     /// Moves the task to `category_id` at `position` (the end by default),
     /// keeping both categories' positions dense with range shifts (one
     /// statement per category, whatever the number of tasks that move up or
     /// down), and answers the task as it now is. The caller holds the
-    /// board's lock, which keeps positions dense between the count and the
-    /// shifts.
+    /// board's lock exclusively, or shares it and holds the locks of both
+    /// categories ([`Self::movable_task`]): either keeps positions dense
+    /// between reading the last position and the shifts.
     async fn relocate(
         txn: &Transaction,
         task: &Task,
@@ -102,7 +160,7 @@ impl Boards {
                 .filter(|c| c.organization_id == task.organization_id)
                 .ok_or(BoardError::CategoryNotFound)?;
         }
-        let mut others = store::tasks::count_in(txn, category_id).await?;
+        let mut others = store::tasks::last_position(txn, category_id).await?;
         if within {
             others = others.saturating_sub(1);
         }
@@ -155,7 +213,10 @@ impl Boards {
         Ok(updated)
     }
 
-    /// Moves a task to another category and/or position (its owner and assignees).
+    /// Moves a task to another category and/or position (its owner and
+    /// assignees), under the locks of [`Self::movable_task`]; when the task
+    /// changed category meanwhile, once more under the board's exclusive
+    /// lock, which no concurrent move can slip past.
     pub async fn move_task(
         &self,
         user_id: i64,
@@ -164,7 +225,18 @@ impl Boards {
         position: Option<i64>,
     ) -> KanbanResult<Task> {
         let txn = self.begin().await?;
-        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        let (txn, task) = match self
+            .movable_task(&txn, user_id, task_id, category_id)
+            .await?
+        {
+            Some((_, task)) => (txn, task),
+            None => {
+                txn.rollback().await?;
+                let txn = self.begin().await?;
+                let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+                (txn, task)
+            }
+        };
         let category_id = category_id.unwrap_or(task.category_id);
         if category_id == task.category_id && position.is_none() {
             let what = &[Field::CategoryId, Field::Position];

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_boards;
 mod m20261124_000001_invitations;
 mod m20261124_000002_owner_stays_admin;
+mod m20261205_000001_tasks_board_order;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_boards::Migration),
             Box::new(m20261124_000001_invitations::Migration),
             Box::new(m20261124_000002_owner_stays_admin::Migration),
+            Box::new(m20261205_000001_tasks_board_order::Migration),
         ]
     }
 }
