@@ -95,8 +95,10 @@ impl<T: Type> Type for Required<T> {
 /// store or compare it.
 const NUL_REFUSED: &str = "text may not contain U+0000";
 
+/// Whether `T` is documented as a string (by its name: building its
+/// schema would allocate on every parse).
 fn is_string_schema<T: Type>() -> bool {
-    matches!(T::schema_ref(), MetaSchemaRef::Inline(schema) if schema.ty == "string")
+    T::name() == "string"
 }
 
 /// A JSON string, and only a string: poem-openapi's `String` also takes a
@@ -210,7 +212,7 @@ impl<T: ParseFromJSON> ParseFromJSON for Required<T> {
             Value::Null => Ok(Required(None)),
             // poem-openapi's `String` also takes numbers and booleans; the
             // document says a string.
-            value if is_string_schema::<T>() && !value.is_string() => {
+            value if !value.is_string() && is_string_schema::<T>() => {
                 Err(ParseError::expected_type(value))
             }
             Value::String(text) if text.contains('\0') => Err(ParseError::custom(NUL_REFUSED)),

@@ -107,18 +107,8 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        let Some(organization) = store::boards::lock_organization(txn, organization_id).await?
-        else {
-            return Err(not_visible.into());
-        };
-        let Some(role) = store::boards::role(txn, organization_id, user_id).await? else {
-            return Err(not_visible.into());
-        };
-        Ok(BoardGuard {
-            organization,
-            user_id,
-            role,
-        })
+        let organization = store::boards::lock_organization(txn, organization_id).await?;
+        guard_of(txn, organization, user_id, not_visible).await
     }
 
     /// [`Self::lock_board`] for a change that only adds to the board (a task
@@ -134,18 +124,8 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        let Some(organization) = store::boards::share_organization(txn, organization_id).await?
-        else {
-            return Err(not_visible.into());
-        };
-        let Some(role) = store::boards::role(txn, organization_id, user_id).await? else {
-            return Err(not_visible.into());
-        };
-        Ok(BoardGuard {
-            organization,
-            user_id,
-            role,
-        })
+        let organization = store::boards::share_organization(txn, organization_id).await?;
+        guard_of(txn, organization, user_id, not_visible).await
     }
 
     /// [`Self::lock_board`], for a change only the board's admins make.
@@ -198,4 +178,25 @@ impl Boards {
             .await?
             .ok_or(not_visible.into())
     }
+}
+
+/// The guard of `user_id` on the organization just read under a lock, or
+/// `not_visible` when it does not exist or the user is not a member.
+async fn guard_of(
+    txn: &Transaction,
+    organization: Option<Organization>,
+    user_id: i64,
+    not_visible: BoardError,
+) -> KanbanResult<BoardGuard> {
+    let Some(organization) = organization else {
+        return Err(not_visible.into());
+    };
+    let Some(role) = store::boards::role(txn, organization.id, user_id).await? else {
+        return Err(not_visible.into());
+    };
+    Ok(BoardGuard {
+        organization,
+        user_id,
+        role,
+    })
 }
