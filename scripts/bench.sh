@@ -8,6 +8,8 @@
 #                               scenario; fails only when a request fails
 #   --growth                    also boards of 200, 1 000 and 5 000 cards and a database
 #                               padded to 200 000 tasks (not with --short: minutes of seeding)
+#   --only TEXT                 runs only the scenarios whose name contains TEXT (and the
+#                               /healthz ceilings): for measuring one change, not the README
 #   --unsafe                    then runs everything again on PostgreSQL with fsync=off and
 #                               synchronous_commit=off and Redis without persistence, a
 #                               second, clearly labelled result (FILE-unsafe.json)
@@ -25,6 +27,7 @@ out="bench-results.json"
 servers_running=0
 unsafe=0
 growth=""
+only=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) short="--short" ;;
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
     --servers-running) servers_running=1 ;;
     --unsafe) unsafe=1 ;;
     --growth) growth="--growth" ;;
+    --only) only=(--only "$2"); shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -57,7 +61,7 @@ fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 run_bench() {
-  "$target_dir/$profile/bench" $short $growth --out "$1" \
+  "$target_dir/$profile/bench" $short $growth "${only[@]}" --out "$1" \
     --auth-bin "$target_dir/$profile/auth-service" --kanban-bin "$target_dir/$profile/kanban-service" \
     --database-url "$PG_URL" --redis-url "$REDIS_URL"
 }

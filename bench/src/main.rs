@@ -46,6 +46,9 @@ const CLIENT_SECRET: &str = "bench-client-secret-0123456789";
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
     let scale = if options.short { SHORT } else { FULL };
+    if let Some(only) = &options.only {
+        let _ = measure::ONLY.set(only.clone());
+    }
     let durability = durability(&options.database_url, &options.redis_url).await?;
     eprintln!("{}", durability.describe());
     let run = uuid::Uuid::new_v4().simple().to_string();
@@ -132,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
         scale.duration, scale.concurrency
     );
     let mut outcomes = run_scenarios(world.clone(), scale).await;
+    outcomes.retain(|o| !measure::skipped(&o.name));
     if options.growth {
         outcomes.extend(growth::growth(&world, scale, &kanban_db_url).await?);
     }

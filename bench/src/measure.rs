@@ -1,12 +1,22 @@
 //! Timing scenarios: workers, latencies, errors and percentiles.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::options::Scale;
+
+/// `--only`: the text a scenario's name must contain to run.
+pub(crate) static ONLY: OnceLock<String> = OnceLock::new();
+
+/// Whether `--only` leaves this scenario out (the ceilings always run).
+pub(crate) fn skipped(name: &str) -> bool {
+    ONLY.get()
+        .is_some_and(|only| !name.contains(only.as_str()) && !name.starts_with("healthz"))
+}
 
 /// What one scenario measured.
 pub(crate) struct Outcome {
@@ -60,7 +70,12 @@ where
 {
     let name = name.into();
     let started = Instant::now();
-    let deadline = started + scale.duration;
+    let duration = if skipped(&name) {
+        Duration::ZERO
+    } else {
+        scale.duration
+    };
+    let deadline = started + duration;
     let handles: Vec<_> = (0..scale.concurrency)
         .map(|index| tokio::spawn(worker(index, deadline)))
         .collect();

@@ -14,12 +14,16 @@ pub(crate) struct Options {
     /// Also measure boards of 200, 1,000 and 5,000 cards and a database of
     /// 200,000 tasks (see `growth`).
     pub(crate) growth: bool,
+    /// Runs only the scenarios whose name contains this text (and the
+    /// `/healthz` ceilings), for measuring one change; not for the README.
+    pub(crate) only: Option<String>,
 }
 
 pub(crate) fn options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
     let (mut auth_bin, mut kanban_bin, mut database_url, mut redis_url) = (None, None, None, None);
     let (mut out, mut short, mut growth) = ("bench-results.json".to_owned(), false, false);
+    let mut only = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--auth-bin" => auth_bin = args.next(),
@@ -29,6 +33,7 @@ pub(crate) fn options() -> anyhow::Result<Options> {
             "--out" => out = args.next().context("--out needs a file")?,
             "--short" => short = true,
             "--growth" => growth = true,
+            "--only" => only = Some(args.next().context("--only needs a scenario name")?),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -40,6 +45,7 @@ pub(crate) fn options() -> anyhow::Result<Options> {
         out,
         short,
         growth,
+        only,
     })
 }
 
