@@ -16,6 +16,7 @@ pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod payload;
 pub mod required;
 pub mod revocation;
 pub mod telemetry;

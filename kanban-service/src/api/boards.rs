@@ -9,6 +9,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
+use shared::payload::Serialized;
 
 use super::error::ErrorResponse;
 use super::error::{Board, Refusal};
@@ -50,7 +51,7 @@ pub enum OrganizationList {
     /// The caller's organizations, newest first, with categories and tags.
     #[oai(status = 200)]
     Ok(
-        Json<Vec<OrganizationView>>,
+        Serialized<Vec<OrganizationView>>,
         #[oai(header = "X-Total-Count")] u64,
     ),
 }
@@ -59,7 +60,7 @@ pub enum OrganizationList {
 pub enum OrganizationCreated {
     /// Created with the categories Backlog, Todo, Doing and Done; the caller is its admin.
     #[oai(status = 201)]
-    Created(Json<OrganizationView>),
+    Created(Serialized<OrganizationView>),
 }
 
 #[derive(Object)]
@@ -121,7 +122,7 @@ pub struct CategoryPatch {
 #[derive(ApiResponse)]
 pub enum CategoryCreated {
     #[oai(status = 201)]
-    Created(Json<CategoryView>),
+    Created(Serialized<CategoryView>),
 }
 
 #[derive(Object)]
@@ -161,7 +162,7 @@ impl poem_openapi::types::Example for NewTag {
 #[derive(ApiResponse)]
 pub enum TagCreated {
     #[oai(status = 201)]
-    Created(Json<TagView>),
+    Created(Serialized<TagView>),
 }
 
 /// `admin` or `member`, in any case; `default` when absent.
@@ -201,7 +202,7 @@ impl OrganizationsApi {
             .organizations(user, page(limit.0, offset.0))
             .await?;
         Ok(OrganizationList::Ok(
-            Json(boards.into_iter().map(Into::into).collect()),
+            Serialized(boards.into_iter().map(Into::into).collect()),
             total,
         ))
     }
@@ -213,9 +214,11 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
+    ) -> Result<Serialized<OrganizationView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
-        Ok(Json(state.boards.organization(user, id.0).await?.into()))
+        Ok(Serialized(
+            state.boards.organization(user, id.0).await?.into(),
+        ))
     }
 
     /// Create an organization
@@ -235,7 +238,7 @@ impl OrganizationsApi {
                 body.0.description.as_deref(),
             )
             .await?;
-        Ok(OrganizationCreated::Created(Json(board.into())))
+        Ok(OrganizationCreated::Created(Serialized(board.into())))
     }
 
     /// Edit an organization (admins)
@@ -246,7 +249,7 @@ impl OrganizationsApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<OrganizationBody>,
-    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
+    ) -> Result<Serialized<OrganizationView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let updated = state
             .boards
@@ -257,7 +260,7 @@ impl OrganizationsApi {
                 body.0.description.as_deref(),
             )
             .await?;
-        Ok(Json(updated.into()))
+        Ok(Serialized(updated.into()))
     }
 
     /// Delete an organization and everything in it (the owner)
@@ -280,10 +283,10 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Vec<MemberView>>, Refusal<Board>> {
+    ) -> Result<Serialized<Vec<MemberView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let members = state.boards.members(user, id.0).await?;
-        Ok(Json(
+        Ok(Serialized(
             members
                 .into_iter()
                 .map(|member| MemberView::new(member, &state.avatars))
@@ -324,10 +327,12 @@ impl OrganizationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<Vec<PendingInvitationView>>, Refusal<Board>> {
+    ) -> Result<Serialized<Vec<PendingInvitationView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let invitations = state.boards.invitations_of(user, id.0).await?;
-        Ok(Json(invitations.into_iter().map(Into::into).collect()))
+        Ok(Serialized(
+            invitations.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// Withdraw a pending invitation (admins)
@@ -416,13 +421,13 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
-    ) -> Result<Json<Vec<CategoryView>>, Refusal<Board>> {
+    ) -> Result<Serialized<Vec<CategoryView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let categories = state
             .boards
             .categories(user, required_organization(organization_id.0.into_inner())?)
             .await?;
-        Ok(Json(categories.into_iter().map(Into::into).collect()))
+        Ok(Serialized(categories.into_iter().map(Into::into).collect()))
     }
 
     /// Add a category at the end (admins)
@@ -439,7 +444,7 @@ impl CategoriesApi {
             .boards
             .create_category(user, organization, body.0.name.as_deref())
             .await?;
-        Ok(CategoryCreated::Created(Json(category.into())))
+        Ok(CategoryCreated::Created(Serialized(category.into())))
     }
 
     /// Rename and/or move a category (admins)
@@ -450,13 +455,13 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<CategoryPatch>,
-    ) -> Result<Json<CategoryView>, Refusal<Board>> {
+    ) -> Result<Serialized<CategoryView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let category = state
             .boards
             .update_category(user, id.0, body.0.name.as_deref(), body.0.position)
             .await?;
-        Ok(Json(category.into()))
+        Ok(Serialized(category.into()))
     }
 
     /// Delete an empty category (admins)
@@ -479,13 +484,13 @@ impl CategoriesApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         #[oai(name = "OrganizationId")] organization_id: Query<Required<i64>>,
-    ) -> Result<Json<Vec<TagView>>, Refusal<Board>> {
+    ) -> Result<Serialized<Vec<TagView>>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let tags = state
             .boards
             .tags(user, required_organization(organization_id.0.into_inner())?)
             .await?;
-        Ok(Json(tags.into_iter().map(Into::into).collect()))
+        Ok(Serialized(tags.into_iter().map(Into::into).collect()))
     }
 
     /// Create a tag (admins)
@@ -507,7 +512,7 @@ impl CategoriesApi {
                 body.0.color.as_deref(),
             )
             .await?;
-        Ok(TagCreated::Created(Json(tag.into())))
+        Ok(TagCreated::Created(Serialized(tag.into())))
     }
 
     /// Edit a tag (admins)
@@ -518,13 +523,13 @@ impl CategoriesApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TagBody>,
-    ) -> Result<Json<TagView>, Refusal<Board>> {
+    ) -> Result<Serialized<TagView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let tag = state
             .boards
             .update_tag(user, id.0, body.0.name.as_deref(), body.0.color.as_deref())
             .await?;
-        Ok(Json(tag.into()))
+        Ok(Serialized(tag.into()))
     }
 
     /// Delete a tag (admins); it comes off every task

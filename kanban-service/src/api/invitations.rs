@@ -9,6 +9,7 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use shared::AnyAccessToken;
+use shared::payload::Serialized;
 
 use super::error::{Board, Refusal};
 use super::views::{InvitationView, Message, OrganizationView};
@@ -25,10 +26,10 @@ impl InvitationsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
-    ) -> Result<Json<Vec<InvitationView>>, Refusal<Board>> {
+    ) -> Result<Serialized<Vec<InvitationView>>, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let invitations = state.boards.received_invitations(&actor).await?;
-        Ok(Json(
+        Ok(Serialized(
             invitations
                 .into_iter()
                 .map(|invitation| InvitationView::new(invitation, &state.avatars))
@@ -46,10 +47,10 @@ impl InvitationsApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<OrganizationView>, Refusal<Board>> {
+    ) -> Result<Serialized<OrganizationView>, Refusal<Board>> {
         let actor = acting_user(&auth.0)?;
         let board = state.boards.accept_invitation(&actor, id.0).await?;
-        Ok(Json(board.into()))
+        Ok(Serialized(board.into()))
     }
 
     /// Decline an invitation

@@ -8,6 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
+use shared::payload::Serialized;
 
 use super::error::{Board, Refusal};
 use super::views::{Message, TaskCardView, TaskView};
@@ -86,7 +87,7 @@ pub struct TagLink {
 pub enum TaskList {
     #[oai(status = 200)]
     Ok(
-        Json<Vec<TaskCardView>>,
+        Serialized<Vec<TaskCardView>>,
         #[oai(header = "X-Total-Count")] u64,
     ),
 }
@@ -95,7 +96,7 @@ pub enum TaskList {
 pub enum TaskCreated {
     /// Created at the end of its category; the caller owns it.
     #[oai(status = 201)]
-    Created(Json<TaskView>),
+    Created(Serialized<TaskView>),
 }
 
 #[derive(ApiResponse)]
@@ -132,12 +133,7 @@ impl TasksApi {
             .tasks(user, query, page(limit.0, offset.0))
             .await?;
         Ok(TaskList::Ok(
-            Json(
-                cards
-                    .into_iter()
-                    .map(|card| TaskCardView::new(card, &state.avatars))
-                    .collect(),
-            ),
+            Serialized(TaskCardView::list(cards, &state.avatars)),
             total,
         ))
     }
@@ -149,10 +145,10 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: AnyAccessToken,
         id: Path<i64>,
-    ) -> Result<Json<TaskCardView>, Refusal<Board>> {
+    ) -> Result<Serialized<TaskCardView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let card = state.boards.task_card(user, id.0).await?;
-        Ok(Json(TaskCardView::new(card, &state.avatars)))
+        Ok(Serialized(TaskCardView::new(card, &state.avatars)))
     }
 
     /// Create a task (members)
@@ -178,7 +174,7 @@ impl TasksApi {
             organization_id: organization_id.into_inner(),
             category_id: category_id.into_inner(),
         };
-        Ok(TaskCreated::Created(Json(
+        Ok(TaskCreated::Created(Serialized(
             state.boards.create_task(&actor, draft).await?.into(),
         )))
     }
@@ -191,7 +187,7 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<TaskBody>,
-    ) -> Result<Json<TaskView>, Refusal<Board>> {
+    ) -> Result<Serialized<TaskView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
         let TaskBody {
             title,
@@ -206,7 +202,7 @@ impl TasksApi {
             due_date: due_date.map(String::from),
             category_id,
         };
-        Ok(Json(
+        Ok(Serialized(
             state.boards.update_task(user, id.0, changes).await?.into(),
         ))
     }
@@ -219,9 +215,9 @@ impl TasksApi {
         auth: AnyAccessToken,
         id: Path<i64>,
         body: Json<MoveBody>,
-    ) -> Result<Json<TaskView>, Refusal<Board>> {
+    ) -> Result<Serialized<TaskView>, Refusal<Board>> {
         let user = caller(&auth.0)?;
-        Ok(Json(
+        Ok(Serialized(
             state
                 .boards
                 .move_task(user, id.0, body.0.category_id, body.0.position)

@@ -1,7 +1,10 @@
 //! The JSON shapes of seed 000.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
 use poem_openapi::Object;
+use serde::Serialize;
 
 use crate::avatars::Avatars;
 use crate::boards::{
@@ -11,10 +14,12 @@ use crate::boards::{
 
 /// `2020-11-04T16:48:39.650Z`, as seed 000 writes instants.
 pub fn instant(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    // The same text as the format `%Y-%m-%dT%H:%M:%S%.3fZ`, written without
+    // parsing a format string for every instant of a list.
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct Message {
     pub msg: String,
 }
@@ -25,19 +30,23 @@ impl Message {
     }
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct CategoryView {
     pub id: i64,
     pub name: String,
     /// `Default` or `Custom`.
     #[oai(rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
     #[oai(rename = "OrganizationId")]
+    #[serde(rename = "OrganizationId")]
     pub organization_id: i64,
     pub position: i32,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
 }
 
@@ -73,17 +82,20 @@ impl From<Category> for CategoryView {
     }
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct TagView {
     pub id: i64,
     pub name: String,
     /// `#RRGGBB`.
     pub color: String,
     #[oai(rename = "OrganizationId")]
+    #[serde(rename = "OrganizationId")]
     pub organization_id: i64,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
 }
 
@@ -100,22 +112,27 @@ impl From<Tag> for TagView {
     }
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct OrganizationView {
     pub id: i64,
     pub name: String,
     pub description: String,
     /// The owner: the creator, until they transfer ownership.
     #[oai(rename = "UserId")]
+    #[serde(rename = "UserId")]
     pub user_id: i64,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
     /// Ordered by position.
     #[oai(rename = "Categories", skip_serializing_if_is_none)]
+    #[serde(rename = "Categories", skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<CategoryView>>,
     #[oai(rename = "Tags", skip_serializing_if_is_none)]
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagView>>,
 }
 
@@ -144,7 +161,7 @@ impl From<OrganizationBoard> for OrganizationView {
 }
 
 /// A person as seed-000 cards show them.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug, Clone)]
 pub struct PersonView {
     pub id: i64,
     pub name: String,
@@ -167,7 +184,7 @@ impl PersonView {
     }
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct MemberView {
     pub id: i64,
     pub name: String,
@@ -195,7 +212,7 @@ impl MemberView {
 
 /// A pending invitation, as the organization's admins see it: the email
 /// the inviter typed, nothing of any account it may belong to.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct PendingInvitationView {
     pub id: i64,
     /// As the inviter typed it (lower case).
@@ -206,10 +223,13 @@ pub struct PendingInvitationView {
     pub status: String,
     /// The admin who invited.
     #[oai(rename = "InvitedById")]
+    #[serde(rename = "InvitedById")]
     pub invited_by_id: i64,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "expiresAt")]
+    #[serde(rename = "expiresAt")]
     pub expires_at: String,
 }
 
@@ -228,7 +248,7 @@ impl From<Invitation> for PendingInvitationView {
 }
 
 /// Who invited, as the invitee sees them.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct InviterView {
     pub id: i64,
     pub name: String,
@@ -238,10 +258,11 @@ pub struct InviterView {
 }
 
 /// An invitation, as its invitee sees it.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct InvitationView {
     pub id: i64,
     #[oai(rename = "OrganizationId")]
+    #[serde(rename = "OrganizationId")]
     pub organization_id: i64,
     /// The organization's name.
     pub organization: String,
@@ -249,10 +270,13 @@ pub struct InvitationView {
     pub role: String,
     /// Absent when the board no longer knows the inviter.
     #[oai(rename = "invitedBy", skip_serializing_if_is_none)]
+    #[serde(rename = "invitedBy", skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<InviterView>,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "expiresAt")]
+    #[serde(rename = "expiresAt")]
     pub expires_at: String,
 }
 
@@ -279,7 +303,7 @@ impl InvitationView {
 }
 
 /// A task as created, edited or moved.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct TaskView {
     pub id: i64,
     pub title: String,
@@ -288,19 +312,25 @@ pub struct TaskView {
     #[oai(nullable)]
     pub due_date: Option<String>,
     #[oai(rename = "OrganizationId")]
+    #[serde(rename = "OrganizationId")]
     pub organization_id: i64,
     #[oai(rename = "CategoryId")]
+    #[serde(rename = "CategoryId")]
     pub category_id: i64,
     #[oai(rename = "OwnerId")]
+    #[serde(rename = "OwnerId")]
     pub owner_id: i64,
     /// The owner, as the seed also calls it.
     #[oai(rename = "UserId")]
+    #[serde(rename = "UserId")]
     pub user_id: i64,
     /// 1-based position within the category.
     pub position: i32,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
 }
 
@@ -322,7 +352,7 @@ impl From<Task> for TaskView {
     }
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct CardUser {
     pub name: String,
     #[oai(nullable)]
@@ -332,7 +362,7 @@ pub struct CardUser {
     pub profile_picture: String,
 }
 
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct CardTag {
     pub id: i64,
     pub name: String,
@@ -340,7 +370,7 @@ pub struct CardTag {
 }
 
 /// A task as the task list shows it.
-#[derive(Object, Debug)]
+#[derive(Object, Serialize, Debug)]
 pub struct TaskCardView {
     pub id: i64,
     pub title: String,
@@ -356,20 +386,62 @@ pub struct TaskCardView {
     pub tags: Vec<CardTag>,
     pub assignees: Vec<PersonView>,
     #[oai(rename = "OwnerId")]
+    #[serde(rename = "OwnerId")]
     pub owner_id: i64,
     #[oai(rename = "CategoryId")]
+    #[serde(rename = "CategoryId")]
     pub category_id: i64,
     #[oai(rename = "OrganizationId")]
+    #[serde(rename = "OrganizationId")]
     pub organization_id: i64,
     pub position: i32,
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
+}
+
+/// The people of one answer, each drawn once (name and avatar URL) however
+/// many of its cards show them.
+struct People<'a> {
+    avatars: &'a Avatars,
+    drawn: HashMap<i64, PersonView>,
+}
+
+impl<'a> People<'a> {
+    fn new(avatars: &'a Avatars) -> Self {
+        Self {
+            avatars,
+            drawn: HashMap::new(),
+        }
+    }
+
+    fn person(&mut self, user: User) -> PersonView {
+        let avatars = self.avatars;
+        self.drawn
+            .entry(user.id)
+            .or_insert_with(|| PersonView::new(user, avatars))
+            .clone()
+    }
 }
 
 impl TaskCardView {
     pub fn new(card: TaskCard, avatars: &Avatars) -> Self {
+        Self::drawn(card, &mut People::new(avatars))
+    }
+
+    /// The views of a list of cards.
+    pub fn list(cards: Vec<TaskCard>, avatars: &Avatars) -> Vec<Self> {
+        let mut people = People::new(avatars);
+        cards
+            .into_iter()
+            .map(|card| Self::drawn(card, &mut people))
+            .collect()
+    }
+
+    fn drawn(card: TaskCard, people: &mut People) -> Self {
         let t = card.task;
         Self {
             id: t.id,
@@ -377,7 +449,7 @@ impl TaskCardView {
             description: t.description,
             due_date: t.due_date.map(instant),
             user: card.owner.map(|owner| {
-                let person = PersonView::new(owner, avatars);
+                let person = people.person(owner);
                 CardUser {
                     name: person.name,
                     email: person.email,
@@ -397,7 +469,7 @@ impl TaskCardView {
             assignees: card
                 .assignees
                 .into_iter()
-                .map(|assignee| PersonView::new(assignee, avatars))
+                .map(|assignee| people.person(assignee))
                 .collect(),
             owner_id: t.owner_id,
             category_id: t.category_id,
@@ -424,5 +496,107 @@ mod tests {
             instant(DateTime::from_timestamp(1_604_508_519, 650_000_000).unwrap()),
             "2020-11-04T16:48:39.650Z"
         );
+        for (seconds, nanos) in [
+            (0, 0),
+            (1_604_508_519, 5_000_000),
+            (253_402_300_799, 999_999_999),
+        ] {
+            let at = DateTime::from_timestamp(seconds, nanos).unwrap();
+            assert_eq!(instant(at), at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_604_508_519, 650_000_000).unwrap()
+    }
+
+    fn user(id: i64, email: Option<&str>) -> User {
+        User {
+            id,
+            email: email.map(str::to_owned),
+            name: "Jo Doe".to_owned(),
+            updated_at: at(),
+        }
+    }
+
+    fn task(description: Option<&str>, due: Option<DateTime<Utc>>) -> Task {
+        Task {
+            id: 7,
+            title: "Write".to_owned(),
+            description: description.map(str::to_owned),
+            due_date: due,
+            position: 3,
+            owner_id: 1,
+            category_id: 2,
+            organization_id: 4,
+            created_at: at(),
+            updated_at: at(),
+        }
+    }
+
+    /// Answers are written with serde (`shared::payload::Serialized`) and
+    /// documented from the `Object` derive: every view, with its optional
+    /// parts present and absent, must read the same both ways.
+    #[test]
+    fn every_view_serialises_as_its_document_says() {
+        use shared::payload::check_agreement;
+        let avatars = Avatars::new("http://kanban.test", None);
+        let tag = Tag {
+            id: 5,
+            name: "bug".to_owned(),
+            color: "#FF0000".to_owned(),
+            organization_id: 4,
+            created_at: at(),
+            updated_at: at(),
+        };
+        for (owner, description, due) in [
+            (
+                Some(user(1, Some("jo@example.com"))),
+                Some("text"),
+                Some(at()),
+            ),
+            (None, None, None),
+        ] {
+            let card = TaskCard {
+                task: task(description, due),
+                category: "Todo".to_owned(),
+                owner,
+                assignees: vec![user(2, None), user(3, Some("a@example.com"))],
+                tags: vec![tag.clone()],
+            };
+            check_agreement(&vec![TaskCardView::new(card, &avatars)]);
+            check_agreement(&TaskView::from(task(description, due)));
+        }
+        let organization = Organization {
+            id: 4,
+            name: "Board".to_owned(),
+            description: String::new(),
+            user_id: 1,
+            created_at: at(),
+            updated_at: at(),
+        };
+        let category = Category {
+            id: 2,
+            name: "Todo".to_owned(),
+            kind: CategoryKind::Default,
+            organization_id: 4,
+            position: 1,
+            created_at: at(),
+            updated_at: at(),
+        };
+        check_agreement(&OrganizationView::from(organization.clone()));
+        check_agreement(&vec![OrganizationView::from(OrganizationBoard {
+            organization,
+            categories: vec![category],
+            tags: vec![tag],
+        })]);
+        check_agreement(&MemberView::new(
+            Member {
+                user: user(1, None),
+                role: OrganizationRole::Admin,
+                is_owner: false,
+            },
+            &avatars,
+        ));
     }
 }
