@@ -21,26 +21,8 @@ impl Boards {
         organizations: Vec<Organization>,
     ) -> KanbanResult<Vec<OrganizationBoard>> {
         let ids: Vec<i64> = organizations.iter().map(|o| o.id).collect();
-        let (all_categories, all_tags) = store::boards::parts_of(&self.db, &ids).await?;
-        let mut categories: HashMap<i64, Vec<Category>> = HashMap::new();
-        for category in all_categories {
-            categories
-                .entry(category.organization_id)
-                .or_default()
-                .push(category);
-        }
-        let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-        for tag in all_tags {
-            tags.entry(tag.organization_id).or_default().push(tag);
-        }
-        Ok(organizations
-            .into_iter()
-            .map(|organization| OrganizationBoard {
-                categories: categories.remove(&organization.id).unwrap_or_default(),
-                tags: tags.remove(&organization.id).unwrap_or_default(),
-                organization,
-            })
-            .collect())
+        let (categories, tags) = store::boards::parts_of(&self.db, &ids).await?;
+        Ok(assemble(organizations, categories, tags))
     }
 
     /// The user's organizations, newest first, and how many there are.
@@ -49,9 +31,11 @@ impl Boards {
         user_id: i64,
         page: Page,
     ) -> KanbanResult<(Vec<OrganizationBoard>, u64)> {
-        let (organizations, total) =
-            store::boards::organizations_of(&self.db, user_id, page).await?;
-        Ok((self.boards_of(organizations).await?, total))
+        let (parts, total) = store::boards::boards_of_member(&self.db, user_id, page).await?;
+        Ok((
+            assemble(parts.organizations, parts.categories, parts.tags),
+            total,
+        ))
     }
 
     pub async fn organization(
@@ -159,4 +143,31 @@ impl Boards {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Each organization with its categories and tags (kept in their order).
+fn assemble(
+    organizations: Vec<Organization>,
+    all_categories: Vec<Category>,
+    all_tags: Vec<Tag>,
+) -> Vec<OrganizationBoard> {
+    let mut categories: HashMap<i64, Vec<Category>> = HashMap::new();
+    for category in all_categories {
+        categories
+            .entry(category.organization_id)
+            .or_default()
+            .push(category);
+    }
+    let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
+    for tag in all_tags {
+        tags.entry(tag.organization_id).or_default().push(tag);
+    }
+    organizations
+        .into_iter()
+        .map(|organization| OrganizationBoard {
+            categories: categories.remove(&organization.id).unwrap_or_default(),
+            tags: tags.remove(&organization.id).unwrap_or_default(),
+            organization,
+        })
+        .collect()
 }

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, DynIden, Expr, ExprTrait, IntoIden, Order, Query, SelectStatement, UnionType,
+    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, Order, Query,
+    SelectStatement, UnionType, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
@@ -107,27 +108,19 @@ pub async fn tag_board(
     board_role_of(conn, select, organization, user_id).await
 }
 
-/// An organization row, with how many the query matches in all.
-#[derive(FromQueryResult)]
-struct CountedOrganization {
-    id: i64,
-    name: String,
-    description: String,
-    user_id: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    total: i64,
-}
-
-/// A page of the user's organizations, newest first, and how many there
-/// are: one query (the count is a window over the same match).
-pub async fn organizations_of(
+/// A page of the user's organizations, newest first, with their
+/// categories (by position, then id) and tags (by id), and how many
+/// organizations the user has: one statement. The page is a common table
+/// expression (its total a window over the same match), and its
+/// organizations, their categories and their tags are the three arms of one
+/// `UNION ALL`: the organization list's cost is its round trips.
+pub async fn boards_of_member(
     conn: &impl ConnectionTrait,
     user_id: i64,
     page: Page,
-) -> Result<(Vec<Organization>, u64), DbErr> {
+) -> Result<(Parts, u64), DbErr> {
     let o = |column: organization::Column| (organization::Entity, column);
-    let select = Query::select()
+    let listed = Query::select()
         .columns([
             o(organization::Column::Id),
             o(organization::Column::Name),
@@ -151,12 +144,68 @@ pub async fn organizations_of(
         .limit(page.limit)
         .offset(page.offset)
         .to_owned();
-    let statement = conn.get_database_backend().build(&select);
-    let rows = CountedOrganization::find_by_statement(statement)
-        .all(conn)
-        .await?;
-    let total = match rows.first() {
-        Some(row) => row.total as u64,
+    let page_table = Alias::new("listed");
+    let listed = CommonTableExpression::new()
+        .query(listed)
+        .columns(
+            [
+                "id",
+                "name",
+                "description",
+                "user_id",
+                "created_at",
+                "updated_at",
+                "total",
+            ]
+            .map(Alias::new),
+        )
+        .table_name(page_table.clone())
+        .to_owned();
+    let listed_ids = Query::select()
+        .column(organization::Column::Id)
+        .from(page_table.clone())
+        .to_owned();
+    let mut organizations = Query::select();
+    organizations
+        .expr_as(Expr::cust("'o'"), Alias::new("part"))
+        .column(organization::Column::Id)
+        .column(organization::Column::Name)
+        .expr_as(null("TEXT"), Alias::new("kind"))
+        .expr_as(null("TEXT"), Alias::new("color"))
+        .expr_as(
+            Expr::col(organization::Column::Description),
+            Alias::new("description"),
+        )
+        .expr_as(
+            Expr::col(organization::Column::Id),
+            Alias::new("organization_id"),
+        )
+        .expr_as(null("INTEGER"), Alias::new("position"))
+        .expr_as(
+            Expr::col(organization::Column::UserId),
+            Alias::new("user_id"),
+        )
+        .column(organization::Column::CreatedAt)
+        .column(organization::Column::UpdatedAt)
+        .expr_as(Expr::col(Alias::new("total")), Alias::new("total"))
+        .from(page_table);
+    let mut select = parts_select(|organization| organization.in_subquery(listed_ids.clone()));
+    select.union(UnionType::All, organizations);
+    let statement = conn
+        .get_database_backend()
+        .build(&select.with(WithClause::new().cte(listed).to_owned()));
+    let mut total = None;
+    let mut parts = Parts::default();
+    for row in PartRow::find_by_statement(statement).all(conn).await? {
+        if row.part == "o" {
+            total = total.or(row.total);
+        }
+        parts.push(row);
+    }
+    // Newest first, as the page was cut.
+    parts.organizations.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    let total = match total {
+        Some(total) => total as u64,
         // Past the end: the window had no row to ride on.
         None if page.offset > 0 => {
             membership::Entity::find()
@@ -166,18 +215,7 @@ pub async fn organizations_of(
         }
         None => 0,
     };
-    let organizations = rows
-        .into_iter()
-        .map(|row| Organization {
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            user_id: row.user_id,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-        .collect();
-    Ok((organizations, total))
+    Ok((parts, total))
 }
 
 pub async fn organization(
@@ -253,7 +291,8 @@ pub async fn lock_category(
         .map(Into::into))
 }
 
-/// A category or a tag of the organizations [`parts_of`] reads.
+/// An organization, a category or a tag (`part`: `o`, `c` or `t`), read
+/// in one statement; the columns a part does not have are NULL.
 #[derive(FromQueryResult)]
 struct PartRow {
     part: String,
@@ -261,15 +300,111 @@ struct PartRow {
     name: String,
     kind: Option<String>,
     color: Option<String>,
+    description: Option<String>,
     organization_id: i64,
     position: Option<i32>,
+    user_id: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    total: Option<i64>,
+}
+
+/// Organizations with their categories and tags, as read in one
+/// statement, not yet put together.
+#[derive(Debug, Default)]
+pub struct Parts {
+    pub organizations: Vec<Organization>,
+    /// By position, then id.
+    pub categories: Vec<Category>,
+    /// By id.
+    pub tags: Vec<Tag>,
+}
+
+impl Parts {
+    fn push(&mut self, row: PartRow) {
+        match row.part.as_str() {
+            "o" => self.organizations.push(Organization {
+                id: row.id,
+                name: row.name,
+                description: row.description.unwrap_or_default(),
+                user_id: row.user_id.unwrap_or_default(),
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }),
+            "c" => self.categories.push(Category {
+                id: row.id,
+                name: row.name,
+                kind: match row.kind.as_deref() {
+                    Some("Default") => CategoryKind::Default,
+                    _ => CategoryKind::Custom,
+                },
+                organization_id: row.organization_id,
+                position: row.position.unwrap_or_default(),
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }),
+            _ => self.tags.push(Tag {
+                id: row.id,
+                name: row.name,
+                color: row.color.unwrap_or_default(),
+                organization_id: row.organization_id,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }),
+        }
+    }
+}
+
+/// A NULL of an SQL type, for the columns a part does not have.
+fn null(sql_type: &str) -> Expr {
+    Expr::cust(format!("CAST(NULL AS {sql_type})"))
+}
+
+/// The categories and the tags of the organizations `within` keeps (given
+/// the column of an organization id), as the `c` and `t` arms of a `UNION
+/// ALL` of [`PartRow`]s, in part, position, id order.
+fn parts_select(within: impl Fn(Expr) -> Expr) -> SelectStatement {
+    let alias = |name: &str| Alias::new(name);
+    let mut tags = Query::select();
+    tags.expr_as(Expr::cust("'t'"), alias("part"))
+        .column(tag::Column::Id)
+        .column(tag::Column::Name)
+        .expr_as(null("TEXT"), alias("kind"))
+        .expr_as(Expr::col(tag::Column::Color), alias("color"))
+        .expr_as(null("TEXT"), alias("description"))
+        .column(tag::Column::OrganizationId)
+        .expr_as(null("INTEGER"), alias("position"))
+        .expr_as(null("BIGINT"), alias("user_id"))
+        .column(tag::Column::CreatedAt)
+        .column(tag::Column::UpdatedAt)
+        .expr_as(null("BIGINT"), alias("total"))
+        .from(tag::Entity)
+        .and_where(within(Expr::col(tag::Column::OrganizationId)));
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::cust("'c'"), alias("part"))
+        .column(category::Column::Id)
+        .column(category::Column::Name)
+        .expr_as(Expr::col(category::Column::Kind), alias("kind"))
+        .expr_as(null("TEXT"), alias("color"))
+        .expr_as(null("TEXT"), alias("description"))
+        .column(category::Column::OrganizationId)
+        .expr_as(Expr::col(category::Column::Position), alias("position"))
+        .expr_as(null("BIGINT"), alias("user_id"))
+        .column(category::Column::CreatedAt)
+        .column(category::Column::UpdatedAt)
+        .expr_as(null("BIGINT"), alias("total"))
+        .from(category::Entity)
+        .and_where(within(Expr::col(category::Column::OrganizationId)))
+        .union(UnionType::All, tags)
+        .order_by(alias("part"), Order::Asc)
+        .order_by(alias("position"), Order::Asc)
+        .order_by(alias("id"), Order::Asc);
+    select
 }
 
 /// The categories (by position, then id) and the tags (by id) of these
-/// organizations, in one statement (`UNION ALL`) instead of one each: the
-/// organization list's round trips are its cost.
+/// organizations, in one statement (`UNION ALL`) instead of one each.
 pub async fn parts_of(
     conn: &impl ConnectionTrait,
     organization_ids: &[i64],
@@ -277,66 +412,13 @@ pub async fn parts_of(
     if organization_ids.is_empty() {
         return Ok((vec![], vec![]));
     }
-    let ids = || organization_ids.iter().copied();
-    let alias = |name: &str| Alias::new(name);
-    let mut tags = Query::select();
-    tags.expr_as(Expr::cust("'t'"), alias("part"))
-        .column(tag::Column::Id)
-        .column(tag::Column::Name)
-        .expr_as(Expr::cust("CAST(NULL AS TEXT)"), alias("kind"))
-        .expr_as(Expr::col(tag::Column::Color), alias("color"))
-        .column(tag::Column::OrganizationId)
-        .expr_as(Expr::cust("CAST(NULL AS INTEGER)"), alias("position"))
-        .column(tag::Column::CreatedAt)
-        .column(tag::Column::UpdatedAt)
-        .from(tag::Entity)
-        .and_where(Expr::col(tag::Column::OrganizationId).is_in(ids()));
-    let mut select = Query::select();
-    select
-        .expr_as(Expr::cust("'c'"), alias("part"))
-        .column(category::Column::Id)
-        .column(category::Column::Name)
-        .expr_as(Expr::col(category::Column::Kind), alias("kind"))
-        .expr_as(Expr::cust("CAST(NULL AS TEXT)"), alias("color"))
-        .column(category::Column::OrganizationId)
-        .expr_as(Expr::col(category::Column::Position), alias("position"))
-        .column(category::Column::CreatedAt)
-        .column(category::Column::UpdatedAt)
-        .from(category::Entity)
-        .and_where(Expr::col(category::Column::OrganizationId).is_in(ids()))
-        .union(UnionType::All, tags)
-        .order_by(alias("part"), Order::Asc)
-        .order_by(alias("position"), Order::Asc)
-        .order_by(alias("id"), Order::Asc);
+    let select = parts_select(|organization| organization.is_in(organization_ids.iter().copied()));
     let statement = conn.get_database_backend().build(&select);
-    let (mut categories, mut tags) = (Vec::new(), Vec::new());
+    let mut parts = Parts::default();
     for row in PartRow::find_by_statement(statement).all(conn).await? {
-        if row.part == "c" {
-            let kind = match row.kind.as_deref() {
-                Some("Default") => CategoryKind::Default,
-                _ => CategoryKind::Custom,
-            };
-            categories.push(Category {
-                id: row.id,
-                name: row.name,
-                kind,
-                organization_id: row.organization_id,
-                position: row.position.unwrap_or_default(),
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            });
-        } else {
-            tags.push(Tag {
-                id: row.id,
-                name: row.name,
-                color: row.color.unwrap_or_default(),
-                organization_id: row.organization_id,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            });
-        }
+        parts.push(row);
     }
-    Ok((categories, tags))
+    Ok((parts.categories, parts.tags))
 }
 
 pub async fn categories_of(
