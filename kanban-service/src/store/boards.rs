@@ -203,7 +203,9 @@ pub async fn boards_of_member(
         parts.push(row);
     }
     // Newest first, as the page was cut.
-    parts.organizations.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    parts
+        .organizations
+        .sort_unstable_by_key(|organization| std::cmp::Reverse(organization.id));
     let total = match total {
         Some(total) => total as u64,
         // Past the end: the window had no row to ride on.
