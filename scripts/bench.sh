@@ -8,7 +8,8 @@
 #                               scenario; fails only when a request fails
 #   --growth                    also boards of 200, 1 000 and 5 000 cards and a database
 #                               padded to 200 000 tasks (not with --short: minutes of seeding)
-#   --only TEXT                 runs only the scenarios whose name contains TEXT (and the
+#   --only TEXT                 runs only the scenarios whose name contains TEXT (or one of
+#                               several, comma-separated; and the
 #                               /healthz ceilings): for measuring one change, not the README
 #   --unsafe                    then runs everything again on PostgreSQL with fsync=off and
 #                               synchronous_commit=off and Redis without persistence, a

@@ -9,13 +9,15 @@ use serde_json::Value;
 
 use crate::options::Scale;
 
-/// `--only`: the text a scenario's name must contain to run.
+/// `--only`: texts (comma-separated) one of which a scenario's name must
+/// contain to run.
 pub(crate) static ONLY: OnceLock<String> = OnceLock::new();
 
 /// Whether `--only` leaves this scenario out (the ceilings always run).
 pub(crate) fn skipped(name: &str) -> bool {
-    ONLY.get()
-        .is_some_and(|only| !name.contains(only.as_str()) && !name.starts_with("healthz"))
+    ONLY.get().is_some_and(|only| {
+        !name.starts_with("healthz") && !only.split(',').any(|part| name.contains(part))
+    })
 }
 
 /// What one scenario measured.
