@@ -1,13 +1,15 @@
 //! Reading cards: a page of tasks with everything a board shows of them,
-//! in three round trips whatever the page's size (the page's tasks joined
+//! in two statements whatever the page's size (the page's tasks joined
 //! with their category and owner, counted in the same statement; their
-//! assignees; their tags), rows mapped straight onto the cards.
+//! assignees and tags, in one `UNION ALL`), rows mapped straight onto the
+//! cards.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, Order, Query, QueryStatementBuilder, SelectStatement,
+    UnionType,
 };
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
@@ -67,23 +69,22 @@ impl CardRow {
     }
 }
 
+/// An assignee (`part` `a`) or a tag (`t`) of a task of the page, read in
+/// one statement; the columns a part does not have are NULL.
 #[derive(FromQueryResult)]
-struct AssigneeRow {
+struct LinkRow {
+    part: String,
     task_id: i64,
     id: i64,
+    name: String,
+    /// An assignee's.
     email: Option<String>,
-    name: String,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(FromQueryResult)]
-struct TagRow {
-    task_id: i64,
-    id: i64,
-    name: String,
-    color: String,
-    organization_id: i64,
-    created_at: DateTime<Utc>,
+    /// A tag's.
+    color: Option<String>,
+    /// A tag's.
+    organization_id: Option<i64>,
+    /// A tag's.
+    created_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
 }
 
@@ -233,7 +234,8 @@ async fn count_matching(conn: &impl ConnectionTrait, query: TaskQuery) -> Result
 }
 
 /// The cards of `rows`, with their assignees (by user id) and tags (by tag
-/// id): one query each for the whole page.
+/// id): one statement for the whole page, the two as the arms of a `UNION
+/// ALL`.
 async fn with_links(
     conn: &impl ConnectionTrait,
     rows: Vec<CardRow>,
@@ -241,82 +243,91 @@ async fn with_links(
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let backend = conn.get_database_backend();
-    let assignees = Query::select()
-        .column((task_assignee::Entity, task_assignee::Column::TaskId))
-        .columns([
-            (user::Entity, user::Column::Id),
-            (user::Entity, user::Column::Email),
-            (user::Entity, user::Column::Name),
-            (user::Entity, user::Column::UpdatedAt),
-        ])
-        .from(task_assignee::Entity)
-        .inner_join(
-            user::Entity,
-            Expr::col((user::Entity, user::Column::Id))
-                .equals((task_assignee::Entity, task_assignee::Column::UserId)),
+    let ids = || rows.iter().map(|r| r.id);
+    let alias = |name: &str| Alias::new(name);
+    let null = |sql_type: &str| Expr::cust(format!("CAST(NULL AS {sql_type})"));
+    let mut tags = Query::select();
+    tags.expr_as(Expr::cust("'t'"), alias("part"))
+        .expr_as(
+            Expr::col((task_tag::Entity, task_tag::Column::TaskId)),
+            alias("task_id"),
         )
-        .and_where(
-            Expr::col((task_assignee::Entity, task_assignee::Column::TaskId))
-                .is_in(ids.iter().copied()),
+        .expr_as(Expr::col((tag::Entity, tag::Column::Id)), alias("id"))
+        .expr_as(Expr::col((tag::Entity, tag::Column::Name)), alias("name"))
+        .expr_as(null("TEXT"), alias("email"))
+        .expr_as(Expr::col((tag::Entity, tag::Column::Color)), alias("color"))
+        .expr_as(
+            Expr::col((tag::Entity, tag::Column::OrganizationId)),
+            alias("organization_id"),
         )
-        .order_by(
-            (task_assignee::Entity, task_assignee::Column::TaskId),
-            Order::Asc,
+        .expr_as(
+            Expr::col((tag::Entity, tag::Column::CreatedAt)),
+            alias("created_at"),
         )
-        .order_by(
-            (task_assignee::Entity, task_assignee::Column::UserId),
-            Order::Asc,
+        .expr_as(
+            Expr::col((tag::Entity, tag::Column::UpdatedAt)),
+            alias("updated_at"),
         )
-        .to_owned();
-    let mut assigned: HashMap<i64, Vec<User>> = HashMap::new();
-    for row in AssigneeRow::find_by_statement(backend.build(&assignees))
-        .all(conn)
-        .await?
-    {
-        assigned.entry(row.task_id).or_default().push(User {
-            id: row.id,
-            email: row.email,
-            name: row.name,
-            updated_at: row.updated_at,
-        });
-    }
-    let tags = Query::select()
-        .column((task_tag::Entity, task_tag::Column::TaskId))
-        .columns([
-            (tag::Entity, tag::Column::Id),
-            (tag::Entity, tag::Column::Name),
-            (tag::Entity, tag::Column::Color),
-            (tag::Entity, tag::Column::OrganizationId),
-            (tag::Entity, tag::Column::CreatedAt),
-            (tag::Entity, tag::Column::UpdatedAt),
-        ])
         .from(task_tag::Entity)
         .inner_join(
             tag::Entity,
             Expr::col((tag::Entity, tag::Column::Id))
                 .equals((task_tag::Entity, task_tag::Column::TagId)),
         )
-        .and_where(
-            Expr::col((task_tag::Entity, task_tag::Column::TaskId)).is_in(ids.iter().copied()),
+        .and_where(Expr::col((task_tag::Entity, task_tag::Column::TaskId)).is_in(ids()));
+    let mut links = Query::select();
+    links
+        .expr_as(Expr::cust("'a'"), alias("part"))
+        .expr_as(
+            Expr::col((task_assignee::Entity, task_assignee::Column::TaskId)),
+            alias("task_id"),
         )
-        .order_by((task_tag::Entity, task_tag::Column::TaskId), Order::Asc)
-        .order_by((task_tag::Entity, task_tag::Column::TagId), Order::Asc)
-        .to_owned();
+        .expr_as(Expr::col((user::Entity, user::Column::Id)), alias("id"))
+        .expr_as(Expr::col((user::Entity, user::Column::Name)), alias("name"))
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Email)),
+            alias("email"),
+        )
+        .expr_as(null("TEXT"), alias("color"))
+        .expr_as(null("BIGINT"), alias("organization_id"))
+        // A NULL of no type takes the other arm's (PostgreSQL's UNION rules).
+        .expr_as(Expr::cust("NULL"), alias("created_at"))
+        .expr_as(
+            Expr::col((user::Entity, user::Column::UpdatedAt)),
+            alias("updated_at"),
+        )
+        .from(task_assignee::Entity)
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((task_assignee::Entity, task_assignee::Column::UserId)),
+        )
+        .and_where(Expr::col((task_assignee::Entity, task_assignee::Column::TaskId)).is_in(ids()))
+        .union(UnionType::All, tags)
+        .order_by(alias("part"), Order::Asc)
+        .order_by(alias("task_id"), Order::Asc)
+        .order_by(alias("id"), Order::Asc);
+    let statement = conn.get_database_backend().build(&links);
+    let mut assigned: HashMap<i64, Vec<User>> = HashMap::new();
     let mut labelled: HashMap<i64, Vec<Tag>> = HashMap::new();
-    for row in TagRow::find_by_statement(backend.build(&tags))
-        .all(conn)
-        .await?
-    {
-        labelled.entry(row.task_id).or_default().push(Tag {
-            id: row.id,
-            name: row.name,
-            color: row.color,
-            organization_id: row.organization_id,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        });
+    for row in LinkRow::find_by_statement(statement).all(conn).await? {
+        if row.part == "a" {
+            assigned.entry(row.task_id).or_default().push(User {
+                id: row.id,
+                email: row.email,
+                name: row.name,
+                updated_at: row.updated_at,
+            });
+        } else {
+            labelled.entry(row.task_id).or_default().push(Tag {
+                id: row.id,
+                name: row.name,
+                color: row.color.unwrap_or_default(),
+                organization_id: row.organization_id.unwrap_or_default(),
+                created_at: row.created_at.unwrap_or(row.updated_at),
+                updated_at: row.updated_at,
+            });
+        }
     }
     Ok(rows
         .into_iter()
