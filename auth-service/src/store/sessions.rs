@@ -5,7 +5,7 @@ use sea_orm::{
     Set,
 };
 
-use crate::entity::{refresh_token, session};
+use crate::entity::{refresh_token, session, user};
 
 /// A session about to be opened.
 pub struct NewSession<'a> {
@@ -153,8 +153,26 @@ pub async fn refresh_token(
         .await
 }
 
+/// A refresh token with its session and the session's user (none when the
+/// account is gone), read in one statement: a refresh needs all three, and
+/// each separate read would cost its own round trips.
+pub async fn refresh_token_with_holder(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<(refresh_token::Model, session::Model, Option<user::Model>)>, DbErr> {
+    let row = refresh_token::Entity::find_by_id(token_hash.to_owned())
+        .find_also_related(session::Entity)
+        .and_also_related(user::Entity)
+        .one(conn)
+        .await?;
+    // Every refresh token has its session (a foreign key).
+    Ok(row.and_then(|(token, session, user)| Some((token, session?, user))))
+}
+
 /// Marks the token rotated by client `by` unless it already was; true when
-/// this call did.
+/// this call did. Inside a transaction this decides a race: a concurrent
+/// mark of the same token waits for this one's transaction, then finds the
+/// token rotated and changes nothing.
 pub async fn mark_rotated(
     conn: &impl ConnectionTrait,
     token_hash: &str,

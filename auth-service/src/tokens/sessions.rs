@@ -18,6 +18,7 @@ use super::revocation::{RevocationOutcome, Revocations};
 use super::{IssuedAccessToken, TokenIssuer, TokenSubject};
 use crate::audit::Origin;
 use crate::config::TokenSettings;
+use crate::entity::user;
 use crate::store;
 
 /// What a successful login or refresh hands out.
@@ -184,9 +185,10 @@ pub trait SessionHolders: Send + Sync {
 }
 
 /// A refresh token that may be exchanged: known, unexpired, its session
-/// live. Whose session it is ([`Self::user_id`]) lets the accounts side
-/// decide whether the account may go on; then [`Sessions::refresh`].
-/// (No `Debug`: it holds the presented token.)
+/// live. Whose session it is ([`Self::user_id`], and the account as stored,
+/// [`Self::take_holder`]) lets the accounts side decide whether the account
+/// may go on; then [`Sessions::refresh`].
+/// (No `Debug`: it holds the presented token, and the account's row.)
 pub struct Redeemable {
     presented: String,
     token_hash: String,
@@ -198,11 +200,20 @@ pub struct Redeemable {
     expires_at: DateTime<Utc>,
     /// When the token was presented: the instant the whole refresh uses.
     now: DateTime<Utc>,
+    /// The session's user as stored, read with the token in the same
+    /// statement; the accounts side judges it, tokens never look inside.
+    holder: Option<user::Model>,
 }
 
 impl Redeemable {
     pub fn user_id(&self) -> i64 {
         self.user_id
+    }
+
+    /// The session's user as stored when the token was read (none when the
+    /// account is gone), for the accounts side to judge; taken once.
+    pub fn take_holder(&mut self) -> Option<user::Model> {
+        self.holder.take()
     }
 }
 
@@ -291,16 +302,15 @@ impl Sessions {
     }
 
     /// The refresh token `presented`, if it may be exchanged: known, not
-    /// expired, its session live. Nothing changes yet.
+    /// expired, its session live. Nothing changes yet. One statement reads
+    /// the token, its session and the session's user.
     pub async fn redeemable(&self, presented: &str) -> Result<Redeemable, RefreshError> {
         let now = Utc::now();
         let token_hash = refresh::hash(presented);
-        let row = store::sessions::refresh_token(&self.db, &token_hash)
-            .await?
-            .ok_or(RefreshError::Invalid)?;
-        let session = store::sessions::get(&self.db, &row.session_id)
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let (row, session, holder) =
+            store::sessions::refresh_token_with_holder(&self.db, &token_hash)
+                .await?
+                .ok_or(RefreshError::Invalid)?;
         if session.revoked_at.is_some() {
             return Err(RefreshError::Ended {
                 user_id: session.user_id,
@@ -322,6 +332,7 @@ impl Sessions {
             session_id: session.id,
             user_id: session.user_id,
             now,
+            holder,
         })
     }
 
@@ -423,9 +434,11 @@ impl Sessions {
         })
     }
 
-    /// Marks the token rotated by `by` and stores its successor; when a
-    /// concurrent request won that race, returns the winner's rotation
-    /// time and client instead.
+    /// Marks the token rotated by `by` and stores its successor, in one
+    /// transaction whose first statement, the conditional mark, decides a
+    /// race; when a concurrent request won it, returns the winner's
+    /// rotation time and client instead (read in the same transaction: the
+    /// mark waited for the winner's commit).
     async fn rotate(
         &self,
         presented: &str,
@@ -450,8 +463,8 @@ impl Sessions {
             txn.commit().await?;
             return Ok((now, Some(by.to_owned())));
         }
+        let row = store::sessions::refresh_token(&txn, token_hash).await?;
         txn.rollback().await?;
-        let row = store::sessions::refresh_token(&self.db, token_hash).await?;
         let row = row.ok_or(RefreshError::Invalid)?;
         let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
         Ok((at, row.rotated_by))
