@@ -192,6 +192,7 @@ pub trait SessionHolders: Send + Sync {
 pub struct Redeemable {
     presented: String,
     token_hash: String,
+    issued_at: DateTime<Utc>,
     rotated_at: Option<DateTime<Utc>>,
     rotated_by: Option<String>,
     session_id: String,
@@ -322,6 +323,7 @@ impl Sessions {
         Ok(Redeemable {
             presented: presented.to_owned(),
             token_hash,
+            issued_at: row.issued_at,
             rotated_at: row.rotated_at,
             rotated_by: row.rotated_by,
             terms: SessionTerms {
@@ -361,21 +363,17 @@ impl Sessions {
             tracing::info!(session = %token.session_id, "a rotating session's refresh token presented where no new one can be returned");
             return Err(RefreshError::Invalid);
         }
+        let presenter = client.fingerprint();
+        let (rotated_at, rotated_by) = match (token.rotated_at, &token.rotated_by) {
+            (Some(at), by) => (at, by.clone()),
+            (None, _) => self.rotate(&token, &presenter).await?,
+        };
         let Redeemable {
             presented,
-            token_hash,
             session_id,
             now,
             ..
         } = &token;
-        let presenter = client.fingerprint();
-        let (rotated_at, rotated_by) = match (token.rotated_at, &token.rotated_by) {
-            (Some(at), by) => (at, by.clone()),
-            (None, _) => {
-                self.rotate(presented, token_hash, session_id, &presenter, *now)
-                    .await?
-            }
-        };
         let retry = rotated_at != *now;
         let late = *now - rotated_at > ttl(self.settings.refresh_grace);
         let stranger = rotated_by.as_deref() != Some(presenter.as_str());
@@ -434,36 +432,35 @@ impl Sessions {
         })
     }
 
-    /// Marks the token rotated by `by` and stores its successor, in one
-    /// transaction whose first statement, the conditional mark, decides a
-    /// race; when a concurrent request won it, returns the winner's
-    /// rotation time and client instead (read in the same transaction: the
-    /// mark waited for the winner's commit).
+    /// Marks the token rotated by `by`, stores its successor and extends
+    /// the session, in one transaction whose first statement (the mark with
+    /// the successor) decides a race; when a concurrent request won it,
+    /// returns the winner's rotation time and client instead (read in the
+    /// same transaction: the mark waited for the winner's commit).
     async fn rotate(
         &self,
-        presented: &str,
-        token_hash: &str,
-        session_id: &str,
+        token: &Redeemable,
         by: &str,
-        now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<String>), RefreshError> {
+        let now = token.now;
+        let successor = self.rotation.successor(&token.presented);
+        let expires_at = now + ttl(self.settings.refresh_ttl);
+        let rotation = store::sessions::Rotation {
+            token_hash: &token.token_hash,
+            session_id: &token.session_id,
+            issued_at: token.issued_at,
+            expires_at: token.expires_at,
+            by,
+            successor_hash: refresh::hash(&successor),
+            successor_expires_at: expires_at,
+        };
         let txn = self.db.begin().await?;
-        if store::sessions::mark_rotated(&txn, token_hash, by, now).await? {
-            let successor = self.rotation.successor(presented);
-            let expires_at = now + ttl(self.settings.refresh_ttl);
-            store::sessions::insert_refresh_token(
-                &txn,
-                refresh::hash(&successor),
-                session_id,
-                now,
-                expires_at,
-            )
-            .await?;
-            store::sessions::extend(&txn, session_id, now, expires_at).await?;
+        if store::sessions::rotate(&txn, rotation, now).await? {
+            store::sessions::extend(&txn, &token.session_id, now, expires_at).await?;
             txn.commit().await?;
             return Ok((now, Some(by.to_owned())));
         }
-        let row = store::sessions::refresh_token(&txn, token_hash).await?;
+        let row = store::sessions::refresh_token(&txn, &token.token_hash).await?;
         txn.rollback().await?;
         let row = row.ok_or(RefreshError::Invalid)?;
         let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
