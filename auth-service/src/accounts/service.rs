@@ -272,7 +272,7 @@ impl Accounts<'_> {
     /// account is disabled or banned, so that a client shows that, not a
     /// plain "log in again".
     pub async fn refresh(&self, presented: &str, client: &ClientInfo) -> Result<TokenGrant> {
-        let token = match self.sessions.redeemable(presented).await {
+        let mut token = match self.sessions.redeemable(presented).await {
             Ok(token) => token,
             Err(RefreshError::Ended { user_id }) => {
                 if let Some(account) = self.by_id(user_id).await? {
@@ -282,9 +282,10 @@ impl Accounts<'_> {
             }
             Err(err) => return Err(err.into()),
         };
-        let account = self
-            .by_id(token.user_id())
-            .await?
+        // The account as read with the token, in the same statement.
+        let account = token
+            .take_holder()
+            .map(Account::from)
             .ok_or(RefreshError::Invalid)?;
         let subject = standing(&account, self.policy.verification)?;
         match self.sessions.refresh(token, &subject, client).await {

@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
     Set,
 };
 
-use crate::entity::{refresh_token, session};
+use crate::entity::{refresh_token, session, user};
 
 /// A session about to be opened.
 pub struct NewSession<'a> {
@@ -153,20 +153,86 @@ pub async fn refresh_token(
         .await
 }
 
-/// Marks the token rotated by client `by` unless it already was; true when
-/// this call did.
-pub async fn mark_rotated(
+/// A refresh token with its session and the session's user (none when the
+/// account is gone), read in one statement: a refresh needs all three, and
+/// each separate read would cost its own round trips.
+pub async fn refresh_token_with_holder(
     conn: &impl ConnectionTrait,
     token_hash: &str,
-    by: &str,
+) -> Result<Option<(refresh_token::Model, session::Model, Option<user::Model>)>, DbErr> {
+    let row = refresh_token::Entity::find_by_id(token_hash.to_owned())
+        .find_also_related(session::Entity)
+        .and_also_related(user::Entity)
+        .one(conn)
+        .await?;
+    // Every refresh token has its session (a foreign key).
+    Ok(row.and_then(|(token, session, user)| Some((token, session?, user))))
+}
+
+/// A refresh token's rotation: the token as stored, the client rotating
+/// it, and its successor.
+pub struct Rotation<'a> {
+    pub token_hash: &'a str,
+    pub session_id: &'a str,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The client rotating it.
+    pub by: &'a str,
+    pub successor_hash: String,
+    pub successor_expires_at: DateTime<Utc>,
+}
+
+/// Marks the token rotated by its client `now`, unless it already was, and
+/// inserts its successor, in one statement; true when this call did both.
+/// Inside a transaction this decides a race: a concurrent rotation of the
+/// same token waits for this one's transaction, then finds the token
+/// rotated and its successor present, and changes nothing.
+///
+/// It is an upsert of both rows, which writes only the mark over an
+/// existing row: the rotated token's row exists, so its values only
+/// conflict and carry the mark, written when the row has none; the
+/// successor's row is new (its hash derives from the rotated token's, so a
+/// rotation that already happened inserted it, and it is left as it is).
+pub async fn rotate(
+    conn: &impl ConnectionTrait,
+    rotation: Rotation<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
-        .col_expr(refresh_token::Column::RotatedBy, Expr::value(by))
-        .filter(refresh_token::Column::TokenHash.eq(token_hash))
-        .filter(refresh_token::Column::RotatedAt.is_null())
-        .exec(conn)
+    use refresh_token::Column;
+    let rotated = refresh_token::ActiveModel {
+        token_hash: Set(rotation.token_hash.to_owned()),
+        session_id: Set(rotation.session_id.to_owned()),
+        issued_at: Set(rotation.issued_at),
+        expires_at: Set(rotation.expires_at),
+        rotated_at: Set(Some(now)),
+        rotated_by: Set(Some(rotation.by.to_owned())),
+    };
+    let successor = refresh_token::ActiveModel {
+        token_hash: Set(rotation.successor_hash),
+        session_id: Set(rotation.session_id.to_owned()),
+        issued_at: Set(now),
+        expires_at: Set(rotation.successor_expires_at),
+        rotated_at: Set(None),
+        rotated_by: Set(None),
+    };
+    let stored = Expr::col((refresh_token::Entity, Column::RotatedAt));
+    let proposed = Expr::col((Alias::new("excluded"), Column::RotatedAt));
+    let written = refresh_token::Entity::insert_many([rotated, successor])
+        .on_conflict(
+            OnConflict::column(Column::TokenHash)
+                .update_columns([Column::RotatedAt, Column::RotatedBy])
+                .action_and_where(stored.is_null().and(proposed.is_not_null()))
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
         .await?;
-    Ok(result.rows_affected == 1)
+    match written {
+        // The mark, and the successor.
+        2 => Ok(true),
+        // Rotated already: nothing written.
+        0 => Ok(false),
+        n => Err(DbErr::Custom(format!(
+            "a refresh token's rotation wrote {n} rows instead of 2 or none"
+        ))),
+    }
 }

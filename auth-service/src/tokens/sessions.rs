@@ -18,6 +18,7 @@ use super::revocation::{RevocationOutcome, Revocations};
 use super::{IssuedAccessToken, TokenIssuer, TokenSubject};
 use crate::audit::Origin;
 use crate::config::TokenSettings;
+use crate::entity::user;
 use crate::store;
 
 /// What a successful login or refresh hands out.
@@ -184,12 +185,14 @@ pub trait SessionHolders: Send + Sync {
 }
 
 /// A refresh token that may be exchanged: known, unexpired, its session
-/// live. Whose session it is ([`Self::user_id`]) lets the accounts side
-/// decide whether the account may go on; then [`Sessions::refresh`].
-/// (No `Debug`: it holds the presented token.)
+/// live. Whose session it is ([`Self::user_id`], and the account as stored,
+/// [`Self::take_holder`]) lets the accounts side decide whether the account
+/// may go on; then [`Sessions::refresh`].
+/// (No `Debug`: it holds the presented token, and the account's row.)
 pub struct Redeemable {
     presented: String,
     token_hash: String,
+    issued_at: DateTime<Utc>,
     rotated_at: Option<DateTime<Utc>>,
     rotated_by: Option<String>,
     session_id: String,
@@ -198,11 +201,20 @@ pub struct Redeemable {
     expires_at: DateTime<Utc>,
     /// When the token was presented: the instant the whole refresh uses.
     now: DateTime<Utc>,
+    /// The session's user as stored, read with the token in the same
+    /// statement; the accounts side judges it, tokens never look inside.
+    holder: Option<user::Model>,
 }
 
 impl Redeemable {
     pub fn user_id(&self) -> i64 {
         self.user_id
+    }
+
+    /// The session's user as stored when the token was read (none when the
+    /// account is gone), for the accounts side to judge; taken once.
+    pub fn take_holder(&mut self) -> Option<user::Model> {
+        self.holder.take()
     }
 }
 
@@ -291,16 +303,15 @@ impl Sessions {
     }
 
     /// The refresh token `presented`, if it may be exchanged: known, not
-    /// expired, its session live. Nothing changes yet.
+    /// expired, its session live. Nothing changes yet. One statement reads
+    /// the token, its session and the session's user.
     pub async fn redeemable(&self, presented: &str) -> Result<Redeemable, RefreshError> {
         let now = Utc::now();
         let token_hash = refresh::hash(presented);
-        let row = store::sessions::refresh_token(&self.db, &token_hash)
-            .await?
-            .ok_or(RefreshError::Invalid)?;
-        let session = store::sessions::get(&self.db, &row.session_id)
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let (row, session, holder) =
+            store::sessions::refresh_token_with_holder(&self.db, &token_hash)
+                .await?
+                .ok_or(RefreshError::Invalid)?;
         if session.revoked_at.is_some() {
             return Err(RefreshError::Ended {
                 user_id: session.user_id,
@@ -312,6 +323,7 @@ impl Sessions {
         Ok(Redeemable {
             presented: presented.to_owned(),
             token_hash,
+            issued_at: row.issued_at,
             rotated_at: row.rotated_at,
             rotated_by: row.rotated_by,
             terms: SessionTerms {
@@ -322,6 +334,7 @@ impl Sessions {
             session_id: session.id,
             user_id: session.user_id,
             now,
+            holder,
         })
     }
 
@@ -350,21 +363,17 @@ impl Sessions {
             tracing::info!(session = %token.session_id, "a rotating session's refresh token presented where no new one can be returned");
             return Err(RefreshError::Invalid);
         }
+        let presenter = client.fingerprint();
+        let (rotated_at, rotated_by) = match (token.rotated_at, &token.rotated_by) {
+            (Some(at), by) => (at, by.clone()),
+            (None, _) => self.rotate(&token, &presenter).await?,
+        };
         let Redeemable {
             presented,
-            token_hash,
             session_id,
             now,
             ..
         } = &token;
-        let presenter = client.fingerprint();
-        let (rotated_at, rotated_by) = match (token.rotated_at, &token.rotated_by) {
-            (Some(at), by) => (at, by.clone()),
-            (None, _) => {
-                self.rotate(presented, token_hash, session_id, &presenter, *now)
-                    .await?
-            }
-        };
         let retry = rotated_at != *now;
         let late = *now - rotated_at > ttl(self.settings.refresh_grace);
         let stranger = rotated_by.as_deref() != Some(presenter.as_str());
@@ -423,35 +432,36 @@ impl Sessions {
         })
     }
 
-    /// Marks the token rotated by `by` and stores its successor; when a
-    /// concurrent request won that race, returns the winner's rotation
-    /// time and client instead.
+    /// Marks the token rotated by `by`, stores its successor and extends
+    /// the session, in one transaction whose first statement (the mark with
+    /// the successor) decides a race; when a concurrent request won it,
+    /// returns the winner's rotation time and client instead (read in the
+    /// same transaction: the mark waited for the winner's commit).
     async fn rotate(
         &self,
-        presented: &str,
-        token_hash: &str,
-        session_id: &str,
+        token: &Redeemable,
         by: &str,
-        now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<String>), RefreshError> {
+        let now = token.now;
+        let successor = self.rotation.successor(&token.presented);
+        let expires_at = now + ttl(self.settings.refresh_ttl);
+        let rotation = store::sessions::Rotation {
+            token_hash: &token.token_hash,
+            session_id: &token.session_id,
+            issued_at: token.issued_at,
+            expires_at: token.expires_at,
+            by,
+            successor_hash: refresh::hash(&successor),
+            successor_expires_at: expires_at,
+        };
         let txn = self.db.begin().await?;
-        if store::sessions::mark_rotated(&txn, token_hash, by, now).await? {
-            let successor = self.rotation.successor(presented);
-            let expires_at = now + ttl(self.settings.refresh_ttl);
-            store::sessions::insert_refresh_token(
-                &txn,
-                refresh::hash(&successor),
-                session_id,
-                now,
-                expires_at,
-            )
-            .await?;
-            store::sessions::extend(&txn, session_id, now, expires_at).await?;
+        if store::sessions::rotate(&txn, rotation, now).await? {
+            store::sessions::extend(&txn, &token.session_id, now, expires_at).await?;
             txn.commit().await?;
             return Ok((now, Some(by.to_owned())));
         }
+        let row = store::sessions::refresh_token(&txn, &token.token_hash).await?;
         txn.rollback().await?;
-        let row = store::sessions::refresh_token(&self.db, token_hash).await?;
         let row = row.ok_or(RefreshError::Invalid)?;
         let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
         Ok((at, row.rotated_by))

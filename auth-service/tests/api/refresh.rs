@@ -152,6 +152,84 @@ async fn reuse_after_the_grace_window_kills_the_whole_session() {
         StatusCode::OK,
     )
     .await;
+    // The reuse is in the audit log, once.
+    let reused = app
+        .db
+        .strings("SELECT detail FROM audit_events WHERE kind = 'refresh_token_reused'")
+        .await;
+    assert_eq!(reused, ["session ended"]);
+}
+
+/// Several clients present the same refresh token at once: exactly one
+/// rotation happens and is answered; every other client is a stranger
+/// replaying a rotated token, which ends the session.
+#[tokio::test]
+async fn concurrent_refreshes_from_different_clients_rotate_once_and_end_the_session() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    let token = field(&first, "refreshToken").to_owned();
+    let attempts = (0..4).map(|i| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/auth/token/refresh"))
+            .header("User-Agent", format!("Tab/{i}"))
+            .json(&json!({"refreshToken": token}));
+        async move { request.send().await.unwrap() }
+    });
+    let mut won = Vec::new();
+    for response in futures::future::join_all(attempts).await {
+        match response.status() {
+            StatusCode::OK => won.push(response.json::<Value>().await.unwrap()),
+            StatusCode::UNAUTHORIZED => {
+                let body = response.json::<Value>().await.unwrap();
+                assert_eq!(body["code"], "invalid_refresh_token");
+            }
+            other => panic!("a concurrent refresh answered {other}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one rotation is answered");
+    // The losers ended the session: the winner's successor is refused.
+    expect(
+        app.refresh(field(&won[0], "refreshToken")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let rotated = app
+        .db
+        .strings("SELECT token_hash FROM refresh_tokens WHERE rotated_at IS NOT NULL")
+        .await;
+    assert_eq!(rotated.len(), 1);
+    let ended = app
+        .db
+        .strings("SELECT id FROM sessions WHERE revoked_at IS NOT NULL")
+        .await;
+    assert_eq!(ended.len(), 1);
+}
+
+/// A disabled account whose session is still live (its sessions are
+/// normally ended with it) is refused, and the refusal consumes nothing:
+/// once the account is active again, the same token refreshes.
+#[tokio::test]
+async fn refresh_is_refused_while_the_account_is_disabled() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    app.db
+        .execute("UPDATE users SET status = 'disabled' WHERE id = 1")
+        .await;
+    let refused = expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(refused["code"], "account_disabled");
+    app.db
+        .execute("UPDATE users SET status = 'active' WHERE id = 1")
+        .await;
+    expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[tokio::test]
