@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use super::{lock_one, share_one};
+use super::{lock_one, null, share_one};
 use crate::boards::{
     Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
@@ -355,11 +355,6 @@ impl Parts {
             }),
         }
     }
-}
-
-/// A NULL of an SQL type, for the columns a part does not have.
-fn null(sql_type: &str) -> Expr {
-    Expr::cust(format!("CAST(NULL AS {sql_type})"))
 }
 
 /// The categories and the tags of the organizations `within` keeps (given

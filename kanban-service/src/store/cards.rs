@@ -13,6 +13,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
+use super::null;
 use crate::boards::{Page, Tag, Task, TaskCard, TaskQuery, User};
 use crate::entity::{category, tag, task, task_assignee, task_tag, user};
 
@@ -245,7 +246,6 @@ async fn with_links(
     }
     let ids = || rows.iter().map(|r| r.id);
     let alias = |name: &str| Alias::new(name);
-    let null = |sql_type: &str| Expr::cust(format!("CAST(NULL AS {sql_type})"));
     let mut tags = Query::select();
     tags.expr_as(Expr::cust("'t'"), alias("part"))
         .expr_as(

@@ -9,6 +9,7 @@ mod rows;
 pub mod tasks;
 pub mod users;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     QuerySelect, Select, TransactionTrait,
@@ -31,6 +32,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr>
     shared::db::migrate_exclusively(url, "kanban-service migrations", Migrator::up(&db, None))
         .await?;
     Ok(db)
+}
+
+/// A NULL of an SQL type: a column one arm of a `UNION ALL` does not have.
+fn null(sql_type: &str) -> Expr {
+    Expr::cust(format!("CAST(NULL AS {sql_type})"))
 }
 
 pub async fn begin(db: &Database) -> Result<Transaction, DbErr> {
