@@ -1,5 +1,6 @@
 //! The rules of boards: who may do what, what valid input is, and how
-//! positions stay dense. No HTTP and no SQL here.
+//! tasks are ordered (sparse ranks, dense positions when read). No HTTP and
+//! no SQL here.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -181,58 +182,34 @@ pub fn place(order: &[i64], id: i64, position: Option<i64>) -> Vec<i64> {
     order
 }
 
-/// The 1-based position a task lands on when placed at `requested` among
-/// `others` other tasks of a category: the one [`place`] gives it (the end
-/// when `None` or past the end, the first for anything below 1).
-pub fn landing(requested: Option<i64>, others: u64) -> i32 {
-    let index = match requested {
-        Some(position) => (position.max(1) as u64 - 1).min(others),
-        None => others,
-    };
-    index as i32 + 1
+/// How far apart the ordering keys (ranks) of a category's tasks are when
+/// it is renumbered and when a task is appended: room for about twenty
+/// moves into one gap before it is renumbered again.
+pub const RANK_GAP: i64 = 1 << 20;
+
+/// The 0-based index among the category's other tasks (in rank order) that
+/// a task placed at `requested` lands on: `None` for the end (when none is
+/// requested; an index past the end also lands there), the first for
+/// anything below 1, as [`place`] orders.
+pub fn landing_index(requested: Option<i64>) -> Option<u64> {
+    requested.map(|position| (position.max(1) - 1) as u64)
 }
 
-/// Positions `from..=to` of a category (`to`: `None`, to its end) move by
-/// `by`: one range change, whatever the number of tasks it moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shift {
-    pub category_id: i64,
-    pub from: i32,
-    pub to: Option<i32>,
-    pub by: i32,
-}
-
-/// The shifts that keep positions dense when the task at `from` (category,
-/// position) goes to `to` (category, position from [`landing`]): within a
-/// category the tasks between make room, across categories the source
-/// closes its gap and the target opens one.
-pub fn shifts_for_move(from: (i64, i32), to: (i64, i32)) -> Vec<Shift> {
-    let ((source, old), (target, new)) = (from, to);
-    if source != target {
-        return vec![
-            close_gap(source, old),
-            Shift {
-                category_id: target,
-                from: new,
-                to: None,
-                by: 1,
-            },
-        ];
-    }
-    match new.cmp(&old) {
-        std::cmp::Ordering::Less => vec![Shift {
-            category_id: source,
-            from: new,
-            to: Some(old - 1),
-            by: 1,
-        }],
-        std::cmp::Ordering::Greater => vec![Shift {
-            category_id: source,
-            from: old + 1,
-            to: Some(new),
-            by: -1,
-        }],
-        std::cmp::Ordering::Equal => vec![],
+/// The rank of a task placed between the neighbours `before` and `after`
+/// (their ranks; `None`: there is none on that side): their midpoint, one
+/// [`RANK_GAP`] past the last or before the first, [`RANK_GAP`] in an empty
+/// category. `None` when no integer is free between them (or past an end
+/// without overflowing): the category is to be renumbered
+/// (to place × [`RANK_GAP`]) and the neighbours read again.
+pub fn rank_between(before: Option<i64>, after: Option<i64>) -> Option<i64> {
+    match (before, after) {
+        (None, None) => Some(RANK_GAP),
+        (Some(before), None) => before.checked_add(RANK_GAP),
+        (None, Some(after)) => after.checked_sub(RANK_GAP),
+        (Some(before), Some(after)) => {
+            let middle = before.midpoint(after);
+            (before < middle && middle < after).then_some(middle)
+        }
     }
 }
 
@@ -244,16 +221,6 @@ pub fn lock_order(source: i64, target: i64) -> Vec<i64> {
     let mut ids = vec![source.min(target), source.max(target)];
     ids.dedup();
     ids
-}
-
-/// The shift that closes the gap a task leaves at `position`.
-pub fn close_gap(category_id: i64, position: i32) -> Shift {
-    Shift {
-        category_id,
-        from: position + 1,
-        to: None,
-        by: -1,
-    }
 }
 
 /// What the seed-000 client shows as a user's name: the name, or the email.
@@ -347,68 +314,124 @@ mod tests {
         }
     }
 
-    /// Applies `shifts` to the (category, position) of each task.
-    fn apply(tasks: &mut [(i64, i32)], shifts: &[Shift]) {
-        for shift in shifts {
-            for (category, position) in tasks.iter_mut() {
-                let within = *position >= shift.from && shift.to.is_none_or(|to| *position <= to);
-                if *category == shift.category_id && within {
-                    *position += shift.by;
+    /// The rank of the `n`-th (1-based) task of a renumbered category.
+    fn renumbered_rank(n: i64) -> i64 {
+        n * RANK_GAP
+    }
+
+    /// The category's ranks around the `index`-th place among those of
+    /// `ranks` (sorted) other than `except`, as the store reads them.
+    fn around(
+        ranks: &[(i64, i64)],
+        except: Option<i64>,
+        index: Option<u64>,
+    ) -> (Option<i64>, Option<i64>) {
+        let others: Vec<i64> = ranks
+            .iter()
+            .filter(|(id, _)| Some(*id) != except)
+            .map(|(_, rank)| *rank)
+            .collect();
+        match index {
+            Some(0) => (None, others.first().copied()),
+            Some(i) if (i as usize) <= others.len() => (
+                Some(others[i as usize - 1]),
+                others.get(i as usize).copied(),
+            ),
+            _ => (others.last().copied(), None),
+        }
+    }
+
+    /// Places `id` in `column` ((id, rank) in rank order) as a move does:
+    /// the rank between its new neighbours, renumbering when there is none.
+    /// Answers how many renumberings it took (0 or 1).
+    fn move_in(column: &mut Vec<(i64, i64)>, id: i64, requested: Option<i64>) -> usize {
+        let index = landing_index(requested);
+        let mut renumbered = 0;
+        let rank = loop {
+            let (before, after) = around(column, Some(id), index);
+            if let Some(rank) = rank_between(before, after) {
+                break rank;
+            }
+            assert_eq!(renumbered, 0, "one renumbering makes room");
+            renumbered += 1;
+            for (n, task) in column.iter_mut().enumerate() {
+                task.1 = renumbered_rank(n as i64 + 1);
+            }
+        };
+        column.retain(|(other, _)| *other != id);
+        column.push((id, rank));
+        column.sort_by_key(|(_, rank)| *rank);
+        let ranks: Vec<i64> = column.iter().map(|(_, rank)| *rank).collect();
+        assert!(
+            ranks.windows(2).all(|w| w[0] < w[1]),
+            "ranks unique: {ranks:?}"
+        );
+        renumbered
+    }
+
+    /// Ranks order a column as `place` does, for every move within a small
+    /// column and into it, and dense positions are the rank order.
+    #[test]
+    fn ranks_order_as_place_does() {
+        for len in 0..6 {
+            for requested in [None, Some(-3), Some(0), Some(1), Some(2), Some(4), Some(99)] {
+                for moved in (1..=len).chain([100]) {
+                    let mut column: Vec<(i64, i64)> =
+                        (1..=len).map(|id| (id, renumbered_rank(id))).collect();
+                    let order: Vec<i64> = column.iter().map(|(id, _)| *id).collect();
+                    move_in(&mut column, moved, requested);
+                    let ids: Vec<i64> = column.iter().map(|(id, _)| *id).collect();
+                    assert_eq!(
+                        ids,
+                        place(&order, moved, requested),
+                        "{moved} to {requested:?}"
+                    );
                 }
             }
         }
     }
 
-    /// The range shifts give every task the position `place` gives it, for
-    /// every move within and across two small categories.
+    /// Moving task after task into the same gap halves it each time, until
+    /// the column is renumbered once; the order stays the one `place` gives.
     #[test]
-    fn range_shifts_move_as_place_orders() {
-        for (len_a, len_b) in [(0, 0), (1, 0), (1, 3), (4, 0), (5, 2), (3, 6)] {
-            let a: Vec<i64> = (1..=len_a).collect();
-            let b: Vec<i64> = (100..100 + len_b).collect();
-            for (moved_index, &moved) in a.iter().enumerate() {
-                for requested in [None, Some(-3), Some(0), Some(1), Some(2), Some(4), Some(99)] {
-                    for target in [1, 2] {
-                        // Tasks as (category, position): `a` is category 1, `b` category 2.
-                        let mut tasks: Vec<(i64, i32)> = a
-                            .iter()
-                            .enumerate()
-                            .map(|(i, _)| (1, i as i32 + 1))
-                            .chain(b.iter().enumerate().map(|(i, _)| (2, i as i32 + 1)))
-                            .collect();
-                        let old = moved_index as i32 + 1;
-                        let others = if target == 1 { a.len() - 1 } else { b.len() } as u64;
-                        let new = landing(requested, others);
-                        apply(&mut tasks, &shifts_for_move((1, old), (target, new)));
-                        tasks[moved_index] = (target, new);
-
-                        let (rest_a, rest_b) = if target == 1 {
-                            (place(&a, moved, requested), b.clone())
-                        } else {
-                            let rest: Vec<i64> =
-                                a.iter().copied().filter(|&id| id != moved).collect();
-                            (rest, place(&b, moved, requested))
-                        };
-                        let ids: Vec<i64> = a.iter().chain(&b).copied().collect();
-                        for (id, (category, position)) in ids.iter().zip(&tasks) {
-                            let order = if *category == 1 { &rest_a } else { &rest_b };
-                            let expected = order.iter().position(|x| x == id).unwrap() as i32 + 1;
-                            assert_eq!(
-                                *position, expected,
-                                "task {id} moving {moved} to {target}/{requested:?} in {a:?} {b:?}"
-                            );
-                        }
-                    }
-                }
-            }
+    fn a_gap_used_up_is_renumbered() {
+        let mut column: Vec<(i64, i64)> = (1..=50).map(|id| (id, renumbered_rank(id))).collect();
+        let mut order: Vec<i64> = (1..=50).collect();
+        let mut renumberings = 0;
+        for id in 10..50 {
+            renumberings += move_in(&mut column, id, Some(2));
+            order = place(&order, id, Some(2));
+            let ids: Vec<i64> = column.iter().map(|(id, _)| *id).collect();
+            assert_eq!(ids, order);
         }
+        assert!(
+            (1..=3).contains(&renumberings),
+            "{renumberings} renumberings"
+        );
     }
 
     #[test]
-    fn closing_a_gap_moves_the_rest_up() {
-        let mut tasks = vec![(1, 1), (1, 3), (2, 3), (1, 4)];
-        apply(&mut tasks, &[close_gap(1, 2)]);
-        assert_eq!(tasks, vec![(1, 1), (1, 2), (2, 3), (1, 3)]);
+    fn ranks_between_neighbours() {
+        assert_eq!(rank_between(None, None), Some(RANK_GAP));
+        assert_eq!(rank_between(Some(5), None), Some(5 + RANK_GAP));
+        assert_eq!(rank_between(None, Some(5)), Some(5 - RANK_GAP));
+        assert_eq!(rank_between(Some(2), Some(10)), Some(6));
+        assert_eq!(
+            rank_between(Some(-7), Some(-2)),
+            Some(-4),
+            "rounded towards zero"
+        );
+        assert_eq!(rank_between(Some(2), Some(4)), Some(3));
+        // No integer between: renumber.
+        assert_eq!(rank_between(Some(2), Some(3)), None);
+        assert_eq!(rank_between(Some(i64::MAX - 1), None), None);
+        assert_eq!(rank_between(None, Some(i64::MIN + 1)), None);
+        // Far apart, without overflowing.
+        assert!(rank_between(Some(i64::MIN), Some(i64::MAX)).is_some());
+        assert_eq!(landing_index(None), None);
+        assert_eq!(landing_index(Some(-4)), Some(0));
+        assert_eq!(landing_index(Some(1)), Some(0));
+        assert_eq!(landing_index(Some(3)), Some(2));
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Changing tasks: members create them; only a task's owner and its
-//! assignees edit, move and delete one. Positions stay dense per category.
+//! assignees edit, move and delete one. Tasks are ordered in their category
+//! by sparse ranks: a creation or a move writes the one task's row (a rank
+//! between its new neighbours'), a deletion nothing else; the dense 1-based
+//! positions clients see are computed when read.
 
 use chrono::Utc;
 
@@ -8,9 +11,9 @@ use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
-use super::rules::{close_gap, landing, lock_order, shifts_for_move};
+use super::rules::{landing_index, lock_order, rank_between};
 use super::rules::{optional_text, required_text};
-use crate::error::KanbanResult;
+use crate::error::{KanbanError, KanbanResult};
 use crate::store::tasks::{NewTaskRow, TaskFields};
 use crate::store::{self, Transaction};
 
@@ -18,8 +21,8 @@ impl Boards {
     /// Creates a task at the end of its category (members); the creator
     /// (remembered as their token describes them) owns it. Creators share
     /// the board's lock (see [`Self::share_board`]) and queue only on the
-    /// category they append to, for as long as it takes to count it and
-    /// insert: creations in other columns run side by side.
+    /// category they append to, for as long as it takes to read its last
+    /// rank and insert: creations in other columns run side by side.
     pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
         let required = |field| BoardError::invalid(field, Rule::Required);
         let organization_id = draft
@@ -43,12 +46,12 @@ impl Boards {
             .await?
             .filter(|c| c.organization_id == organization_id)
             .ok_or(BoardError::CategoryNotFound)?;
-        let position = store::tasks::last_position(&txn, category_id).await? as i32 + 1;
+        let rank = Self::rank_at(&txn, category_id, None, None).await?;
         let row = NewTaskRow {
             title,
             description,
             due_date,
-            position,
+            rank,
             owner_id: actor.id,
             category_id,
             organization_id,
@@ -61,8 +64,9 @@ impl Boards {
     /// Locks the task's board for a change by the user: unknown tasks and
     /// those of a board the user is not a member of are not found; members
     /// who are neither owner nor assignee are refused. Every change of
-    /// positions takes this one lock before touching any row, so concurrent
-    /// moves queue instead of deadlocking, and positions stay dense.
+    /// ranks takes this lock (or shares it and locks the categories, see
+    /// [`Self::movable_task`]) before touching any row, so concurrent moves
+    /// queue instead of deadlocking, and never pick the same rank.
     pub(super) async fn editable_task(
         &self,
         txn: &Transaction,
@@ -140,13 +144,38 @@ impl Boards {
         Ok(Some((board, task)))
     }
 
-    /// Moves the task to `category_id` at `position` (the end by default),
-    /// keeping both categories' positions dense with range shifts (one
-    /// statement per category, whatever the number of tasks that move up or
-    /// down), and answers the task as it now is. The caller holds the
-    /// board's lock exclusively, or shares it and holds the locks of both
-    /// categories ([`Self::movable_task`]): either keeps positions dense
-    /// between reading the last position and the shifts.
+    /// The rank for a task placed at the 0-based `index` (the end when
+    /// `None`, as past it) among the category's tasks other than `except`:
+    /// between its neighbours' ([`rank_between`]); when no integer is free
+    /// there, the category is renumbered and the neighbours read again. The
+    /// caller holds the category's lock (or the board's exclusively): no
+    /// other writer of the column picks a rank meanwhile.
+    async fn rank_at(
+        txn: &Transaction,
+        category_id: i64,
+        except: Option<i64>,
+        index: Option<u64>,
+    ) -> KanbanResult<i64> {
+        let (before, after) = store::tasks::ranks_around(txn, category_id, except, index).await?;
+        if let Some(rank) = rank_between(before, after) {
+            return Ok(rank);
+        }
+        store::tasks::renumber(txn, category_id).await?;
+        let (before, after) = store::tasks::ranks_around(txn, category_id, except, index).await?;
+        rank_between(before, after).ok_or_else(|| {
+            KanbanError::Internal(anyhow::anyhow!(
+                "no rank between {before:?} and {after:?} in category {category_id} after renumbering"
+            ))
+        })
+    }
+
+    /// Moves the task to `category_id` at `position` (the end by default):
+    /// one row written, the task's, with a rank between its new neighbours'
+    /// ([`Self::rank_at`]); answers the task as it now is, with the dense
+    /// position it has there. The caller holds the board's lock
+    /// exclusively, or shares it and holds the locks of both categories
+    /// ([`Self::movable_task`]): either keeps other writers of the columns
+    /// out between reading the neighbours and writing the rank.
     async fn relocate(
         txn: &Transaction,
         task: &Task,
@@ -160,20 +189,14 @@ impl Boards {
                 .filter(|c| c.organization_id == task.organization_id)
                 .ok_or(BoardError::CategoryNotFound)?;
         }
-        let mut others = store::tasks::last_position(txn, category_id).await?;
-        if within {
-            others = others.saturating_sub(1);
-        }
-        let new = landing(position, others);
-        let from = (task.category_id, task.position);
-        for shift in shifts_for_move(from, (category_id, new)) {
-            store::tasks::shift(txn, shift).await?;
-        }
+        let except = within.then_some(task.id);
+        let rank = Self::rank_at(txn, category_id, except, landing_index(position)).await?;
         let now = Utc::now();
-        store::tasks::put(txn, task.id, category_id, new, now).await?;
+        store::tasks::put(txn, task.id, category_id, rank, now).await?;
+        let position = store::tasks::position(txn, category_id, rank).await?;
         Ok(Task {
             category_id,
-            position: new,
+            position,
             updated_at: now,
             ..task.clone()
         })
@@ -247,12 +270,12 @@ impl Boards {
         Ok(moved)
     }
 
-    /// Deletes a task (its owner and assignees); the rest close the gap.
+    /// Deletes a task (its owner and assignees): the others keep their
+    /// ranks, and their positions close up when read.
     pub async fn delete_task(&self, user_id: i64, task_id: i64) -> KanbanResult<()> {
         let txn = self.begin().await?;
-        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        self.editable_task(&txn, user_id, task_id).await?;
         store::tasks::delete(&txn, task_id).await?;
-        store::tasks::shift(&txn, close_gap(task.category_id, task.position)).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -9,8 +9,9 @@ pub struct Model {
     pub title: String,
     pub description: Option<String>,
     pub due_date: Option<DateTimeUtc>,
-    /// 1-based, dense within the category.
-    pub position: i32,
+    /// The task's ordering key within its category: unique there, sparse
+    /// (see `boards::RANK_GAP`); its 1-based position is computed when read.
+    pub rank: i64,
     pub owner_id: i64,
     pub category_id: i64,
     pub organization_id: i64,

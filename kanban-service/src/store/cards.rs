@@ -1,8 +1,8 @@
 //! Reading cards: a page of tasks with everything a board shows of them,
-//! in two statements whatever the page's size (the page's tasks joined
+//! in three statements whatever the page's size (the page's tasks joined
 //! with their category and owner, counted in the same statement; their
-//! assignees and tags, in one `UNION ALL`), rows mapped straight onto the
-//! cards.
+//! positions, computed from their ranks; their assignees and tags, in one
+//! `UNION ALL`), rows mapped straight onto the cards.
 
 use std::collections::HashMap;
 
@@ -25,7 +25,7 @@ struct CardRow {
     title: String,
     description: Option<String>,
     due_date: Option<DateTime<Utc>>,
-    position: i32,
+    rank: i64,
     owner_id: i64,
     category_id: i64,
     organization_id: i64,
@@ -39,7 +39,7 @@ struct CardRow {
 }
 
 impl CardRow {
-    fn into_card(self, assignees: Vec<User>, tags: Vec<Tag>) -> TaskCard {
+    fn into_card(self, position: i32, assignees: Vec<User>, tags: Vec<Tag>) -> TaskCard {
         let owner = match (self.owner_name, self.owner_updated_at) {
             (Some(name), Some(updated_at)) => Some(User {
                 id: self.owner_id,
@@ -55,7 +55,7 @@ impl CardRow {
                 title: self.title,
                 description: self.description,
                 due_date: self.due_date,
-                position: self.position,
+                position,
                 owner_id: self.owner_id,
                 category_id: self.category_id,
                 organization_id: self.organization_id,
@@ -98,7 +98,7 @@ fn cards_query() -> SelectStatement {
             t(task::Column::Title),
             t(task::Column::Description),
             t(task::Column::DueDate),
-            t(task::Column::Position),
+            t(task::Column::Rank),
             t(task::Column::OwnerId),
             t(task::Column::CategoryId),
             t(task::Column::OrganizationId),
@@ -156,11 +156,11 @@ fn matching(query: TaskQuery) -> Condition {
     condition
 }
 
-/// Board order: by category, position, id.
+/// Board order: by category, rank (the order of positions), id.
 fn in_board_order(select: &mut SelectStatement) -> &mut SelectStatement {
     select
         .order_by((task::Entity, task::Column::CategoryId), Order::Asc)
-        .order_by((task::Entity, task::Column::Position), Order::Asc)
+        .order_by((task::Entity, task::Column::Rank), Order::Asc)
         .order_by((task::Entity, task::Column::Id), Order::Asc)
 }
 
@@ -171,6 +171,7 @@ fn in_board_order(select: &mut SelectStatement) -> &mut SelectStatement {
 /// is a plain count riding on the same statement (an uncorrelated
 /// subquery, run once) instead of a window over every joined match: a page
 /// of 50 costs about the same on a board of 5,000 cards as on one of 1,000.
+/// Positions are computed (see [`with_positions`]).
 pub async fn page(
     conn: &impl ConnectionTrait,
     query: TaskQuery,
@@ -198,6 +199,8 @@ pub async fn page(
         None if page.offset > 0 => count_matching(conn, query).await?,
         None => 0,
     };
+    let contiguous = query.tag_id.is_none();
+    let rows = with_positions(conn, rows, contiguous).await?;
     Ok((with_links(conn, rows).await?, total))
 }
 
@@ -208,7 +211,75 @@ pub async fn card(conn: &impl ConnectionTrait, task_id: i64) -> Result<Option<Ta
         .expr_as(Expr::val(1i64), Alias::new("total"))
         .and_where(Expr::col((task::Entity, task::Column::Id)).eq(task_id));
     let rows = rows(conn, &select).await?;
+    let rows = with_positions(conn, rows, false).await?;
     Ok(with_links(conn, rows).await?.pop())
+}
+
+/// The rows (in board order) with their 1-based positions in their
+/// category, which are not stored: a row's position is how many tasks of
+/// its category rank up to it, a range count on the `(category_id, rank)`
+/// index. `contiguous`: the rows are every task of their categories
+/// between the first and the last (no tag filter), so only the first row
+/// of each category is counted and the next ones follow it. The counts
+/// come in one statement (a `UNION ALL` of one count per row counted).
+async fn with_positions(
+    conn: &impl ConnectionTrait,
+    rows: Vec<CardRow>,
+    contiguous: bool,
+) -> Result<Vec<(i32, CardRow)>, DbErr> {
+    let counted: Vec<bool> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| !contiguous || i == 0 || rows[i - 1].category_id != row.category_id)
+        .collect();
+    let places: Vec<(i64, i64)> = rows
+        .iter()
+        .zip(&counted)
+        .filter(|(_, counted)| **counted)
+        .map(|(row, _)| (row.category_id, row.rank))
+        .collect();
+    let mut counts = positions(conn, &places).await?.into_iter();
+    let mut position = 0;
+    let mut placed = Vec::with_capacity(rows.len());
+    for (row, counted) in rows.into_iter().zip(counted) {
+        position = if counted {
+            counts.next().unwrap_or_default()
+        } else {
+            position + 1
+        };
+        placed.push((position, row));
+    }
+    Ok(placed)
+}
+
+/// The 1-based positions of the ranks `places` (category, rank) in their
+/// categories, in one statement.
+async fn positions(conn: &impl ConnectionTrait, places: &[(i64, i64)]) -> Result<Vec<i32>, DbErr> {
+    let count = |index: usize, (category_id, rank): (i64, i64)| {
+        let mut select = Query::select();
+        select
+            .expr_as(Expr::val(index as i64), Alias::new("i"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(task::Entity)
+            .and_where(Expr::col(task::Column::CategoryId).eq(category_id))
+            .and_where(Expr::col(task::Column::Rank).lte(rank));
+        select
+    };
+    let mut arms = places.iter().enumerate().map(|(i, place)| count(i, *place));
+    let Some(mut select) = arms.next() else {
+        return Ok(vec![]);
+    };
+    for arm in arms {
+        select.union(UnionType::All, arm);
+    }
+    select.order_by(Alias::new("i"), Order::Asc);
+    let statement = conn.get_database_backend().build(&select);
+    let mut counts = Vec::with_capacity(places.len());
+    for row in conn.query_all_raw(statement).await? {
+        let n: i64 = row.try_get("", "n")?;
+        counts.push(i32::try_from(n).unwrap_or(i32::MAX));
+    }
+    Ok(counts)
 }
 
 async fn rows(
@@ -239,12 +310,12 @@ async fn count_matching(conn: &impl ConnectionTrait, query: TaskQuery) -> Result
 /// ALL`.
 async fn with_links(
     conn: &impl ConnectionTrait,
-    rows: Vec<CardRow>,
+    rows: Vec<(i32, CardRow)>,
 ) -> Result<Vec<TaskCard>, DbErr> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids = || rows.iter().map(|r| r.id);
+    let ids = || rows.iter().map(|(_, r)| r.id);
     let alias = |name: &str| Alias::new(name);
     let mut tags = Query::select();
     tags.expr_as(Expr::cust("'t'"), alias("part"))
@@ -331,10 +402,10 @@ async fn with_links(
     }
     Ok(rows
         .into_iter()
-        .map(|row| {
+        .map(|(position, row)| {
             let assignees = assigned.remove(&row.id).unwrap_or_default();
             let tags = labelled.remove(&row.id).unwrap_or_default();
-            row.into_card(assignees, tags)
+            row.into_card(position, assignees, tags)
         })
         .collect())
 }

@@ -1,14 +1,13 @@
-//! Rows into `boards` values and back: the one place that knows both shapes.
+//! Rows into `boards` values and back: the one place that knows both shapes
+//! (but for tasks, whose position is computed: see `tasks`).
 //! The stored enums are decoded by sea-orm, so an unknown role or kind in
 //! the database is a decode error, never a silent default.
 
 use crate::boards::{
     Assignment, Category, CategoryKind, Invitation, Membership, Organization, OrganizationRole,
-    Tag, Task, User,
+    Tag, User,
 };
-use crate::entity::{
-    category, invitation, membership, organization, tag, task, task_assignee, user,
-};
+use crate::entity::{category, invitation, membership, organization, tag, task_assignee, user};
 
 impl From<membership::OrganizationRole> for OrganizationRole {
     fn from(role: membership::OrganizationRole) -> Self {
@@ -79,23 +78,6 @@ impl From<tag::Model> for Tag {
             id: t.id,
             name: t.name,
             color: t.color,
-            organization_id: t.organization_id,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-        }
-    }
-}
-
-impl From<task::Model> for Task {
-    fn from(t: task::Model) -> Self {
-        Self {
-            id: t.id,
-            title: t.title,
-            description: t.description,
-            due_date: t.due_date,
-            position: t.position,
-            owner_id: t.owner_id,
-            category_id: t.category_id,
             organization_id: t.organization_id,
             created_at: t.created_at,
             updated_at: t.updated_at,

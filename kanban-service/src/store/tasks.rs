@@ -1,65 +1,201 @@
-//! Tasks, their positions, assignees and tags.
+//! Tasks, their ranks and positions, assignees and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, OnConflict, Query, QueryStatementBuilder, SimpleExpr,
+};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Unchanged,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Unchanged,
 };
 
 use super::rows::all;
-use crate::boards::{Assignment, Shift, Task};
+use crate::boards::{Assignment, RANK_GAP, Task};
 use crate::entity::{task, task_assignee, task_tag};
 
+/// A task row with its position computed.
+#[derive(FromQueryResult)]
+struct TaskRow {
+    id: i64,
+    title: String,
+    description: Option<String>,
+    due_date: Option<DateTime<Utc>>,
+    position: i64,
+    owner_id: i64,
+    category_id: i64,
+    organization_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<TaskRow> for Task {
+    fn from(t: TaskRow) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            description: t.description,
+            due_date: t.due_date,
+            position: i32::try_from(t.position).unwrap_or(i32::MAX),
+            owner_id: t.owner_id,
+            category_id: t.category_id,
+            organization_id: t.organization_id,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// The 1-based position of the `tasks` row the statement is at: how many
+/// tasks of its category rank up to it (a range count on the
+/// `(category_id, rank)` index).
+pub(super) fn position_of_row() -> SimpleExpr {
+    let other = Alias::new("other");
+    let mut count = Query::select();
+    count
+        .expr(Expr::cust("COUNT(*)"))
+        .from_as(task::Entity, other.clone())
+        .and_where(
+            Expr::col((other.clone(), task::Column::CategoryId))
+                .equals((task::Entity, task::Column::CategoryId)),
+        )
+        .and_where(
+            Expr::col((other, task::Column::Rank))
+                .lte(Expr::col((task::Entity, task::Column::Rank))),
+        );
+    Expr::SubQuery(None, Box::new(count.into_sub_query_statement())).into()
+}
+
+/// The task, with its position (one statement).
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, DbErr> {
     Ok(task::Entity::find_by_id(id)
+        .column_as(position_of_row(), "position")
+        .into_model::<TaskRow>()
         .one(conn)
         .await?
         .map(Into::into))
 }
 
-/// The category's last position (0 when it is empty), which is its number
-/// of tasks since positions are dense 1..n under the locks that change
-/// them: one step down the `(category_id, position)` index instead of a
-/// count, whatever the column's length.
-pub async fn last_position(conn: &impl ConnectionTrait, category_id: i64) -> Result<u64, DbErr> {
-    let last: Option<Option<i32>> = task::Entity::find()
+/// The 1-based position of `rank` in the category: how many of its tasks
+/// rank up to it (a range count on the `(category_id, rank)` index).
+pub async fn position(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+    rank: i64,
+) -> Result<i32, DbErr> {
+    let count: Option<i64> = task::Entity::find()
         .select_only()
-        .column_as(task::Column::Position.max(), "last")
+        .column_as(Expr::cust("COUNT(*)"), "count")
         .filter(task::Column::CategoryId.eq(category_id))
+        .filter(task::Column::Rank.lte(rank))
         .into_tuple()
         .one(conn)
         .await?;
-    Ok(u64::try_from(last.flatten().unwrap_or(0)).unwrap_or(0))
+    Ok(i32::try_from(count.unwrap_or(0)).unwrap_or(i32::MAX))
 }
 
-/// Applies the shift to the category's positions, in one statement.
-pub async fn shift(conn: &impl ConnectionTrait, shift: Shift) -> Result<(), DbErr> {
-    let mut update = task::Entity::update_many()
-        .col_expr(
-            task::Column::Position,
-            Expr::col(task::Column::Position).add(shift.by),
-        )
-        .filter(task::Column::CategoryId.eq(shift.category_id))
-        .filter(task::Column::Position.gte(shift.from));
-    if let Some(to) = shift.to {
-        update = update.filter(task::Column::Position.lte(to));
+/// The ranks of the neighbours a task gets at the 0-based `index` among
+/// the category's tasks other than `except`, in rank order (`None`: at the
+/// end, as also past it): `(before, after)`, `None` where there is none.
+/// One statement, a few steps along the `(category_id, rank)` index (past
+/// `index` of them for a place within the column).
+pub async fn ranks_around(
+    conn: &impl ConnectionTrait,
+    category_id: i64,
+    except: Option<i64>,
+    index: Option<u64>,
+) -> Result<(Option<i64>, Option<i64>), DbErr> {
+    let ranks = |descending: bool| {
+        let mut select = task::Entity::find()
+            .select_only()
+            .column(task::Column::Rank)
+            .filter(task::Column::CategoryId.eq(category_id));
+        if let Some(id) = except {
+            select = select.filter(task::Column::Id.ne(id));
+        }
+        if descending {
+            select.order_by_desc(task::Column::Rank)
+        } else {
+            select.order_by_asc(task::Column::Rank)
+        }
+    };
+    let last = async || -> Result<_, DbErr> {
+        let last: Option<i64> = ranks(true).limit(1).into_tuple().one(conn).await?;
+        Ok((last, None))
+    };
+    match index {
+        None => last().await,
+        Some(0) => {
+            let first: Option<i64> = ranks(false).limit(1).into_tuple().one(conn).await?;
+            Ok((None, first))
+        }
+        Some(index) => {
+            let pair: Vec<i64> = ranks(false)
+                .offset(index - 1)
+                .limit(2)
+                .into_tuple()
+                .all(conn)
+                .await?;
+            match pair[..] {
+                [before, after] => Ok((Some(before), Some(after))),
+                [before] => Ok((Some(before), None)),
+                _ => last().await,
+            }
+        }
     }
-    update.exec(conn).await?;
+}
+
+/// Renumbers the category's ranks to place × `RANK_GAP` in their order, in
+/// two statements on both databases: first every rank to a range below
+/// all of them (and below zero), in order, then from there to the final
+/// ones; neither statement gives a row a rank another row holds at any
+/// moment, so the unique `(category_id, rank)` index never objects midway.
+pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let (category, gap) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let park = format!(
+        "UPDATE tasks SET \"rank\" = r.parked FROM (\
+           SELECT id, \
+             CASE WHEN MIN(\"rank\") OVER () < 0 THEN MIN(\"rank\") OVER () ELSE 0 END \
+             - COUNT(*) OVER () - 1 + ROW_NUMBER() OVER (ORDER BY \"rank\", id) AS parked \
+           FROM tasks WHERE category_id = {category}) AS r \
+         WHERE tasks.id = r.id"
+    );
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        park,
+        [category_id.into()],
+    ))
+    .await?;
+    let spread = format!(
+        "UPDATE tasks SET \"rank\" = r.n * {gap} FROM (\
+           SELECT id, ROW_NUMBER() OVER (ORDER BY \"rank\", id) AS n \
+           FROM tasks WHERE category_id = {category}) AS r \
+         WHERE tasks.id = r.id"
+    );
+    let values = match backend {
+        sea_orm::DbBackend::Postgres => vec![category_id.into(), RANK_GAP.into()],
+        _ => vec![RANK_GAP.into(), category_id.into()],
+    };
+    conn.execute_raw(Statement::from_sql_and_values(backend, spread, values))
+        .await?;
     Ok(())
 }
 
-/// Puts the task at `position` of the category and marks it changed.
+/// Puts the task at `rank` of the category and marks it changed: the one
+/// row a move writes.
 pub async fn put(
     conn: &impl ConnectionTrait,
     id: i64,
     category_id: i64,
-    position: i32,
+    rank: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     task::Entity::update_many()
         .col_expr(task::Column::CategoryId, Expr::value(category_id))
-        .col_expr(task::Column::Position, Expr::value(position))
+        .col_expr(task::Column::Rank, Expr::value(rank))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(id))
         .exec(conn)
@@ -73,7 +209,7 @@ pub struct NewTaskRow {
     pub title: String,
     pub description: Option<String>,
     pub due_date: Option<DateTime<Utc>>,
-    pub position: i32,
+    pub rank: i64,
     pub owner_id: i64,
     pub category_id: i64,
     pub organization_id: i64,
@@ -88,7 +224,7 @@ pub async fn insert(
         title: Set(row.title),
         description: Set(row.description),
         due_date: Set(row.due_date),
-        position: Set(row.position),
+        rank: Set(row.rank),
         owner_id: Set(row.owner_id),
         category_id: Set(row.category_id),
         organization_id: Set(row.organization_id),
@@ -98,7 +234,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await?;
-    Ok(row.into())
+    Ok(by_id(conn, row.id).await?.ok_or(DbErr::RecordNotInserted)?)
 }
 
 /// Fields of a task to change; `None` leaves one as it is.
@@ -110,7 +246,8 @@ pub struct TaskFields {
     pub due_date: Option<Option<DateTime<Utc>>>,
 }
 
-/// Changes the given fields and `updated_at`; answers the task as it now is.
+/// Changes the given fields and `updated_at`; answers the task as it now is
+/// (read again, with its position).
 pub async fn update_fields(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -127,7 +264,10 @@ pub async fn update_fields(
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(row.update(conn).await?.into())
+    row.update(conn).await?;
+    by_id(conn, id)
+        .await?
+        .ok_or(DbErr::RecordNotFound(format!("task {id}")))
 }
 
 pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
