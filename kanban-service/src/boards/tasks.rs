@@ -160,6 +160,7 @@ impl Boards {
         if let Some(rank) = rank_between(before, after) {
             return Ok(rank);
         }
+        tracing::debug!(category_id, "no rank left between neighbours: renumbering");
         store::tasks::renumber(txn, category_id).await?;
         let (before, after) = store::tasks::ranks_around(txn, category_id, except, index).await?;
         rank_between(before, after).ok_or_else(|| {

@@ -16,6 +16,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod ownership;
+mod ranks;
 mod redis_topologies;
 mod replicas;
 mod request_ids;

@@ -1,0 +1,225 @@
+//! Tasks are ordered by sparse ranks: moves into one gap use it up and the
+//! column is renumbered, and the positions answered stay exactly 1..n in
+//! the order of the moves; tasks stored before ranks keep their order.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm_migration::MigratorTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{Stack, User, expect, id, spawn_stack};
+use kanban_service::boards::{RANK_GAP, place};
+use kanban_service::migration::Migrator;
+
+/// The category's tasks as (id, position), in list order, read in pages of
+/// `limit`.
+async fn column(stack: &Stack, user: &User, category: i64, limit: usize) -> Vec<(i64, i64)> {
+    let mut tasks = Vec::new();
+    loop {
+        let path = format!(
+            "/tasks?CategoryId={category}&limit={limit}&offset={}",
+            tasks.len()
+        );
+        let page = expect(stack.get(&path, user).await, StatusCode::OK).await;
+        let page = page.as_array().unwrap().clone();
+        tasks.extend(
+            page.iter()
+                .map(|t| (id(t), t["position"].as_i64().unwrap())),
+        );
+        if page.len() < limit {
+            return tasks;
+        }
+    }
+}
+
+async fn move_to(stack: &Stack, user: &User, task: i64, body: Value) -> Value {
+    expect(
+        stack.patch(&format!("/tasks/{task}"), user, body).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Forty moves, one after the other, each to position 2 of a column of 50
+/// (after a few to position 1, which give ranks below zero): each halves
+/// the gap between the first two ranks, so the column is renumbered along
+/// the way. Every answer says position 2; afterwards the column lists the
+/// tasks in the order the moves make (as `place` orders), at positions
+/// exactly 1..50, in one page and in pages of 7, and one task at a time.
+#[tokio::test]
+async fn moves_into_one_gap_renumber_the_column_and_keep_the_order() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo, doing) = (
+        id(&organization),
+        id(&organization["Categories"][1]),
+        id(&organization["Categories"][2]),
+    );
+    let mut order = Vec::new();
+    for n in 0..50 {
+        let task = stack.task(&ann, org, todo, &format!("Task {n}")).await;
+        assert_eq!(task["position"], n + 1, "a creation answers its position");
+        order.push(id(&task));
+    }
+    let tasks = order.clone();
+    for &task in &tasks[45..] {
+        let moved = move_to(&stack, &ann, task, json!({"position": 1})).await;
+        assert_eq!(moved["position"], 1);
+        order = place(&order, task, Some(1));
+    }
+    for &task in &tasks[5..45] {
+        let moved = move_to(&stack, &ann, task, json!({"position": 2})).await;
+        assert_eq!(moved["position"], 2, "task {task}");
+        order = place(&order, task, Some(2));
+    }
+    let expected: Vec<(i64, i64)> = order.iter().copied().zip(1..).collect();
+    assert_eq!(column(&stack, &ann, todo, 1000).await, expected);
+    assert_eq!(column(&stack, &ann, todo, 7).await, expected);
+    for (task, position) in &expected {
+        let one = expect(
+            stack.get(&format!("/tasks/{task}"), &ann).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(one["position"].as_i64(), Some(*position), "task {task}");
+    }
+
+    // Across columns and deletions: the rest close up when read.
+    let moved = move_to(
+        &stack,
+        &ann,
+        order[10],
+        json!({"CategoryId": doing, "position": 5}),
+    )
+    .await;
+    assert_eq!(moved["position"], 1, "the only task of its new column");
+    order.remove(10);
+    let deleted = order.remove(3);
+    expect(
+        stack.delete(&format!("/tasks/{deleted}"), &ann).await,
+        StatusCode::OK,
+    )
+    .await;
+    let expected: Vec<(i64, i64)> = order.iter().copied().zip(1..).collect();
+    assert_eq!(column(&stack, &ann, todo, 9).await, expected);
+
+    // The organization's board lists every column at positions 1..n.
+    let board = expect(
+        stack
+            .get(
+                &format!("/tasks?OrganizationId={org}&limit=11&offset=40"),
+                &ann,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let positions: Vec<(i64, i64)> = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (id(t), t["position"].as_i64().unwrap()))
+        .collect();
+    let mut whole: Vec<(i64, i64)> = expected.clone();
+    whole.push((moved["id"].as_i64().unwrap(), 1));
+    assert_eq!(positions, whole[40..].to_vec());
+}
+
+/// The SQL of `statement` on `db`'s backend.
+async fn run(db: &sea_orm::DatabaseConnection, sql: &str) {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// A database at the last migration before ranks, holding tasks at dense
+/// positions (not in id order), migrated to ranks: each category's tasks
+/// keep their order, ranked place × `RANK_GAP`, and their positions read
+/// as before.
+#[tokio::test]
+async fn tasks_keep_their_order_when_ranks_arrive() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = shared::testing::fresh_database(dir.path(), "ranks").await;
+    let db = Database::connect(&url).await.unwrap();
+    let before_ranks = Migrator::migrations().len() as u32 - 1;
+    Migrator::up(&db, Some(before_ranks)).await.unwrap();
+
+    let now = "'2026-12-01T00:00:00Z'";
+    run(
+        &db,
+        &format!(
+            "INSERT INTO users (id, email, name, updated_at) VALUES (1, 'a@b.co', 'A', {now})"
+        ),
+    )
+    .await;
+    run(&db, &format!("INSERT INTO organizations (id, name, description, user_id, created_at, updated_at) VALUES (1, 'Board', '', 1, {now}, {now})")).await;
+    for (category, position) in [(1, 1), (2, 2)] {
+        run(&db, &format!("INSERT INTO categories (id, name, kind, organization_id, position, created_at, updated_at) VALUES ({category}, 'C{category}', 'custom', 1, {position}, {now}, {now})")).await;
+    }
+    // (id, category, position)
+    let stored = [
+        (1, 1, 3),
+        (2, 1, 1),
+        (3, 2, 2),
+        (4, 1, 2),
+        (5, 2, 1),
+        (6, 1, 4),
+    ];
+    for (task, category, position) in stored {
+        run(&db, &format!("INSERT INTO tasks (id, title, position, owner_id, category_id, organization_id, created_at, updated_at) VALUES ({task}, 'T{task}', {position}, 1, {category}, 1, {now}, {now})")).await;
+    }
+
+    Migrator::up(&db, None).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, category_id, \"rank\" FROM tasks ORDER BY category_id, \"rank\"",
+        ))
+        .await
+        .unwrap();
+    let ranked: Vec<(i64, i64, i64)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "id").unwrap(),
+                row.try_get("", "category_id").unwrap(),
+                row.try_get("", "rank").unwrap(),
+            )
+        })
+        .collect();
+    let gap = RANK_GAP;
+    assert_eq!(
+        ranked,
+        vec![
+            (2, 1, gap),
+            (4, 1, 2 * gap),
+            (1, 1, 3 * gap),
+            (6, 1, 4 * gap),
+            (5, 2, gap),
+            (3, 2, 2 * gap),
+        ]
+    );
+    for (task, category, position) in stored {
+        let rank = ranked.iter().find(|r| r.0 == task).unwrap().2;
+        let now_at = kanban_service::store::tasks::position(&db, category, rank)
+            .await
+            .unwrap();
+        assert_eq!(i64::from(now_at), position, "task {task}");
+    }
+    // The old column is gone; a second rank in a category is refused.
+    let position = db
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT position FROM tasks",
+        ))
+        .await;
+    assert!(position.is_err(), "tasks.position was dropped");
+    let duplicate = db
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("UPDATE tasks SET \"rank\" = {gap} WHERE id = 4"),
+        ))
+        .await;
+    assert!(duplicate.is_err(), "(category_id, rank) is unique");
+}
