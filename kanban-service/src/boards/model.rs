@@ -88,7 +88,8 @@ pub struct Task {
     pub title: String,
     pub description: Option<String>,
     pub due_date: Option<DateTime<Utc>>,
-    /// 1-based, dense within the category.
+    /// 1-based, dense within the category: not stored, counted from the
+    /// task's rank when read.
     pub position: i32,
     pub owner_id: i64,
     pub category_id: i64,

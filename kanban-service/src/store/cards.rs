@@ -166,7 +166,7 @@ fn in_board_order(select: &mut SelectStatement) -> &mut SelectStatement {
 
 /// A page of the tasks `query` matches (in board order) with how many it
 /// matches in all. The page walks the tasks in the order of an index
-/// (`idx_tasks_board_order` for an organization, `idx_tasks_category` for
+/// (`idx_tasks_board_order` for an organization, `idx_tasks_category_rank` for
 /// a category) to its offset instead of sorting every match, and the total
 /// is a plain count riding on the same statement (an uncorrelated
 /// subquery, run once) instead of a window over every joined match: a page

@@ -1,9 +1,7 @@
 //! Tasks, their ranks and positions, assignees and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, OnConflict, Query, QueryStatementBuilder, SimpleExpr,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, QueryStatementBuilder};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Unchanged,
@@ -48,7 +46,7 @@ impl From<TaskRow> for Task {
 /// The 1-based position of the `tasks` row the statement is at: how many
 /// tasks of its category rank up to it (a range count on the
 /// `(category_id, rank)` index).
-pub(super) fn position_of_row() -> SimpleExpr {
+fn position_of_row() -> Expr {
     let other = Alias::new("other");
     let mut count = Query::select();
     count
@@ -62,7 +60,7 @@ pub(super) fn position_of_row() -> SimpleExpr {
             Expr::col((other, task::Column::Rank))
                 .lte(Expr::col((task::Entity, task::Column::Rank))),
         );
-    Expr::SubQuery(None, Box::new(count.into_sub_query_statement())).into()
+    Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
 /// The task, with its position (one statement).
@@ -234,7 +232,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await?;
-    Ok(by_id(conn, row.id).await?.ok_or(DbErr::RecordNotInserted)?)
+    by_id(conn, row.id).await?.ok_or(DbErr::RecordNotInserted)
 }
 
 /// Fields of a task to change; `None` leaves one as it is.
