@@ -7,7 +7,7 @@
 
 use super::Boards;
 use super::error::{BoardError, BoardResult};
-use super::model::{Category, Organization, OrganizationRole, Tag, Task};
+use super::model::{Category, Organization, OrganizationRole, Tag, TaskRef};
 use super::rules::{ensure_admin, ensure_task_editor};
 use crate::error::{KanbanError, KanbanResult};
 use crate::store::{self, Transaction};
@@ -42,7 +42,7 @@ impl BoardGuard {
     }
 
     /// Only the task's owner and its assignees (`assignees`) change it.
-    pub fn require_task_editor(&self, task: &Task, assignees: &[i64]) -> BoardResult<()> {
+    pub fn require_task_editor(&self, task: &TaskRef, assignees: &[i64]) -> BoardResult<()> {
         ensure_task_editor(self.user_id, task.owner_id, assignees)
     }
 }
@@ -64,7 +64,7 @@ impl OnBoard for Tag {
     }
 }
 
-impl OnBoard for Task {
+impl OnBoard for TaskRef {
     fn organization_id(&self) -> i64 {
         self.organization_id
     }

@@ -26,7 +26,7 @@ pub use guard::BoardGuard;
 pub use model::{
     Actor, Assignment, Category, CategoryKind, Invitation, Member, Membership, Organization,
     OrganizationBoard, OrganizationRole, Page, ReceivedInvitation, Tag, Task, TaskCard,
-    TaskChanges, TaskDraft, TaskQuery, User,
+    TaskChanges, TaskDraft, TaskQuery, TaskRef, User,
 };
 pub use rules::{
     DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS,

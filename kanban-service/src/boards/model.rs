@@ -98,6 +98,16 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where a task is and whose it is: what changing one needs. Its position
+/// is counted only for answers ([`Task`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskRef {
+    pub id: i64,
+    pub owner_id: i64,
+    pub category_id: i64,
+    pub organization_id: i64,
+}
+
 /// What the board knows of a user of the account manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

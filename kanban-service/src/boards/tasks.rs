@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::Boards;
 use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
-use super::model::{Actor, Task, TaskChanges, TaskDraft};
+use super::model::{Actor, Task, TaskChanges, TaskDraft, TaskRef};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
 use super::rules::{landing_index, lock_order, rank_between};
 use super::rules::{optional_text, required_text};
@@ -72,10 +72,10 @@ impl Boards {
         txn: &Transaction,
         user_id: i64,
         task_id: i64,
-    ) -> KanbanResult<(BoardGuard, Task)> {
+    ) -> KanbanResult<(BoardGuard, TaskRef)> {
         let (board, task) = self
             .lock_board_of(txn, user_id, BoardError::TaskNotFound, || {
-                store::tasks::by_id(txn, task_id)
+                store::tasks::find(txn, task_id)
             })
             .await?;
         let assignees: Vec<i64> = store::tasks::assignees(txn, &[task_id])
@@ -103,9 +103,9 @@ impl Boards {
         user_id: i64,
         task_id: i64,
         target: Option<i64>,
-    ) -> KanbanResult<Option<(BoardGuard, Task)>> {
+    ) -> KanbanResult<Option<(BoardGuard, TaskRef)>> {
         let not_found = || BoardError::TaskNotFound;
-        let seen = store::tasks::by_id(txn, task_id)
+        let seen = store::tasks::find(txn, task_id)
             .await?
             .ok_or_else(not_found)?;
         let board = self
@@ -133,7 +133,7 @@ impl Boards {
         for category_id in lock_order(seen.category_id, target.unwrap_or(seen.category_id)) {
             store::boards::lock_category(txn, category_id).await?;
         }
-        let task = store::tasks::by_id(txn, task_id)
+        let task = store::tasks::find(txn, task_id)
             .await?
             .ok_or_else(not_found)?;
         if task.category_id != seen.category_id {
@@ -172,17 +172,16 @@ impl Boards {
 
     /// Moves the task to `category_id` at `position` (the end by default):
     /// one row written, the task's, with a rank between its new neighbours'
-    /// ([`Self::rank_at`]); answers the task as it now is, with the dense
-    /// position it has there. The caller holds the board's lock
-    /// exclusively, or shares it and holds the locks of both categories
+    /// ([`Self::rank_at`]). The caller holds the board's lock exclusively,
+    /// or shares it and holds the locks of both categories
     /// ([`Self::movable_task`]): either keeps other writers of the columns
     /// out between reading the neighbours and writing the rank.
     async fn relocate(
         txn: &Transaction,
-        task: &Task,
+        task: &TaskRef,
         category_id: i64,
         position: Option<i64>,
-    ) -> KanbanResult<Task> {
+    ) -> KanbanResult<()> {
         let within = category_id == task.category_id;
         if !within {
             store::boards::category(txn, category_id)
@@ -192,15 +191,8 @@ impl Boards {
         }
         let except = within.then_some(task.id);
         let rank = Self::rank_at(txn, category_id, except, landing_index(position)).await?;
-        let now = Utc::now();
-        store::tasks::put(txn, task.id, category_id, rank, now).await?;
-        let position = store::tasks::position(txn, category_id, rank).await?;
-        Ok(Task {
-            category_id,
-            position,
-            updated_at: now,
-            ..task.clone()
-        })
+        store::tasks::put(txn, task.id, category_id, rank, Utc::now()).await?;
+        Ok(())
     }
 
     /// Edits a task (its owner and assignees); a new category puts it at
@@ -266,7 +258,11 @@ impl Boards {
             let what = &[Field::CategoryId, Field::Position];
             return Err(BoardError::OneOfRequired(what).into());
         }
-        let moved = Self::relocate(&txn, &task, category_id, position).await?;
+        Self::relocate(&txn, &task, category_id, position).await?;
+        // The task as it now is, with the dense position it has there.
+        let moved = store::tasks::by_id(&txn, task_id)
+            .await?
+            .ok_or(BoardError::TaskNotFound)?;
         txn.commit().await?;
         Ok(moved)
     }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use crate::boards::{Assignment, RANK_GAP, Task};
+use crate::boards::{Assignment, RANK_GAP, Task, TaskRef};
 use crate::entity::{task, task_assignee, task_tag};
 
 /// A task row with its position computed.
@@ -73,22 +73,28 @@ pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>,
         .map(Into::into))
 }
 
-/// The 1-based position of `rank` in the category: how many of its tasks
-/// rank up to it (a range count on the `(category_id, rank)` index).
-pub async fn position(
-    conn: &impl ConnectionTrait,
-    category_id: i64,
-    rank: i64,
-) -> Result<i32, DbErr> {
-    let count: Option<i64> = task::Entity::find()
+/// Where the task is and whose it is, without counting its position (one
+/// step on the primary key).
+pub async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<Option<TaskRef>, DbErr> {
+    let row: Option<(i64, i64, i64, i64)> = task::Entity::find_by_id(id)
         .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "count")
-        .filter(task::Column::CategoryId.eq(category_id))
-        .filter(task::Column::Rank.lte(rank))
+        .columns([
+            task::Column::Id,
+            task::Column::OwnerId,
+            task::Column::CategoryId,
+            task::Column::OrganizationId,
+        ])
         .into_tuple()
         .one(conn)
         .await?;
-    Ok(i32::try_from(count.unwrap_or(0)).unwrap_or(i32::MAX))
+    Ok(
+        row.map(|(id, owner_id, category_id, organization_id)| TaskRef {
+            id,
+            owner_id,
+            category_id,
+            organization_id,
+        }),
+    )
 }
 
 /// The ranks of the neighbours a task gets at the 0-based `index` among

@@ -201,11 +201,12 @@ async fn tasks_keep_their_order_when_ranks_arrive() {
         ]
     );
     for (task, category, position) in stored {
-        let rank = ranked.iter().find(|r| r.0 == task).unwrap().2;
-        let now_at = kanban_service::store::tasks::position(&db, category, rank)
+        let now = kanban_service::store::tasks::by_id(&db, task)
             .await
+            .unwrap()
             .unwrap();
-        assert_eq!(i64::from(now_at), position, "task {task}");
+        assert_eq!(now.category_id, category);
+        assert_eq!(i64::from(now.position), position, "task {task}");
     }
     // The old column is gone; a second rank in a category is refused.
     let position = db
