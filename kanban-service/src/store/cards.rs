@@ -1,15 +1,15 @@
 //! Reading cards: a page of tasks with everything a board shows of them,
-//! in three statements whatever the page's size (the page's tasks joined
-//! with their category and owner, counted in the same statement; their
-//! positions, computed from their ranks; their assignees and tags, in one
-//! `UNION ALL`), rows mapped straight onto the cards.
+//! in two statements whatever the page's size (the page's tasks joined
+//! with their category and owner, counted and their positions computed
+//! from their ranks in the same statement; their assignees and tags, in
+//! one `UNION ALL`), rows mapped straight onto the cards.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait, Order, Query, QueryStatementBuilder, SelectStatement,
-    UnionType,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query, QueryStatementBuilder,
+    SelectStatement, UnionType,
 };
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
@@ -25,7 +25,6 @@ struct CardRow {
     title: String,
     description: Option<String>,
     due_date: Option<DateTime<Utc>>,
-    rank: i64,
     owner_id: i64,
     category_id: i64,
     organization_id: i64,
@@ -36,6 +35,9 @@ struct CardRow {
     owner_name: Option<String>,
     owner_updated_at: Option<DateTime<Utc>>,
     total: i64,
+    /// The card's position when it starts its category within the page
+    /// (see [`with_heads`]).
+    head: Option<i64>,
 }
 
 impl CardRow {
@@ -90,6 +92,7 @@ struct LinkRow {
 }
 
 /// The tasks with their category's name and owner, in board order.
+/// (`rank` rides along for [`with_heads`].)
 fn cards_query() -> SelectStatement {
     let t = |column: task::Column| (task::Entity, column);
     Query::select()
@@ -171,7 +174,7 @@ fn in_board_order(select: &mut SelectStatement) -> &mut SelectStatement {
 /// is a plain count riding on the same statement (an uncorrelated
 /// subquery, run once) instead of a window over every joined match: a page
 /// of 50 costs about the same on a board of 5,000 cards as on one of 1,000.
-/// Positions are computed (see [`with_positions`]).
+/// Positions are counted in the same statement (see [`with_heads`]).
 pub async fn page(
     conn: &impl ConnectionTrait,
     query: TaskQuery,
@@ -192,16 +195,15 @@ pub async fn page(
     in_board_order(&mut select)
         .limit(page.limit)
         .offset(page.offset);
-    let rows = rows(conn, &select).await?;
+    let contiguous = query.tag_id.is_none();
+    let rows = rows(conn, &with_heads(select, contiguous)).await?;
     let total = match rows.first() {
         Some(row) => row.total as u64,
         // Past the end (or nothing matches): the count had no row to ride on.
         None if page.offset > 0 => count_matching(conn, query).await?,
         None => 0,
     };
-    let contiguous = query.tag_id.is_none();
-    let rows = with_positions(conn, rows, contiguous).await?;
-    Ok((with_links(conn, rows).await?, total))
+    Ok((with_links(conn, positioned(rows)).await?, total))
 }
 
 /// One task with everything a board shows of it.
@@ -210,76 +212,60 @@ pub async fn card(conn: &impl ConnectionTrait, task_id: i64) -> Result<Option<Ta
     select
         .expr_as(Expr::val(1i64), Alias::new("total"))
         .and_where(Expr::col((task::Entity, task::Column::Id)).eq(task_id));
-    let rows = rows(conn, &select).await?;
-    let rows = with_positions(conn, rows, false).await?;
-    Ok(with_links(conn, rows).await?.pop())
+    let rows = rows(conn, &with_heads(select, false)).await?;
+    Ok(with_links(conn, positioned(rows)).await?.pop())
 }
 
-/// The rows (in board order) with their 1-based positions in their
-/// category, which are not stored: a row's position is how many tasks of
-/// its category rank up to it, a range count on the `(category_id, rank)`
-/// index. `contiguous`: the rows are every task of their categories
-/// between the first and the last (no tag filter), so only the first row
-/// of each category is counted and the next ones follow it. The counts
-/// come in one statement (a `UNION ALL` of one count per row counted).
-async fn with_positions(
-    conn: &impl ConnectionTrait,
-    rows: Vec<CardRow>,
-    contiguous: bool,
-) -> Result<Vec<(i32, CardRow)>, DbErr> {
-    let counted: Vec<bool> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| !contiguous || i == 0 || rows[i - 1].category_id != row.category_id)
-        .collect();
-    let places: Vec<(i64, i64)> = rows
-        .iter()
-        .zip(&counted)
-        .filter(|(_, counted)| **counted)
-        .map(|(row, _)| (row.category_id, row.rank))
-        .collect();
-    let mut counts = positions(conn, &places).await?.into_iter();
+/// `page` (cards in board order) with, in the same statement, a `head`:
+/// the position of each card that starts its category within the page
+/// (how many tasks of its category rank up to it, a range count on the
+/// `(category_id, rank)` index), NULL for the next ones, which follow it
+/// ([`positioned`]). `contiguous`: the page holds every task of its
+/// categories between its first and last card (no tag filter); otherwise
+/// every card is counted. One statement, so the positions are those of the
+/// snapshot the page is read in.
+fn with_heads(page: SelectStatement, contiguous: bool) -> SelectStatement {
+    let heads = Alias::new("heads");
+    let mut lagged = Query::select();
+    lagged
+        .column(Asterisk)
+        .expr_as(
+            Expr::cust(r#"LAG("category_id") OVER (ORDER BY "category_id", "rank", "id")"#),
+            Alias::new("previous_category"),
+        )
+        .from_subquery(page, Alias::new("page"));
+    let count = r#"(SELECT COUNT(*) FROM "tasks" AS "other" WHERE "other"."category_id" = "heads"."category_id" AND "other"."rank" <= "heads"."rank")"#;
+    let head = if contiguous {
+        format!(
+            r#"CASE WHEN "heads"."previous_category" IS NULL OR "heads"."previous_category" <> "heads"."category_id" THEN {count} END"#
+        )
+    } else {
+        count.to_owned()
+    };
+    let mut select = Query::select();
+    select
+        .column(Asterisk)
+        .expr_as(Expr::cust(head), Alias::new("head"))
+        .from_subquery(lagged, heads.clone());
+    for column in ["category_id", "rank", "id"] {
+        select.order_by((heads.clone(), Alias::new(column)), Order::Asc);
+    }
+    select
+}
+
+/// The rows (in board order) with their 1-based positions: a row's `head`,
+/// or one past the previous row's position.
+fn positioned(rows: Vec<CardRow>) -> Vec<(i32, CardRow)> {
     let mut position = 0;
-    let mut placed = Vec::with_capacity(rows.len());
-    for (row, counted) in rows.into_iter().zip(counted) {
-        position = if counted {
-            counts.next().unwrap_or_default()
-        } else {
-            position + 1
-        };
-        placed.push((position, row));
-    }
-    Ok(placed)
-}
-
-/// The 1-based positions of the ranks `places` (category, rank) in their
-/// categories, in one statement.
-async fn positions(conn: &impl ConnectionTrait, places: &[(i64, i64)]) -> Result<Vec<i32>, DbErr> {
-    let count = |index: usize, (category_id, rank): (i64, i64)| {
-        let mut select = Query::select();
-        select
-            .expr_as(Expr::val(index as i64), Alias::new("i"))
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from(task::Entity)
-            .and_where(Expr::col(task::Column::CategoryId).eq(category_id))
-            .and_where(Expr::col(task::Column::Rank).lte(rank));
-        select
-    };
-    let mut arms = places.iter().enumerate().map(|(i, place)| count(i, *place));
-    let Some(mut select) = arms.next() else {
-        return Ok(vec![]);
-    };
-    for arm in arms {
-        select.union(UnionType::All, arm);
-    }
-    select.order_by(Alias::new("i"), Order::Asc);
-    let statement = conn.get_database_backend().build(&select);
-    let mut counts = Vec::with_capacity(places.len());
-    for row in conn.query_all_raw(statement).await? {
-        let n: i64 = row.try_get("", "n")?;
-        counts.push(i32::try_from(n).unwrap_or(i32::MAX));
-    }
-    Ok(counts)
+    rows.into_iter()
+        .map(|row| {
+            position = match row.head {
+                Some(head) => i32::try_from(head).unwrap_or(i32::MAX),
+                None => position + 1,
+            };
+            (position, row)
+        })
+        .collect()
 }
 
 async fn rows(

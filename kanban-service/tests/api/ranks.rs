@@ -104,6 +104,34 @@ async fn moves_into_one_gap_renumber_the_column_and_keep_the_order() {
     let expected: Vec<(i64, i64)> = order.iter().copied().zip(1..).collect();
     assert_eq!(column(&stack, &ann, todo, 9).await, expected);
 
+    // A tag's cards are not a column's run: each carries its own position.
+    let tag = json!({"name": "Hot", "color": "#FF0000", "OrganizationId": org});
+    let tag = id(&expect(stack.post("/tags", &ann, tag).await, StatusCode::CREATED).await);
+    let tagged: Vec<(i64, i64)> = [2, 3, 17, 30, 47]
+        .iter()
+        .map(|&i| expected[i])
+        .chain([(moved["id"].as_i64().unwrap(), 1)])
+        .collect();
+    for (task, _) in &tagged {
+        let body = json!({"TagId": tag});
+        let path = format!("/tasks/{task}/addTag");
+        expect(stack.post(&path, &ann, body).await, StatusCode::CREATED).await;
+    }
+    for limit in [2, 100] {
+        let mut listed = Vec::new();
+        while listed.len() < tagged.len() {
+            let path = format!("/tasks?TagId={tag}&limit={limit}&offset={}", listed.len());
+            let page = expect(stack.get(&path, &ann).await, StatusCode::OK).await;
+            let page = page.as_array().unwrap().clone();
+            assert!(!page.is_empty());
+            listed.extend(
+                page.iter()
+                    .map(|t| (id(t), t["position"].as_i64().unwrap())),
+            );
+        }
+        assert_eq!(listed, tagged, "pages of {limit}");
+    }
+
     // The organization's board lists every column at positions 1..n.
     let board = expect(
         stack
