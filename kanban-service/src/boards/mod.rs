@@ -30,7 +30,8 @@ pub use model::{
 };
 pub use rules::{
     DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS,
-    MAX_TITLE_CHARS, MIN_PASSWORD_CHARS, RANK_GAP, check_registration, place, shown_name,
+    MAX_TITLE_CHARS, MIN_PASSWORD_CHARS, RANK_GAP, RankWindow, check_registration, place,
+    shown_name,
 };
 
 use chrono::{DateTime, Utc};

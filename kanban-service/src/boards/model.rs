@@ -106,6 +106,8 @@ pub struct TaskRef {
     pub owner_id: i64,
     pub category_id: i64,
     pub organization_id: i64,
+    /// Its ordering key within the category (see `rules::RANK_GAP`).
+    pub rank: i64,
 }
 
 /// What the board knows of a user of the account manager.

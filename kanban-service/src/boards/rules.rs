@@ -195,6 +195,68 @@ pub fn landing_index(requested: Option<i64>) -> Option<u64> {
     requested.map(|position| (position.max(1) - 1) as u64)
 }
 
+/// Which of a category's ranks to read, in rank order (`descending`: from
+/// the last), to find a task's new neighbours ([`neighbours`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankWindow {
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// The ranks to read for a task placed at the 0-based `index` among the
+/// category's other tasks (`None`: the end). `moving`: the task is in the
+/// category already (a move within it), so the window reads one rank more
+/// and [`neighbours`] leaves the task's own out: no filter on the task's
+/// id, so the read stays on the `(category_id, rank)` index alone.
+pub fn rank_window(index: Option<u64>, moving: bool) -> RankWindow {
+    let own = u64::from(moving);
+    match index {
+        None => RankWindow {
+            descending: true,
+            offset: 0,
+            limit: 1 + own,
+        },
+        Some(0) => RankWindow {
+            descending: false,
+            offset: 0,
+            limit: 1 + own,
+        },
+        Some(index) => RankWindow {
+            descending: false,
+            offset: index - 1,
+            limit: 2 + own,
+        },
+    }
+}
+
+/// The ranks `(before, after)` of the neighbours a task gets at `index`
+/// (as [`rank_window`]), from the `window` of ranks read; `moving`: the
+/// task's own rank when it is in the category already. `None`: the index
+/// is past the end of the other tasks: read the end's window instead.
+pub fn neighbours(
+    index: Option<u64>,
+    window: &[i64],
+    moving: Option<i64>,
+) -> Option<(Option<i64>, Option<i64>)> {
+    let mut others: Vec<i64> = window.to_vec();
+    match (index, moving) {
+        // Before the window, the task moves every other rank up by one.
+        (Some(index), Some(own)) if index > 0 && others.first().is_some_and(|&f| own < f) => {
+            others.remove(0);
+        }
+        _ => others.retain(|&rank| Some(rank) != moving),
+    }
+    match index {
+        None => Some((others.first().copied(), None)),
+        Some(0) => Some((None, others.first().copied())),
+        Some(_) => {
+            let before = *others.first()?;
+            Some((Some(before), others.get(1).copied()))
+        }
+    }
+}
+
 /// The rank of a task placed between the neighbours `before` and `after`
 /// (their ranks; `None`: there is none on that side): their midpoint, one
 /// [`RANK_GAP`] past the last or before the first, [`RANK_GAP`] in an empty
@@ -367,6 +429,46 @@ mod tests {
             "ranks unique: {ranks:?}"
         );
         renumbered
+    }
+
+    /// The window of a sorted column the store reads.
+    fn read(ranks: &[i64], window: RankWindow) -> Vec<i64> {
+        let mut ranks = ranks.to_vec();
+        if window.descending {
+            ranks.reverse();
+        }
+        ranks
+            .into_iter()
+            .skip(window.offset as usize)
+            .take(window.limit as usize)
+            .collect()
+    }
+
+    /// Reading a window (with the moving task's own rank in it, or before
+    /// or after it) finds the neighbours the other tasks give, for every
+    /// index and every task of small columns, and of moves into them.
+    #[test]
+    fn windows_find_the_neighbours() {
+        for len in 0..7 {
+            let column: Vec<(i64, i64)> = (1..=len).map(|id| (id, id * 10)).collect();
+            let ranks: Vec<i64> = column.iter().map(|(_, rank)| *rank).collect();
+            for moving in (1..=len).map(Some).chain([None]) {
+                for index in [None, Some(0), Some(1), Some(2), Some(3), Some(5), Some(9)] {
+                    let own = moving.map(|id| id * 10);
+                    let window = rank_window(index, moving.is_some());
+                    let found =
+                        neighbours(index, &read(&ranks, window), own).unwrap_or_else(|| {
+                            let end = rank_window(None, moving.is_some());
+                            neighbours(None, &read(&ranks, end), own).unwrap()
+                        });
+                    assert_eq!(
+                        found,
+                        around(&column, moving, index),
+                        "{moving:?} to {index:?} in {ranks:?}"
+                    );
+                }
+            }
+        }
     }
 
     /// Ranks order a column as `place` does, for every move within a small

@@ -11,7 +11,7 @@ use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft, TaskRef};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
-use super::rules::{landing_index, lock_order, rank_between};
+use super::rules::{landing_index, lock_order, neighbours, rank_between, rank_window};
 use super::rules::{optional_text, required_text};
 use crate::error::{KanbanError, KanbanResult};
 use crate::store::tasks::{NewTaskRow, TaskFields};
@@ -144,25 +144,53 @@ impl Boards {
         Ok(Some((board, task)))
     }
 
-    /// The rank for a task placed at the 0-based `index` (the end when
-    /// `None`, as past it) among the category's tasks other than `except`:
-    /// between its neighbours' ([`rank_between`]); when no integer is free
-    /// there, the category is renumbered and the neighbours read again. The
-    /// caller holds the category's lock (or the board's exclusively): no
-    /// other writer of the column picks a rank meanwhile.
+    /// The ranks of the neighbours a task gets at the 0-based `index` (the
+    /// end when `None`, as past it) among the category's tasks other than
+    /// itself (`moving`: its own rank, when it is in the category already):
+    /// one read of a few ranks ([`rank_window`], [`neighbours`]), two when
+    /// the index is past the end.
+    async fn neighbours_at(
+        txn: &Transaction,
+        category_id: i64,
+        moving: Option<i64>,
+        index: Option<u64>,
+    ) -> KanbanResult<(Option<i64>, Option<i64>)> {
+        let window = rank_window(index, moving.is_some());
+        let ranks = store::tasks::ranks(txn, category_id, window).await?;
+        if let Some(found) = neighbours(index, &ranks, moving) {
+            return Ok(found);
+        }
+        let window = rank_window(None, moving.is_some());
+        let ranks = store::tasks::ranks(txn, category_id, window).await?;
+        Ok(neighbours(None, &ranks, moving).unwrap_or_default())
+    }
+
+    /// The rank for a task placed at the 0-based `index` (as
+    /// [`Self::neighbours_at`]; `moving`: the task, when it moves within
+    /// its category): between its neighbours' ([`rank_between`]);
+    /// when no integer is free there, the category is renumbered and the
+    /// neighbours read again. The caller holds the category's lock (or the
+    /// board's exclusively): no other writer of the column picks a rank
+    /// meanwhile.
     async fn rank_at(
         txn: &Transaction,
         category_id: i64,
-        except: Option<i64>,
+        moving: Option<&TaskRef>,
         index: Option<u64>,
     ) -> KanbanResult<i64> {
-        let (before, after) = store::tasks::ranks_around(txn, category_id, except, index).await?;
+        let own = moving.map(|task| task.rank);
+        let (before, after) = Self::neighbours_at(txn, category_id, own, index).await?;
         if let Some(rank) = rank_between(before, after) {
             return Ok(rank);
         }
         tracing::debug!(category_id, "no rank left between neighbours: renumbering");
         store::tasks::renumber(txn, category_id).await?;
-        let (before, after) = store::tasks::ranks_around(txn, category_id, except, index).await?;
+        // The moving task's own rank changed with the others'.
+        let own = match moving {
+            Some(task) => store::tasks::find(txn, task.id).await?.map(|t| t.rank),
+            None => None,
+        };
+        let (before, after) = Self::neighbours_at(txn, category_id, own, index).await?;
         rank_between(before, after).ok_or_else(|| {
             KanbanError::Internal(anyhow::anyhow!(
                 "no rank between {before:?} and {after:?} in category {category_id} after renumbering"
@@ -189,8 +217,8 @@ impl Boards {
                 .filter(|c| c.organization_id == task.organization_id)
                 .ok_or(BoardError::CategoryNotFound)?;
         }
-        let except = within.then_some(task.id);
-        let rank = Self::rank_at(txn, category_id, except, landing_index(position)).await?;
+        let moving = within.then_some(task);
+        let rank = Self::rank_at(txn, category_id, moving, landing_index(position)).await?;
         store::tasks::put(txn, task.id, category_id, rank, Utc::now()).await?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use crate::boards::{Assignment, RANK_GAP, Task, TaskRef};
+use crate::boards::{Assignment, RANK_GAP, RankWindow, Task, TaskRef};
 use crate::entity::{task, task_assignee, task_tag};
 
 /// A task row with its position computed.
@@ -76,76 +76,52 @@ pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>,
 /// Where the task is and whose it is, without counting its position (one
 /// step on the primary key).
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<Option<TaskRef>, DbErr> {
-    let row: Option<(i64, i64, i64, i64)> = task::Entity::find_by_id(id)
+    let row: Option<(i64, i64, i64, i64, i64)> = task::Entity::find_by_id(id)
         .select_only()
         .columns([
             task::Column::Id,
             task::Column::OwnerId,
             task::Column::CategoryId,
             task::Column::OrganizationId,
+            task::Column::Rank,
         ])
         .into_tuple()
         .one(conn)
         .await?;
-    Ok(
-        row.map(|(id, owner_id, category_id, organization_id)| TaskRef {
+    Ok(row.map(
+        |(id, owner_id, category_id, organization_id, rank)| TaskRef {
             id,
             owner_id,
             category_id,
             organization_id,
-        }),
-    )
+            rank,
+        },
+    ))
 }
 
-/// The ranks of the neighbours a task gets at the 0-based `index` among
-/// the category's tasks other than `except`, in rank order (`None`: at the
-/// end, as also past it): `(before, after)`, `None` where there is none.
-/// One statement, a few steps along the `(category_id, rank)` index (past
-/// `index` of them for a place within the column).
-pub async fn ranks_around(
+/// The category's ranks in the `window` (in rank order, or from the last):
+/// one statement, a few steps along the `(category_id, rank)` index (past
+/// the window's offset of them).
+pub async fn ranks(
     conn: &impl ConnectionTrait,
     category_id: i64,
-    except: Option<i64>,
-    index: Option<u64>,
-) -> Result<(Option<i64>, Option<i64>), DbErr> {
-    let ranks = |descending: bool| {
-        let mut select = task::Entity::find()
-            .select_only()
-            .column(task::Column::Rank)
-            .filter(task::Column::CategoryId.eq(category_id));
-        if let Some(id) = except {
-            select = select.filter(task::Column::Id.ne(id));
-        }
-        if descending {
-            select.order_by_desc(task::Column::Rank)
-        } else {
-            select.order_by_asc(task::Column::Rank)
-        }
+    window: RankWindow,
+) -> Result<Vec<i64>, DbErr> {
+    let select = task::Entity::find()
+        .select_only()
+        .column(task::Column::Rank)
+        .filter(task::Column::CategoryId.eq(category_id));
+    let select = if window.descending {
+        select.order_by_desc(task::Column::Rank)
+    } else {
+        select.order_by_asc(task::Column::Rank)
     };
-    let last = async || -> Result<_, DbErr> {
-        let last: Option<i64> = ranks(true).limit(1).into_tuple().one(conn).await?;
-        Ok((last, None))
-    };
-    match index {
-        None => last().await,
-        Some(0) => {
-            let first: Option<i64> = ranks(false).limit(1).into_tuple().one(conn).await?;
-            Ok((None, first))
-        }
-        Some(index) => {
-            let pair: Vec<i64> = ranks(false)
-                .offset(index - 1)
-                .limit(2)
-                .into_tuple()
-                .all(conn)
-                .await?;
-            match pair[..] {
-                [before, after] => Ok((Some(before), Some(after))),
-                [before] => Ok((Some(before), None)),
-                _ => last().await,
-            }
-        }
-    }
+    select
+        .offset(window.offset)
+        .limit(window.limit)
+        .into_tuple()
+        .all(conn)
+        .await
 }
 
 /// Renumbers the category's ranks to place × `RANK_GAP` in their order, in
