@@ -8,7 +8,10 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::boards::RANK_GAP;
+/// The gap between the ranks this migration gives (`rules::RANK_GAP` when
+/// it was written; a migration keeps its own copy, so later changes of the
+/// rule do not change what it did).
+const RANK_GAP: i64 = 1 << 20;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
