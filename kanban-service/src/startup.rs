@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::AccountManager;
 use crate::api;
+use crate::api::card_budget::CardBudget;
 use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
@@ -120,6 +121,7 @@ impl Application {
             public_url,
             avatars,
             boards: Boards::new(db),
+            card_budget: CardBudget::new(settings.cards_in_flight),
             account_manager: accounts,
             authenticator,
             settings,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use shared::Authenticator;
 
 use crate::accounts::{AccountManager, Accounts};
+use crate::api::card_budget::CardBudget;
 use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
@@ -15,6 +16,8 @@ pub struct AppState {
     /// How `profile_picture` URLs are made.
     pub avatars: Avatars,
     pub boards: Boards,
+    /// Room for the cards of the lists being answered.
+    pub card_budget: CardBudget,
     pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,
     /// Set when the service was told to stop (readiness answers 503).

@@ -8,8 +8,14 @@
 //!
 //! So T derives both `poem_openapi::Object` (for the document) and
 //! `serde::Serialize` (for the bytes), with the same names. Debug builds
-//! check on every answer that the two agree (see [`Serialized`]'s
-//! `IntoResponse`), so the whole test suite and the fuzzing compare them.
+//! check on every answer that the two agree (see [`Written::of`]), so the
+//! whole test suite and the fuzzing compare them.
+//!
+//! [`Written<T>`] is the same answer written at once, in the handler: for
+//! a handler that must know its value is freed before it returns (kanban's
+//! card lists give back their room in the card budget then).
+
+use std::marker::PhantomData;
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
@@ -19,12 +25,15 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSch
 use poem_openapi::types::{ToJSON, Type};
 use serde::Serialize;
 
+/// The content type of both answers.
+const JSON: &str = "application/json; charset=utf-8";
+
 /// A JSON answer: documented as `T`'s schema, written with T's `Serialize`.
 #[derive(Debug, Clone)]
 pub struct Serialized<T>(pub T);
 
 impl<T: Type> Payload for Serialized<T> {
-    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+    const CONTENT_TYPE: &'static str = JSON;
 
     fn check_content_type(content_type: &str) -> bool {
         Json::<T>::check_content_type(content_type)
@@ -41,42 +50,96 @@ impl<T: Type> Payload for Serialized<T> {
 
 impl<T: Serialize + ToJSON> IntoResponse for Serialized<T> {
     fn into_response(self) -> Response {
-        #[cfg(debug_assertions)]
-        check_agreement(&self.0);
-        match serde_json::to_vec(&self.0) {
-            Ok(body) => Response::builder()
-                .header(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(Self::CONTENT_TYPE),
-                )
-                .body(body),
-            Err(err) => {
-                // Only a map with non-text keys fails to serialise; no view has one.
-                tracing::error!(error = %err, "an answer could not be serialised");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-        }
+        Written::of(&self.0).into_response()
     }
 }
 
 impl<T: Serialize + ToJSON> ApiResponse for Serialized<T> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: Self::CONTENT_TYPE,
-                    schema: Self::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        meta::<T>(Self::CONTENT_TYPE)
     }
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// A JSON answer already written: documented as `T`'s schema, holding the
+/// bytes of T's `Serialize` form (nothing of the value itself).
+pub struct Written<T> {
+    /// `None` when the value could not be serialised (answered as a 500).
+    body: Option<Vec<u8>>,
+    document: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize + ToJSON> Written<T> {
+    /// Writes `value` now.
+    pub fn of(value: &T) -> Self {
+        #[cfg(debug_assertions)]
+        check_agreement(value);
+        let body = serde_json::to_vec(value)
+            .inspect_err(|err| {
+                // Only a map with non-text keys fails to serialise; no view has one.
+                tracing::error!(error = %err, "an answer could not be serialised");
+            })
+            .ok();
+        Self {
+            body,
+            document: PhantomData,
+        }
+    }
+}
+
+impl<T: Type> Payload for Written<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn check_content_type(content_type: &str) -> bool {
+        Json::<T>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Send> IntoResponse for Written<T> {
+    fn into_response(self) -> Response {
+        match self.body {
+            Some(body) => Response::builder()
+                .header(header::CONTENT_TYPE, HeaderValue::from_static(JSON))
+                .body(body),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+impl<T: Type + Send> ApiResponse for Written<T> {
+    fn meta() -> MetaResponses {
+        meta::<T>(Self::CONTENT_TYPE)
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+/// One 200 answer of `T`'s schema.
+fn meta<T: Type>(content_type: &'static str) -> MetaResponses {
+    MetaResponses {
+        responses: vec![MetaResponse {
+            description: "",
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type,
+                schema: T::schema_ref(),
+            }],
+            headers: vec![],
+        }],
     }
 }
 

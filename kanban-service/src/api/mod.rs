@@ -2,6 +2,7 @@
 
 pub mod avatars;
 pub mod boards;
+pub mod card_budget;
 pub mod error;
 pub mod health;
 pub mod invitations;

@@ -8,7 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
-use shared::payload::Serialized;
+use shared::payload::{Serialized, Written};
 
 use super::error::{Board, Refusal};
 use super::views::{Message, TaskCardView, TaskView};
@@ -87,7 +87,7 @@ pub struct TagLink {
 pub enum TaskList {
     #[oai(status = 200)]
     Ok(
-        Serialized<Vec<TaskCardView>>,
+        Written<Vec<TaskCardView>>,
         #[oai(header = "X-Total-Count")] u64,
     ),
 }
@@ -128,14 +128,13 @@ impl TasksApi {
             category_id: category_id.0,
             tag_id: tag_id.0,
         };
-        let (cards, total) = state
-            .boards
-            .tasks(user, query, page(limit.0, offset.0))
-            .await?;
-        Ok(TaskList::Ok(
-            Serialized(TaskCardView::list(cards, &state.avatars)),
-            total,
-        ))
+        let page = page(limit.0, offset.0);
+        let mut room = state.card_budget.reserve(page.limit).await;
+        let (cards, total) = state.boards.tasks(user, query, page).await?;
+        room.keep(cards.len());
+        let answer = Written::of(&TaskCardView::list(cards, &state.avatars));
+        drop(room);
+        Ok(TaskList::Ok(answer, total))
     }
 
     /// One task

@@ -6,6 +6,7 @@
 mod authorization;
 mod avatars;
 mod bad_input;
+mod card_budget;
 mod concurrency;
 mod deployment;
 mod dialects;
