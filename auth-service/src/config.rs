@@ -320,9 +320,9 @@ impl TokenSettings {
 
 #[derive(Debug, Clone)]
 pub struct PasswordSettings {
-    /// `AUTH_ARGON2_MEMORY_KIB` (default 19456).
+    /// `AUTH_ARGON2_MEMORY_KIB` (default 7168).
     pub memory_kib: u32,
-    /// `AUTH_ARGON2_ITERATIONS` (default 2).
+    /// `AUTH_ARGON2_ITERATIONS` (default 5).
     pub iterations: u32,
     /// `AUTH_ARGON2_PARALLELISM` (default 1).
     pub parallelism: u32,
@@ -336,8 +336,8 @@ pub struct PasswordSettings {
 impl Default for PasswordSettings {
     fn default() -> Self {
         Self {
-            memory_kib: 19_456,
-            iterations: 2,
+            memory_kib: 7_168,
+            iterations: 5,
             parallelism: 1,
             max_concurrent: std::thread::available_parallelism()
                 .map(|n| n.get())

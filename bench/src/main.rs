@@ -29,7 +29,7 @@ use anyhow::bail;
 use reqwest::Client;
 use serde_json::json;
 
-use crate::ceiling::argon2_rate;
+use crate::ceiling::{ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, argon2_rate};
 use crate::commits::commit_rates;
 use crate::durability::durability;
 use crate::options::{FULL, SHORT, options};
@@ -120,7 +120,9 @@ async fn main() -> anyhow::Result<()> {
         Duration::from_secs(3)
     };
     let (before, cores) = tokio::task::spawn_blocking(move || argon2_rate(sample)).await?;
-    eprintln!("argon2id (m=19456 KiB, t=2, p=1) on {cores} cores: {before:.1} hashes/s");
+    eprintln!(
+        "argon2id (m={ARGON2_MEMORY_KIB} KiB, t={ARGON2_ITERATIONS}, p=1) on {cores} cores: {before:.1} hashes/s"
+    );
     // The database's own commit rate, for the write scenarios' clients: the
     // writers of one organization and the full concurrency.
     let mut clients = vec![scenarios::ONE_ORGANIZATION_WRITERS.min(scale.concurrency)];

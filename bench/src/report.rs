@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::ceiling::{ARGON2_ITERATIONS, ARGON2_MEMORY_KIB};
 use crate::commits::CommitRate;
 use crate::durability::Durability;
 use crate::measure::Outcome;
@@ -94,7 +95,7 @@ pub(crate) fn report(
         "\nPostgreSQL's own commit rate (pgbench, one-row INSERT per transaction, same cluster, \
          {:?}): {commit_line}; each write row's \"vs DB commits\" is its rate over the one at its \
          concurrency.\n\
-         argon2id raw rate (m=19456 KiB, t=2, p=1, {cores} threads): {argon2:.1} hashes/s; logins reach {:.0} % of it.\n\
+         argon2id raw rate (m={ARGON2_MEMORY_KIB} KiB, t={ARGON2_ITERATIONS}, p=1, {cores} threads): {argon2:.1} hashes/s; logins reach {:.0} % of it.\n\
          Peak resident memory: auth-service {}, kanban-service {}.\n\
          Mode: {}; concurrency {}; {:?} per scenario; board: {} users, {} organizations, {} tasks, \
          and an organization of {} cards.\n{}\n",

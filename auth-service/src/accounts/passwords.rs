@@ -30,7 +30,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 thread_local! {
     /// The argon2 working memory of this hashing thread, reused by every
-    /// hash it computes (19 MiB with the default parameters).
+    /// hash it computes (7 MiB with the default parameters).
     static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 

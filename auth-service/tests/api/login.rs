@@ -142,7 +142,7 @@ async fn old_password_hashes_are_upgraded_at_login() {
         .unwrap();
     let upgraded = row.password_hash.unwrap();
     assert!(
-        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        upgraded.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
         "{upgraded}"
     );
     app.login("ann@example.com").await;
