@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use super::{lock_one, null, share_one};
+use super::{in_list, lock_one, null, share_one};
 use crate::boards::{
     Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
@@ -236,7 +236,7 @@ pub async fn organizations(
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<Vec<Organization>, DbErr> {
     let rows = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids))
+        .filter(organization::Column::Id.is_in(in_list(ids)))
         .all(conn)
         .await?;
     Ok(all(rows))
@@ -409,7 +409,8 @@ pub async fn parts_of(
     if organization_ids.is_empty() {
         return Ok((vec![], vec![]));
     }
-    let select = parts_select(|organization| organization.is_in(organization_ids.iter().copied()));
+    let select =
+        parts_select(|organization| organization.is_in(in_list(organization_ids.iter().copied())));
     let statement = conn.get_database_backend().build(&select);
     let mut parts = Parts::default();
     for row in PartRow::find_by_statement(statement).all(conn).await? {
@@ -423,7 +424,7 @@ pub async fn categories_of(
     organization_ids: &[i64],
 ) -> Result<Vec<Category>, DbErr> {
     let rows = category::Entity::find()
-        .filter(category::Column::OrganizationId.is_in(organization_ids.iter().copied()))
+        .filter(category::Column::OrganizationId.is_in(in_list(organization_ids.iter().copied())))
         .order_by_asc(category::Column::Position)
         .order_by_asc(category::Column::Id)
         .all(conn)
@@ -436,7 +437,7 @@ pub async fn tags_of(
     organization_ids: &[i64],
 ) -> Result<Vec<Tag>, DbErr> {
     let rows = tag::Entity::find()
-        .filter(tag::Column::OrganizationId.is_in(organization_ids.iter().copied()))
+        .filter(tag::Column::OrganizationId.is_in(in_list(organization_ids.iter().copied())))
         .order_by_asc(tag::Column::Id)
         .all(conn)
         .await?;

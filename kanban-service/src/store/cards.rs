@@ -13,7 +13,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
-use super::null;
+use super::{in_list, null};
 use crate::boards::{Page, Tag, Task, TaskCard, TaskQuery, User};
 use crate::entity::{category, tag, task, task_assignee, task_tag, user};
 
@@ -301,7 +301,7 @@ async fn with_links(
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids = || rows.iter().map(|(_, r)| r.id);
+    let ids = in_list(rows.iter().map(|(_, r)| r.id));
     let alias = |name: &str| Alias::new(name);
     let mut tags = Query::select();
     tags.expr_as(Expr::cust("'t'"), alias("part"))
@@ -331,7 +331,9 @@ async fn with_links(
             Expr::col((tag::Entity, tag::Column::Id))
                 .equals((task_tag::Entity, task_tag::Column::TagId)),
         )
-        .and_where(Expr::col((task_tag::Entity, task_tag::Column::TaskId)).is_in(ids()));
+        .and_where(
+            Expr::col((task_tag::Entity, task_tag::Column::TaskId)).is_in(ids.iter().copied()),
+        );
     let mut links = Query::select();
     links
         .expr_as(Expr::cust("'a'"), alias("part"))
@@ -359,7 +361,10 @@ async fn with_links(
             Expr::col((user::Entity, user::Column::Id))
                 .equals((task_assignee::Entity, task_assignee::Column::UserId)),
         )
-        .and_where(Expr::col((task_assignee::Entity, task_assignee::Column::TaskId)).is_in(ids()))
+        .and_where(
+            Expr::col((task_assignee::Entity, task_assignee::Column::TaskId))
+                .is_in(ids.iter().copied()),
+        )
         .union(UnionType::All, tags)
         .order_by(alias("part"), Order::Asc)
         .order_by(alias("task_id"), Order::Asc)

@@ -304,7 +304,7 @@ pub async fn assignees(
     task_ids: &[i64],
 ) -> Result<Vec<Assignment>, DbErr> {
     let rows = task_assignee::Entity::find()
-        .filter(task_assignee::Column::TaskId.is_in(task_ids.iter().copied()))
+        .filter(task_assignee::Column::TaskId.is_in(super::in_list(task_ids.iter().copied())))
         .order_by_asc(task_assignee::Column::UserId)
         .all(conn)
         .await?;

@@ -69,7 +69,7 @@ pub async fn by_ids(
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<Vec<User>, DbErr> {
     let rows = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Id.is_in(super::in_list(ids)))
         .all(conn)
         .await?;
     Ok(super::rows::all(rows))
