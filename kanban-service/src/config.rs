@@ -63,7 +63,7 @@ pub struct Settings {
     pub cors: shared::http::CorsPolicy,
     /// `KANBAN_MAX_BODY_BYTES` (default 1 MiB).
     pub max_body_bytes: usize,
-    /// `KANBAN_CARDS_IN_FLIGHT` (default 8000): cards held for answers at
+    /// `KANBAN_CARDS_IN_FLIGHT` (default 4000): cards held for answers at
     /// once; lists beyond it wait (see [`crate::api::card_budget`]).
     pub cards_in_flight: usize,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
@@ -149,7 +149,7 @@ impl Settings {
                 env.get("DATABASE_URL").is_none(),
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
-            cards_in_flight: env.parse("CARDS_IN_FLIGHT", 8000)?,
+            cards_in_flight: env.parse("CARDS_IN_FLIGHT", 4000)?,
             log_json: env.log_json()?,
             metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,
