@@ -21,6 +21,8 @@ use crate::seed::{Board, World, member_of, seed_board};
 
 /// The board sizes measured.
 const BOARDS: [usize; 3] = [200, 1_000, 5_000];
+/// The gap between filler tasks' ranks (kanban's `RANK_GAP`).
+const RANK_GAP: i64 = 1 << 20;
 /// The database size the last measurement pads to.
 const PADDED_TASKS: i64 = 200_000;
 /// The most cards kanban answers in one list.
@@ -40,8 +42,10 @@ async fn tasks_in_database(db: &sea_orm::DatabaseConnection) -> anyhow::Result<i
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
-/// Adds filler tasks (one organization, one category) until the database
-/// holds `total` tasks, then vacuums, analyzes and checkpoints.
+/// Adds filler tasks (one organization, one category, ranked as kanban
+/// ranks them, the category counting them as kanban counts its tasks)
+/// until the database holds `total` tasks, then vacuums, analyzes and
+/// checkpoints.
 async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()> {
     let missing = total - tasks_in_database(db).await?;
     if missing <= 0 {
@@ -55,17 +59,17 @@ async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()>
             .into(),
     )
     .await?;
-    run(
-        "INSERT INTO categories (name, kind, organization_id, position, created_at, updated_at) \
-         SELECT 'Filler', 'Custom', MAX(id), 1, now(), now() FROM organizations"
-            .into(),
-    )
+    run(format!(
+        "INSERT INTO categories (name, kind, organization_id, position, task_count, created_at, \
+         updated_at) \
+         SELECT 'Filler', 'Custom', MAX(id), 1, {missing}, now(), now() FROM organizations"
+    ))
     .await?;
     run(format!(
-        "INSERT INTO tasks (title, description, position, owner_id, category_id, organization_id, \
+        "INSERT INTO tasks (title, description, \"rank\", owner_id, category_id, organization_id, \
          created_at, updated_at) \
-         SELECT 'Filler ' || g, 'seeded', g, (SELECT MIN(id) FROM users), c.id, c.organization_id, \
-         now(), now() \
+         SELECT 'Filler ' || g, 'seeded', CAST(g AS BIGINT) * {RANK_GAP}, \
+         (SELECT MIN(id) FROM users), c.id, c.organization_id, now(), now() \
          FROM generate_series(1, {missing}) AS g, \
          (SELECT id, organization_id FROM categories ORDER BY id DESC LIMIT 1) AS c"
     ))

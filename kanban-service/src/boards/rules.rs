@@ -275,6 +275,29 @@ pub fn rank_between(before: Option<i64>, after: Option<i64>) -> Option<i64> {
     }
 }
 
+/// The 1-based position of a task placed at the 0-based `index` (as
+/// [`landing_index`]) when the neighbours read showed it `within` the
+/// category's other tasks: `index` + 1. `None`: it is the category's last
+/// (no index, or one past the end), whose position is the category's number
+/// of tasks ([`last_position`]); no column is counted either way.
+pub fn landed_position(index: Option<u64>, within: bool) -> Option<i64> {
+    index
+        .filter(|_| within)
+        .and_then(|index| i64::try_from(index).ok())
+        .map(|index| index + 1)
+}
+
+/// The position of a category's last task: its number of tasks (the
+/// `task_count` it keeps, with the task in it), as a client sees it.
+pub fn last_position(task_count: i64) -> i32 {
+    shown_position(task_count)
+}
+
+/// A 1-based position as clients see it (an `i32`, saturated).
+pub fn shown_position(position: i64) -> i32 {
+    i32::try_from(position.max(1)).unwrap_or(i32::MAX)
+}
+
 /// The categories a move from `source` to `target` changes, in the order
 /// their locks are taken (ascending ids, each once): two movers locking
 /// the same two categories take them in the same order and never wait for
@@ -708,5 +731,52 @@ mod tests {
     fn shown_names() {
         assert_eq!(shown_name(" ", Some("a@b.co")), "a@b.co");
         assert_eq!(shown_name(" Jane Doe ", Some("a@b.co")), "Jane Doe");
+    }
+
+    #[test]
+    fn landed_positions() {
+        // Within the other tasks: index + 1.
+        assert_eq!(landed_position(Some(0), true), Some(1));
+        assert_eq!(landed_position(Some(4), true), Some(5));
+        // Past the end, or no position: the last, the category's count.
+        assert_eq!(landed_position(Some(9), false), None);
+        assert_eq!(landed_position(None, false), None);
+        assert_eq!(landed_position(None, true), None);
+        assert_eq!(last_position(1), 1);
+        assert_eq!(last_position(5_500), 5_500);
+        assert_eq!(shown_position(i64::MAX), i32::MAX);
+    }
+
+    /// The position a write answers (from the landing index, the
+    /// neighbours read and the count kept) is the one [`place`] gives, for
+    /// every requested position in columns of every small length, with the
+    /// task coming from another column or moving within its own.
+    #[test]
+    fn landed_positions_match_place() {
+        for len in 0..6_i64 {
+            for from_elsewhere in [true, false] {
+                let ids: Vec<i64> = (1..=len).collect();
+                let ranks: Vec<i64> = ids.iter().map(|id| id * RANK_GAP).collect();
+                let moving_id = if from_elsewhere { 100 } else { 1 };
+                if !from_elsewhere && len == 0 {
+                    continue;
+                }
+                let moving = (!from_elsewhere).then_some(RANK_GAP);
+                let count = if from_elsewhere { len + 1 } else { len };
+                for requested in [None, Some(-1), Some(0), Some(1), Some(2), Some(3), Some(7)] {
+                    let index = landing_index(requested);
+                    let window = read(&ranks, rank_window(index, moving.is_some()));
+                    let within = index.is_some() && neighbours(index, &window, moving).is_some();
+                    let answered =
+                        landed_position(index, within).map_or(last_position(count), shown_position);
+                    let order = place(&ids, moving_id, requested);
+                    let expected = order.iter().position(|&id| id == moving_id).unwrap() + 1;
+                    assert_eq!(
+                        answered as usize, expected,
+                        "len {len}, from elsewhere {from_elsewhere}, requested {requested:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,12 @@
 //! assignees edit, move and delete one. Tasks are ordered in their category
 //! by sparse ranks: a creation or a move writes the one task's row (a rank
 //! between its new neighbours'), a deletion nothing else; the dense 1-based
-//! positions clients see are computed when read.
+//! positions clients see are computed when read. Each category keeps its
+//! number of tasks (`task_count`, changed in the same transaction as the
+//! tasks, under the same locks), so a creation or a move answers its
+//! position without counting the column: a creation is the last of its
+//! category (its position: the count), a move lands at the index it asked
+//! for when that is within the other tasks, else last.
 
 use chrono::Utc;
 
@@ -11,6 +16,7 @@ use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft, TaskRef};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
+use super::rules::{landed_position, last_position, shown_position};
 use super::rules::{landing_index, lock_order, neighbours, rank_between, rank_window};
 use super::rules::{optional_text, required_text};
 use crate::error::{KanbanError, KanbanResult};
@@ -22,7 +28,10 @@ impl Boards {
     /// (remembered as their token describes them) owns it. Creators share
     /// the board's lock (see [`Self::share_board`]) and queue only on the
     /// category they append to, for as long as it takes to read its last
-    /// rank and insert: creations in other columns run side by side.
+    /// rank and insert: creations in other columns run side by side. The
+    /// statement that locks the category adds the task to its count and
+    /// answers it: the new task's position (the last), with no column
+    /// counted; the insert answers the row.
     pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
         let required = |field| BoardError::invalid(field, Rule::Required);
         let organization_id = draft
@@ -42,11 +51,12 @@ impl Boards {
         )?;
         let due_date = due_date(draft.due_date.as_deref())?;
         Self::remember_actor(&txn, actor).await?;
-        store::boards::lock_category(&txn, category_id)
+        // A refusal rolls the count back with the transaction.
+        let (_, count) = store::boards::count_task_in(&txn, category_id)
             .await?
-            .filter(|c| c.organization_id == organization_id)
+            .filter(|(c, _)| c.organization_id == organization_id)
             .ok_or(BoardError::CategoryNotFound)?;
-        let rank = Self::rank_at(&txn, category_id, None, None).await?;
+        let (rank, _) = Self::rank_at(&txn, category_id, None, None).await?;
         let row = NewTaskRow {
             title,
             description,
@@ -58,7 +68,7 @@ impl Boards {
         };
         let task = store::tasks::insert(&txn, row, Utc::now()).await?;
         txn.commit().await?;
-        Ok(task)
+        Ok(task.at(last_position(count)))
     }
 
     /// Locks the task's board for a change by the user: unknown tasks and
@@ -148,21 +158,24 @@ impl Boards {
     /// end when `None`, as past it) among the category's tasks other than
     /// itself (`moving`: its own rank, when it is in the category already):
     /// one read of a few ranks ([`rank_window`], [`neighbours`]), two when
-    /// the index is past the end.
+    /// the index is past the end. The flag: the task lands at `index`,
+    /// within the other tasks (not past their end, nor at the end for want
+    /// of an index).
     async fn neighbours_at(
         txn: &Transaction,
         category_id: i64,
         moving: Option<i64>,
         index: Option<u64>,
-    ) -> KanbanResult<(Option<i64>, Option<i64>)> {
+    ) -> KanbanResult<(Option<i64>, Option<i64>, bool)> {
         let window = rank_window(index, moving.is_some());
         let ranks = store::tasks::ranks(txn, category_id, window).await?;
-        if let Some(found) = neighbours(index, &ranks, moving) {
-            return Ok(found);
+        if let Some((before, after)) = neighbours(index, &ranks, moving) {
+            return Ok((before, after, index.is_some()));
         }
         let window = rank_window(None, moving.is_some());
         let ranks = store::tasks::ranks(txn, category_id, window).await?;
-        Ok(neighbours(None, &ranks, moving).unwrap_or_default())
+        let (before, after) = neighbours(None, &ranks, moving).unwrap_or_default();
+        Ok((before, after, false))
     }
 
     /// The rank for a task placed at the 0-based `index` (as
@@ -171,17 +184,18 @@ impl Boards {
     /// when no integer is free there, the category is renumbered and the
     /// neighbours read again. The caller holds the category's lock (or the
     /// board's exclusively): no other writer of the column picks a rank
-    /// meanwhile.
+    /// meanwhile. With the rank, whether the task lands within the other
+    /// tasks at `index` (as [`Self::neighbours_at`]).
     async fn rank_at(
         txn: &Transaction,
         category_id: i64,
         moving: Option<&TaskRef>,
         index: Option<u64>,
-    ) -> KanbanResult<i64> {
+    ) -> KanbanResult<(i64, bool)> {
         let own = moving.map(|task| task.rank);
-        let (before, after) = Self::neighbours_at(txn, category_id, own, index).await?;
+        let (before, after, within) = Self::neighbours_at(txn, category_id, own, index).await?;
         if let Some(rank) = rank_between(before, after) {
-            return Ok(rank);
+            return Ok((rank, within));
         }
         tracing::debug!(category_id, "no rank left between neighbours: renumbering");
         store::tasks::renumber(txn, category_id).await?;
@@ -190,12 +204,13 @@ impl Boards {
             Some(task) => store::tasks::find(txn, task.id).await?.map(|t| t.rank),
             None => None,
         };
-        let (before, after) = Self::neighbours_at(txn, category_id, own, index).await?;
-        rank_between(before, after).ok_or_else(|| {
+        let (before, after, within) = Self::neighbours_at(txn, category_id, own, index).await?;
+        let rank = rank_between(before, after).ok_or_else(|| {
             KanbanError::Internal(anyhow::anyhow!(
                 "no rank between {before:?} and {after:?} in category {category_id} after renumbering"
             ))
-        })
+        })?;
+        Ok((rank, within))
     }
 
     /// Moves the task to `category_id` at `position` (the end by default):
@@ -203,13 +218,19 @@ impl Boards {
     /// ([`Self::rank_at`]). The caller holds the board's lock exclusively,
     /// or shares it and holds the locks of both categories
     /// ([`Self::movable_task`]): either keeps other writers of the columns
-    /// out between reading the neighbours and writing the rank.
+    /// out between reading the neighbours and writing the rank. A move to
+    /// another category takes the task from the source's count and adds it
+    /// to the target's, in one statement. Answers the task as written, at
+    /// the position it lands on, without counting the column: the
+    /// requested one when that is within the other tasks
+    /// ([`landed_position`]), else the last (the target's count: answered
+    /// by the change of the counts, or read, for a move within a column).
     async fn relocate(
         txn: &Transaction,
         task: &TaskRef,
         category_id: i64,
         position: Option<i64>,
-    ) -> KanbanResult<()> {
+    ) -> KanbanResult<Task> {
         let within = category_id == task.category_id;
         if !within {
             store::boards::category(txn, category_id)
@@ -218,9 +239,23 @@ impl Boards {
                 .ok_or(BoardError::CategoryNotFound)?;
         }
         let moving = within.then_some(task);
-        let rank = Self::rank_at(txn, category_id, moving, landing_index(position)).await?;
-        store::tasks::put(txn, task.id, category_id, rank, Utc::now()).await?;
-        Ok(())
+        let index = landing_index(position);
+        let (rank, landed_within) = Self::rank_at(txn, category_id, moving, index).await?;
+        let written = store::tasks::put(txn, task.id, category_id, rank, Utc::now())
+            .await?
+            .ok_or(BoardError::TaskNotFound)?;
+        let count = match within {
+            false => {
+                Some(store::boards::move_task_count(txn, task.category_id, category_id).await?)
+            }
+            true => None,
+        };
+        let position = match (landed_position(index, landed_within), count) {
+            (Some(position), _) => shown_position(position),
+            (None, Some(count)) => last_position(count),
+            (None, None) => last_position(store::boards::task_count(txn, category_id).await?),
+        };
+        Ok(written.at(position))
     }
 
     /// Edits a task (its owner and assignees); a new category puts it at
@@ -244,15 +279,24 @@ impl Boards {
         let due = due_date(changes.due_date.as_deref())?;
         let txn = self.begin().await?;
         let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
-        if let Some(category_id) = changes.category_id.filter(|id| *id != task.category_id) {
-            Self::relocate(&txn, &task, category_id, None).await?;
-        }
+        let moved = match changes.category_id.filter(|id| *id != task.category_id) {
+            Some(category_id) => Some(Self::relocate(&txn, &task, category_id, None).await?),
+            None => None,
+        };
         let fields = TaskFields {
             title,
             description,
             due_date: changes.due_date.is_some().then_some(due),
         };
-        let updated = store::tasks::update_fields(&txn, task_id, fields, Utc::now()).await?;
+        let written = store::tasks::update_fields(&txn, task_id, fields, Utc::now()).await?;
+        // A move knows the position it landed on; an edit in place counts
+        // it (a rare path).
+        let updated = match moved {
+            Some(moved) => written.at(moved.position),
+            None => store::tasks::by_id(&txn, task_id)
+                .await?
+                .ok_or(BoardError::TaskNotFound)?,
+        };
         txn.commit().await?;
         Ok(updated)
     }
@@ -286,21 +330,21 @@ impl Boards {
             let what = &[Field::CategoryId, Field::Position];
             return Err(BoardError::OneOfRequired(what).into());
         }
-        Self::relocate(&txn, &task, category_id, position).await?;
         // The task as it now is, with the dense position it has there.
-        let moved = store::tasks::by_id(&txn, task_id)
-            .await?
-            .ok_or(BoardError::TaskNotFound)?;
+        let moved = Self::relocate(&txn, &task, category_id, position).await?;
         txn.commit().await?;
         Ok(moved)
     }
 
     /// Deletes a task (its owner and assignees): the others keep their
-    /// ranks, and their positions close up when read.
+    /// ranks, and their positions close up when read; its category counts
+    /// one task less (under the board's exclusive lock).
     pub async fn delete_task(&self, user_id: i64, task_id: i64) -> KanbanResult<()> {
         let txn = self.begin().await?;
-        self.editable_task(&txn, user_id, task_id).await?;
-        store::tasks::delete(&txn, task_id).await?;
+        let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
+        if store::tasks::delete(&txn, task_id).await? {
+            store::boards::uncount_task_in(&txn, task.category_id).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -11,6 +11,10 @@ pub struct Model {
     pub organization_id: i64,
     /// 1-based, dense within the organization.
     pub position: i32,
+    /// How many tasks the category has: kept by every creation, deletion
+    /// and move of a task, under the locks that change the column, so a
+    /// write answers its position without counting the column.
+    pub task_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

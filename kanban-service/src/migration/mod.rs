@@ -7,6 +7,7 @@ mod m20261124_000001_invitations;
 mod m20261124_000002_owner_stays_admin;
 mod m20261205_000001_tasks_board_order;
 mod m20261205_000002_task_ranks;
+mod m20261205_000003_category_task_counts;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_owner_stays_admin::Migration),
             Box::new(m20261205_000001_tasks_board_order::Migration),
             Box::new(m20261205_000002_task_ranks::Migration),
+            Box::new(m20261205_000003_category_task_counts::Migration),
         ]
     }
 }

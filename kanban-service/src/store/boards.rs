@@ -293,6 +293,79 @@ pub async fn lock_category(
         .map(Into::into))
 }
 
+/// Adds one to the category's number of tasks, for a task created in it,
+/// and answers the category with its count now (one statement:
+/// `UPDATE … RETURNING`). On PostgreSQL the update locks the row as
+/// [`lock_category`] does against every other writer of the column (it
+/// takes `FOR NO KEY UPDATE`, which conflicts with `FOR UPDATE` and with
+/// itself); SQLite transactions are serialised already. `None`: no such
+/// category.
+pub async fn count_task_in(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(Category, i64)>, DbErr> {
+    let rows = category::Entity::update_many()
+        .col_expr(
+            category::Column::TaskCount,
+            Expr::col(category::Column::TaskCount).add(1),
+        )
+        .filter(category::Column::Id.eq(id))
+        .exec_with_returning(conn)
+        .await?;
+    Ok(rows.into_iter().next().map(|c| {
+        let count = c.task_count;
+        (c.into(), count)
+    }))
+}
+
+/// Takes one from the category's number of tasks, for a task deleted from
+/// it (the caller holds the board's lock exclusively).
+pub async fn uncount_task_in(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    category::Entity::update_many()
+        .col_expr(
+            category::Column::TaskCount,
+            Expr::col(category::Column::TaskCount).sub(1),
+        )
+        .filter(category::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves one task's count from `source` to `target` (a task moved between
+/// them; the caller holds both categories' locks or the board's
+/// exclusively), in one statement; answers the target's count now.
+pub async fn move_task_count(
+    conn: &impl ConnectionTrait,
+    source: i64,
+    target: i64,
+) -> Result<i64, DbErr> {
+    let change = Expr::case(category::Column::Id.eq(target), 1).finally(-1);
+    let rows = category::Entity::update_many()
+        .col_expr(
+            category::Column::TaskCount,
+            Expr::col(category::Column::TaskCount).add(change),
+        )
+        .filter(category::Column::Id.is_in([source, target]))
+        .exec_with_returning(conn)
+        .await?;
+    rows.into_iter()
+        .find(|c| c.id == target)
+        .map(|c| c.task_count)
+        .ok_or_else(|| DbErr::RecordNotFound(format!("category {target}")))
+}
+
+/// The category's number of tasks (one step on the primary key).
+pub async fn task_count(conn: &impl ConnectionTrait, id: i64) -> Result<i64, DbErr> {
+    let count: Option<i64> = category::Entity::find_by_id(id)
+        .select_only()
+        .column(category::Column::TaskCount)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    count.ok_or_else(|| DbErr::RecordNotFound(format!("category {id}")))
+}
+
 /// An organization, a category or a tag (`part`: `o`, `c` or `t`), read
 /// in one statement; the columns a part does not have are NULL.
 #[derive(FromQueryResult)]

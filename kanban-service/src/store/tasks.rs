@@ -43,6 +43,30 @@ impl From<TaskRow> for Task {
     }
 }
 
+/// A task row as a write left it (answered by the write itself, `RETURNING`
+/// it), its position not counted: the writer knows it ([`Self::at`]).
+#[derive(Debug, Clone)]
+pub struct Written(task::Model);
+
+impl Written {
+    /// The task, at the 1-based `position` its writer knows.
+    pub fn at(self, position: i32) -> Task {
+        let t = self.0;
+        Task {
+            id: t.id,
+            title: t.title,
+            description: t.description,
+            due_date: t.due_date,
+            position,
+            owner_id: t.owner_id,
+            category_id: t.category_id,
+            organization_id: t.organization_id,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
 /// The 1-based position of the `tasks` row the statement is at: how many
 /// tasks of its category rank up to it (a range count on the
 /// `(category_id, rank)` index).
@@ -63,7 +87,9 @@ fn position_of_row() -> Expr {
     Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
-/// The task, with its position (one statement).
+/// The task, with its position counted (one statement, counting the tasks
+/// of its category up to it: for reads, and edits that do not move it;
+/// creations and moves answer the position they know instead).
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, DbErr> {
     Ok(task::Entity::find_by_id(id)
         .column_as(position_of_row(), "position")
@@ -165,22 +191,23 @@ pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(
 }
 
 /// Puts the task at `rank` of the category and marks it changed: the one
-/// row a move writes.
+/// row a move writes, answered as written (`UPDATE … RETURNING`, one
+/// statement). `None`: no such task.
 pub async fn put(
     conn: &impl ConnectionTrait,
     id: i64,
     category_id: i64,
     rank: i64,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    task::Entity::update_many()
+) -> Result<Option<Written>, DbErr> {
+    let rows = task::Entity::update_many()
         .col_expr(task::Column::CategoryId, Expr::value(category_id))
         .col_expr(task::Column::Rank, Expr::value(rank))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(id))
-        .exec(conn)
+        .exec_with_returning(conn)
         .await?;
-    Ok(())
+    Ok(rows.into_iter().next().map(Written))
 }
 
 /// A task to insert.
@@ -195,11 +222,13 @@ pub struct NewTaskRow {
     pub organization_id: i64,
 }
 
+/// Inserts the task; answers the row as inserted (the insert returns it),
+/// its position not counted: a creation is its category's last.
 pub async fn insert(
     conn: &impl ConnectionTrait,
     row: NewTaskRow,
     now: DateTime<Utc>,
-) -> Result<Task, DbErr> {
+) -> Result<Written, DbErr> {
     let row = task::ActiveModel {
         title: Set(row.title),
         description: Set(row.description),
@@ -214,7 +243,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await?;
-    by_id(conn, row.id).await?.ok_or(DbErr::RecordNotInserted)
+    Ok(Written(row))
 }
 
 /// Fields of a task to change; `None` leaves one as it is.
@@ -226,14 +255,14 @@ pub struct TaskFields {
     pub due_date: Option<Option<DateTime<Utc>>>,
 }
 
-/// Changes the given fields and `updated_at`; answers the task as it now is
-/// (read again, with its position).
+/// Changes the given fields and `updated_at`; answers the row as it now is
+/// (returned by the update), its position not counted.
 pub async fn update_fields(
     conn: &impl ConnectionTrait,
     id: i64,
     fields: TaskFields,
     now: DateTime<Utc>,
-) -> Result<Task, DbErr> {
+) -> Result<Written, DbErr> {
     let row = task::ActiveModel {
         id: Unchanged(id),
         title: fields.title.map_or(ActiveValue::NotSet, Set),
@@ -244,10 +273,7 @@ pub async fn update_fields(
         updated_at: Set(now),
         ..Default::default()
     };
-    row.update(conn).await?;
-    by_id(conn, id)
-        .await?
-        .ok_or(DbErr::RecordNotFound(format!("task {id}")))
+    Ok(Written(row.update(conn).await?))
 }
 
 pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
@@ -259,7 +285,8 @@ pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> 
     Ok(())
 }
 
-/// Deletes every task of the category, with their tag and assignee links.
+/// Deletes every task of the category, with their tag and assignee links
+/// (the category goes with them: no count is left to keep).
 pub async fn delete_in_category(
     conn: &impl ConnectionTrait,
     category_id: i64,
@@ -286,7 +313,10 @@ pub async fn delete_in_category(
     Ok(())
 }
 
-pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+/// Deletes the task with its tag and assignee links; its category's count
+/// is the caller's to keep ([`super::boards::uncount_task_in`]). Answers
+/// whether a task was deleted.
+pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
     task_tag::Entity::delete_many()
         .filter(task_tag::Column::TaskId.eq(id))
         .exec(conn)
@@ -295,8 +325,8 @@ pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
         .filter(task_assignee::Column::TaskId.eq(id))
         .exec(conn)
         .await?;
-    task::Entity::delete_by_id(id).exec(conn).await?;
-    Ok(())
+    let deleted = task::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(deleted.rows_affected > 0)
 }
 
 pub async fn assignees(

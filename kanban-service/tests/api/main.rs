@@ -8,6 +8,7 @@ mod avatars;
 mod bad_input;
 mod card_budget;
 mod concurrency;
+mod counts;
 mod deployment;
 mod dialects;
 mod google;

@@ -162,15 +162,19 @@ async fn run(db: &sea_orm::DatabaseConnection, sql: &str) {
 }
 
 /// A database at the last migration before ranks, holding tasks at dense
-/// positions (not in id order), migrated to ranks: each category's tasks
-/// keep their order, ranked place × `RANK_GAP`, and their positions read
-/// as before.
+/// positions (not in id order), migrated to ranks (and on, to categories
+/// keeping their number of tasks): each category's tasks keep their order,
+/// ranked place × `RANK_GAP`, and their positions read as before; each
+/// category's `task_count` is its number of tasks.
 #[tokio::test]
 async fn tasks_keep_their_order_when_ranks_arrive() {
     let dir = tempfile::TempDir::new().unwrap();
     let url = shared::testing::fresh_database(dir.path(), "ranks").await;
     let db = Database::connect(&url).await.unwrap();
-    let before_ranks = Migrator::migrations().len() as u32 - 1;
+    let before_ranks = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261205_000002_task_ranks")
+        .expect("the ranks migration") as u32;
     Migrator::up(&db, Some(before_ranks)).await.unwrap();
 
     let now = "'2026-12-01T00:00:00Z'";
@@ -182,7 +186,7 @@ async fn tasks_keep_their_order_when_ranks_arrive() {
     )
     .await;
     run(&db, &format!("INSERT INTO organizations (id, name, description, user_id, created_at, updated_at) VALUES (1, 'Board', '', 1, {now}, {now})")).await;
-    for (category, position) in [(1, 1), (2, 2)] {
+    for (category, position) in [(1, 1), (2, 2), (3, 3)] {
         run(&db, &format!("INSERT INTO categories (id, name, kind, organization_id, position, created_at, updated_at) VALUES ({category}, 'C{category}', 'custom', 1, {position}, {now}, {now})")).await;
     }
     // (id, category, position)
@@ -236,6 +240,23 @@ async fn tasks_keep_their_order_when_ranks_arrive() {
         assert_eq!(now.category_id, category);
         assert_eq!(i64::from(now.position), position, "task {task}");
     }
+    let counts = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, task_count FROM categories ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let counts: Vec<(i64, i64)> = counts
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "id").unwrap(),
+                row.try_get("", "task_count").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, vec![(1, 4), (2, 2), (3, 0)], "task counts");
     // The old column is gone; a second rank in a category is refused.
     let position = db
         .execute_raw(Statement::from_string(
