@@ -315,22 +315,37 @@ impl<E: Endpoint> Endpoint for FrameworkRefusalsEndpoint<E> {
     }
 }
 
-/// The routes at `/`, Swagger UI at `/docs`, the document at `/openapi.json`,
-/// the metrics at `/metrics` (when on: a plain route, outside the document),
-/// with the body limit, the app state and authenticator, JSON error bodies,
-/// CORS, security headers and request logs.
-pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
-    api: OpenApiService<T, ()>,
+/// The routes at `/` (of the service `api` makes), Swagger UI at `/docs`,
+/// the document at `/openapi.json`, the metrics at `/metrics` (when on: a
+/// plain route, outside the document), with the body limit, the app state
+/// and authenticator, JSON error bodies, CORS, security headers and
+/// request logs.
+pub fn app<T, S, A>(
+    api: A,
     state: Arc<S>,
     authenticator: Arc<Authenticator>,
     options: &HttpOptions,
-) -> impl Endpoint + use<T, S> {
+) -> impl Endpoint + use<T, S, A>
+where
+    T: OpenApi + 'static,
+    S: Send + Sync + 'static,
+    A: Fn() -> OpenApiService<T, ()> + Send + Sync + 'static,
+{
     // The document, rendered and completed once: served at
     // `/openapi.json`, shown at `/docs`, and read for the tables below.
-    let rendered = api.spec();
-    let document = crate::openapi::complete(&rendered, options.document);
-    let docs_page = api.swagger_ui_html().replacen(&rendered, &document, 1);
-    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone()));
+    let service = api();
+    let document = crate::openapi::complete(&service.spec(), options.document);
+    // The Swagger UI page inlines its 1.3 MB script and the document: made
+    // when asked for (people read it, rarely), not kept (3 MiB resident).
+    let shown = document.clone();
+    let docs = poem::endpoint::make_sync(move |_| {
+        let service = api();
+        poem::web::Html(
+            service
+                .swagger_ui_html()
+                .replacen(&service.spec(), &shown, 1),
+        )
+    });
     let served = document.clone();
     let spec = poem::endpoint::make_sync(move |_| {
         Response::builder()
@@ -343,7 +358,7 @@ pub fn app<T: OpenApi + 'static, S: Send + Sync + 'static>(
         .as_ref()
         .map(|_| Arc::new(crate::metrics::RouteNames::from_openapi_json(&document)));
     let mut routes = Route::new()
-        .nest("/", api)
+        .nest("/", service)
         .nest("/docs", docs)
         .at("/openapi.json", spec);
     if let Some(scrape) = &options.metrics {

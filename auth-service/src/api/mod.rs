@@ -286,7 +286,8 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         wording: Some(dialect_wording()),
         document: Some(document_additions),
     };
-    let api = openapi(&state.public_url);
+    let public_url = state.public_url.clone();
+    let api = move || openapi(&public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
 }
 

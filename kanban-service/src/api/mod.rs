@@ -245,6 +245,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         wording: None,
         document: Some(document_additions),
     };
-    let api = openapi(&state.public_url);
+    let public_url = state.public_url.clone();
+    let api = move || openapi(&public_url);
     shared::http::app(api, state.clone(), state.authenticator.clone(), &options)
 }
