@@ -519,7 +519,7 @@ mod tests {
             wording: None,
             document: None,
         };
-        let api = OpenApiService::new(Panicking, "test", "1");
+        let api = || OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), authenticator, &options);
         let (acceptor, address) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let server = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
@@ -558,7 +558,7 @@ mod tests {
             wording: None,
             document: None,
         };
-        let api = OpenApiService::new(Panicking, "test", "1");
+        let api = || OpenApiService::new(Panicking, "test", "1");
         let app = app(api, Arc::new(()), test_authenticator(), &options);
         let (acceptor, address) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let server = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
