@@ -43,6 +43,15 @@ async fn tasks_in_database(db: &sea_orm::DatabaseConnection) -> anyhow::Result<i
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
+/// Runs one statement on kanban's database.
+async fn execute(
+    db: &sea_orm::DatabaseConnection,
+    sql: String,
+) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+}
+
 /// Adds filler tasks (one organization, one category, ranked as kanban
 /// ranks them, the category counting them as kanban counts its tasks)
 /// until the database holds `total` tasks, then brings it to rest.
@@ -51,8 +60,7 @@ async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()>
     if missing <= 0 {
         return Ok(());
     }
-    let backend = db.get_database_backend();
-    let run = |sql: String| db.execute_raw(Statement::from_string(backend, sql));
+    let run = |sql: String| execute(db, sql);
     run(
         "INSERT INTO organizations (name, description, user_id, created_at, updated_at) \
          SELECT 'Filler', 'benchmark filler', MIN(id), now(), now() FROM users"
@@ -85,10 +93,8 @@ async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()>
 /// walking the board-order index (a page of 50 then measured 87-145/s
 /// instead of several hundred).
 async fn at_rest(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
-    let run = |sql: &str| db.execute_raw(Statement::from_string(backend, sql.to_owned()));
-    run("VACUUM ANALYZE").await?;
-    if let Err(error) = run("CHECKPOINT").await {
+    execute(db, "VACUUM ANALYZE".into()).await?;
+    if let Err(error) = execute(db, "CHECKPOINT".into()).await {
         eprintln!("growth: CHECKPOINT refused ({error}); measuring without it");
     }
     Ok(())
