@@ -154,33 +154,36 @@ fn in_board_order(select: &mut SelectStatement) -> &mut SelectStatement {
 }
 
 /// A page of the tasks `query` matches (in board order) with how many it
-/// matches in all. The page walks the tasks in the order of an index
-/// (`idx_tasks_board_order` for an organization, `idx_tasks_category_rank` for
-/// a category) to its offset instead of sorting every match, and the total
-/// is a plain count riding on the same statement (an uncorrelated
-/// subquery, run once) instead of a window over every joined match: a page
-/// of 50 costs about the same on a board of 5,000 cards as on one of 1,000.
-/// Positions are counted in the same statement (see [`with_heads`]).
+/// matches in all, in one statement; positions are counted in it too (see
+/// [`with_heads`]).
+///
+/// A first page walks the matches in the order of an index
+/// (`idx_tasks_board_order` for an organization, `idx_tasks_category_rank`
+/// for a category) and stops at its limit instead of sorting every match.
+/// A later page first finds its tasks' ids in that order (`page_ids`), so
+/// the tasks before its offset are skipped in the index alone instead of
+/// being read and joined: a page of 50 at offset 2,500 of a 5,000-card
+/// board measured 2.8 times faster so. The total is what the categories
+/// keep (`matched`): it costs the same at any board size.
 pub async fn page(
     conn: &impl ConnectionTrait,
     query: TaskQuery,
     page: Page,
 ) -> Result<(Vec<TaskCard>, u64), DbErr> {
-    let mut count = Query::select();
-    count
-        .expr(Expr::cust("COUNT(*)"))
-        .from(task::Entity)
-        .cond_where(matching(query));
     let mut select = cards_query();
-    select
-        .expr_as(
-            Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
-            Alias::new("total"),
-        )
-        .cond_where(matching(query));
-    in_board_order(&mut select)
-        .limit(page.limit)
-        .offset(page.offset);
+    select.expr_as(
+        Expr::SubQuery(None, Box::new(matched(query).into_sub_query_statement())),
+        Alias::new("total"),
+    );
+    if page.offset == 0 {
+        select.cond_where(matching(query));
+        in_board_order(&mut select).limit(page.limit);
+    } else {
+        select.and_where(
+            Expr::col((task::Entity, task::Column::Id)).in_subquery(page_ids(query, page)),
+        );
+        in_board_order(&mut select);
+    }
     let contiguous = query.tag_id.is_none();
     let backend = conn.get_database_backend();
     let rows = rows(conn, &with_heads(select, contiguous, backend)).await?;
@@ -191,6 +194,47 @@ pub async fn page(
         None => 0,
     };
     Ok((with_links(conn, positioned(rows)).await?, total))
+}
+
+/// The ids of the tasks on `page` of what `query` matches, in board order.
+fn page_ids(query: TaskQuery, page: Page) -> SelectStatement {
+    let mut ids = Query::select();
+    ids.column((task::Entity, task::Column::Id))
+        .from(task::Entity)
+        .cond_where(matching(query));
+    in_board_order(&mut ids)
+        .limit(page.limit)
+        .offset(page.offset)
+        .to_owned()
+}
+
+/// A statement answering how many tasks `query` matches (as `total`).
+/// Without a tag the categories' kept counts answer it (the sum over the
+/// organization's columns, or the one column's), which their writes keep
+/// in the transaction that adds, moves or removes a task; with one the
+/// tasks are counted.
+fn matched(query: TaskQuery) -> SelectStatement {
+    let mut count = Query::select();
+    if query.tag_id.is_none() && (query.organization_id.is_some() || query.category_id.is_some()) {
+        count
+            .expr_as(
+                Expr::cust(r#"CAST(COALESCE(SUM("task_count"), 0) AS BIGINT)"#),
+                Alias::new("total"),
+            )
+            .from(category::Entity);
+        if let Some(organization_id) = query.organization_id {
+            count.and_where(Expr::col(category::Column::OrganizationId).eq(organization_id));
+        }
+        if let Some(category_id) = query.category_id {
+            count.and_where(Expr::col(category::Column::Id).eq(category_id));
+        }
+    } else {
+        count
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+            .from(task::Entity)
+            .cond_where(matching(query));
+    }
+    count
 }
 
 /// One task with everything a board shows of it.
@@ -291,12 +335,7 @@ async fn rows(
 
 /// How many tasks `query` matches.
 async fn count_matching(conn: &impl ConnectionTrait, query: TaskQuery) -> Result<u64, DbErr> {
-    let mut count = Query::select();
-    count
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
-        .from(task::Entity)
-        .cond_where(matching(query));
-    let statement = conn.get_database_backend().build(&count);
+    let statement = conn.get_database_backend().build(&matched(query));
     let row = conn.query_one_raw(statement).await?;
     Ok(match row {
         Some(row) => u64::try_from(row.try_get::<i64>("", "total")?).unwrap_or(0),

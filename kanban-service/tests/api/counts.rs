@@ -10,12 +10,21 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Stack, User, expect, id, spawn_stack};
 
+/// The `X-Total-Count` of a list and its body.
+async fn listed(stack: &Stack, user: &User, path: &str) -> (u64, Value) {
+    let response = stack.get(path, user).await;
+    let total = response.headers()["x-total-count"].to_str().unwrap();
+    let total = total.parse().unwrap();
+    (total, expect(response, StatusCode::OK).await)
+}
+
 /// The category's task ids, in list order, with the positions listed
-/// (checked to be 1..n).
+/// (checked to be 1..n) and its total (checked to be n).
 async fn column(stack: &Stack, user: &User, category: i64) -> Vec<i64> {
     let path = format!("/tasks?CategoryId={category}&limit=1000");
-    let list = expect(stack.get(&path, user).await, StatusCode::OK).await;
+    let (total, list) = listed(stack, user, &path).await;
     let list = list.as_array().unwrap();
+    assert_eq!(total, list.len() as u64, "category {category}'s total");
     let positions: Vec<i64> = list
         .iter()
         .map(|t| t["position"].as_i64().unwrap())
@@ -67,11 +76,27 @@ async fn delete(stack: &Stack, user: &User, task: i64) {
     expect(stack.delete(&path, user).await, StatusCode::OK).await;
 }
 
-/// A creation in each column answers its length (and is deleted again).
+/// A creation in each column answers its length (and is deleted again),
+/// and the organization's lists (a first page and a later one) total what
+/// its columns hold and page through the same cards as the whole list.
 async fn probe(stack: &Stack, user: &User, org: i64, columns: &[i64]) {
+    let mut held = 0;
     for &category in columns {
         let probe = create(stack, user, org, category, "Probe").await;
         delete(stack, user, id(&probe)).await;
+        held += column(stack, user, category).await.len() as u64;
+    }
+    let whole = format!("/tasks?OrganizationId={org}&limit=1000");
+    let (total, all) = listed(stack, user, &whole).await;
+    assert_eq!(total, held, "organization {org}'s total");
+    let all = all.as_array().unwrap().clone();
+    for offset in [1, 3, held.saturating_sub(1), held, held + 2] {
+        let path = format!("/tasks?OrganizationId={org}&limit=2&offset={offset}");
+        let (total, page) = listed(stack, user, &path).await;
+        assert_eq!(total, held, "{path}");
+        let from = (offset as usize).min(all.len());
+        let to = (from + 2).min(all.len());
+        assert_eq!(page.as_array().unwrap(), &all[from..to], "{path}");
     }
 }
 
