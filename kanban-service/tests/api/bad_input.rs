@@ -306,6 +306,90 @@ async fn totals_hold_past_the_end_and_cards_keep_their_own_links() {
     assert_eq!(single, one);
 }
 
+/// A card lists every tag and every assignee it has, each once and in id
+/// order whatever order they were added in, with their details; a tag
+/// filter and a later page show a card's links as the whole list does.
+#[tokio::test]
+async fn a_card_lists_all_its_tags_and_assignees_in_id_order() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let bob = stack.user("Bob", "B", "bob@mail.com").await;
+    let cid = stack.user("Cid", "C", "cid@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo) = (id(&organization), id(&organization["Categories"][1]));
+    for member in [&bob, &cid] {
+        stack.add_member(&ann, org, member, "member").await;
+    }
+    let mut tags = Vec::new();
+    for (name, color) in [("a", "#000001"), ("b", "#000002"), ("c", "#000003")] {
+        let body = json!({"name": name, "color": color, "OrganizationId": org});
+        tags.push(id(&expect(
+            stack.post("/tags", &ann, body).await,
+            StatusCode::CREATED,
+        )
+        .await));
+    }
+    let first = id(&stack.task(&ann, org, todo, "First").await);
+    let second = id(&stack.task(&ann, org, todo, "Second").await);
+    let link = async |task: i64, tag: Option<i64>, email: Option<&str>| {
+        let (path, body) = match (tag, email) {
+            (Some(tag), _) => (format!("/tasks/{task}/addTag"), json!({"TagId": tag})),
+            (_, Some(email)) => (
+                format!("/tasks/{task}/assignee"),
+                json!({"UserEmail": email}),
+            ),
+            _ => unreachable!(),
+        };
+        expect(stack.post(&path, &ann, body).await, StatusCode::CREATED).await;
+    };
+    for tag in [tags[2], tags[0], tags[1]] {
+        link(first, Some(tag), None).await;
+    }
+    for email in ["cid@mail.com", "ann@mail.com", "bob@mail.com"] {
+        link(first, None, Some(email)).await;
+    }
+    link(second, Some(tags[1]), None).await;
+    link(second, None, Some("bob@mail.com")).await;
+
+    let list = async |path: String| {
+        let cards = expect(stack.get(&path, &ann).await, StatusCode::OK).await;
+        cards.as_array().unwrap().clone()
+    };
+    let whole = list(format!("/tasks?OrganizationId={org}")).await;
+    assert_eq!(whole.len(), 2);
+    let tag_ids = |card: &serde_json::Value| -> Vec<i64> {
+        card["tags"].as_array().unwrap().iter().map(id).collect()
+    };
+    let emails = |card: &serde_json::Value| -> Vec<String> {
+        let assignees = card["assignees"].as_array().unwrap();
+        assignees
+            .iter()
+            .map(|a| a["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(tag_ids(&whole[0]), tags);
+    assert_eq!(whole[0]["tags"][2]["name"], "c");
+    assert_eq!(whole[0]["tags"][2]["color"], "#000003");
+    assert_eq!(
+        emails(&whole[0]),
+        ["ann@mail.com", "bob@mail.com", "cid@mail.com"]
+    );
+    assert_eq!(tag_ids(&whole[1]), [tags[1]]);
+    assert_eq!(emails(&whole[1]), ["bob@mail.com"]);
+
+    let tagged = list(format!("/tasks?TagId={}", tags[1])).await;
+    assert_eq!(tagged, whole, "a tag filter shows every tag of a card");
+    let later = list(format!("/tasks?OrganizationId={org}&limit=1&offset=1")).await;
+    assert_eq!(later, whole[1..], "a later page");
+    let single = expect(
+        stack.get(&format!("/tasks/{first}"), &ann).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(single, whole[0]);
+    assert_eq!(id(&whole[1]), second);
+}
+
 /// Paging parameters outside their documented ranges (limit 1-1000, offset
 /// up to 1,000,000) answer 400 with a `msg`; none reaches the database,
 /// where an offset past `i64::MAX` used to panic and drop the connection.
