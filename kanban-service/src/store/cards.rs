@@ -350,42 +350,46 @@ async fn with_links(
     conn: &impl ConnectionTrait,
     rows: Vec<(i32, CardRow)>,
 ) -> Result<Vec<TaskCard>, DbErr> {
-    let mut tag_ids: Vec<i64> = rows.iter().flat_map(|(_, row)| ids(&row.tag_ids)).collect();
-    let mut person_ids: Vec<i64> = rows
-        .iter()
-        .flat_map(|(_, row)| ids(&row.assignee_ids))
+    // Each card's tag and person ids, parsed once, in id order.
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(position, row)| {
+            let (tag_ids, person_ids) = (ids(&row.tag_ids), ids(&row.assignee_ids));
+            (position, row, tag_ids, person_ids)
+        })
         .collect();
+    let mut tag_ids: Vec<i64> = rows.iter().flat_map(|r| r.2.iter().copied()).collect();
+    let mut person_ids: Vec<i64> = rows.iter().flat_map(|r| r.3.iter().copied()).collect();
+    for named in [&mut tag_ids, &mut person_ids] {
+        named.sort_unstable();
+        named.dedup();
+    }
     let (tags, people) = if tag_ids.is_empty() && person_ids.is_empty() {
         (HashMap::new(), HashMap::new())
     } else {
-        for list in [&mut tag_ids, &mut person_ids] {
-            list.sort_unstable();
-            list.dedup();
-        }
         tags_and_people(conn, &tag_ids, &person_ids).await?
     };
     Ok(rows
         .into_iter()
-        .map(|(position, row)| {
-            let mut assignees: Vec<User> = ids(&row.assignee_ids)
-                .filter_map(|id| people.get(&id).cloned())
-                .collect();
-            assignees.sort_unstable_by_key(|person| person.id);
-            let mut card_tags: Vec<Tag> = ids(&row.tag_ids)
-                .filter_map(|id| tags.get(&id).cloned())
-                .collect();
-            card_tags.sort_unstable_by_key(|tag| tag.id);
-            row.into_card(position, assignees, card_tags)
+        .map(|(position, row, tag_ids, person_ids)| {
+            let assignees = person_ids.iter().filter_map(|id| people.get(id).cloned());
+            let card_tags = tag_ids.iter().filter_map(|id| tags.get(id).cloned());
+            row.into_card(position, assignees.collect(), card_tags.collect())
         })
         .collect())
 }
 
-/// The ids in a list of them as the database joined them ("3,7").
-fn ids(list: &Option<String>) -> impl Iterator<Item = i64> + '_ {
-    list.as_deref()
+/// The ids in a list of them as the database joined them ("3,7"), in
+/// order.
+fn ids(list: &Option<String>) -> Vec<i64> {
+    let mut ids: Vec<i64> = list
+        .as_deref()
         .unwrap_or_default()
         .split(',')
         .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 /// A tag (`part` `t`) or a person (`p`) a page names, read in one
