@@ -66,6 +66,9 @@ pub struct Settings {
     /// `KANBAN_CARDS_IN_FLIGHT` (default 4000): cards held for answers at
     /// once; lists beyond it wait (see [`crate::api::card_budget`]).
     pub cards_in_flight: usize,
+    /// `KANBAN_TASK_LIST_CACHE_BYTES` (default 8 MiB; 0: none): task lists
+    /// kept as written, per board version (see [`crate::api::task_lists`]).
+    pub task_list_cache_bytes: u64,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
     /// `KANBAN_METRICS` (`on` by default, or `off`): `GET /metrics` and
@@ -150,6 +153,7 @@ impl Settings {
             ),
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             cards_in_flight: env.parse("CARDS_IN_FLIGHT", 4000)?,
+            task_list_cache_bytes: env.parse("TASK_LIST_CACHE_BYTES", 8 * 1024 * 1024)?,
             log_json: env.log_json()?,
             metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::accounts::AccountManager;
 use crate::api;
 use crate::api::card_budget::CardBudget;
+use crate::api::task_lists::TaskLists;
 use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
@@ -122,6 +123,7 @@ impl Application {
             avatars,
             boards: Boards::new(db),
             card_budget: CardBudget::new(settings.cards_in_flight),
+            task_lists: TaskLists::new(settings.task_list_cache_bytes),
             account_manager: accounts,
             authenticator,
             settings,

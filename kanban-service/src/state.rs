@@ -6,6 +6,7 @@ use shared::Authenticator;
 
 use crate::accounts::{AccountManager, Accounts};
 use crate::api::card_budget::CardBudget;
+use crate::api::task_lists::TaskLists;
 use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub boards: Boards,
     /// Room for the cards of the lists being answered.
     pub card_budget: CardBudget,
+    /// Task lists as written, kept per board version.
+    pub task_lists: TaskLists,
     pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,
     /// Set when the service was told to stop (readiness answers 503).

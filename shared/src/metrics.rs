@@ -56,6 +56,9 @@ pub const LOGINS: &str = "auth_logins_total";
 pub const REFRESHES: &str = "auth_refreshes_total";
 /// `redis_errors_total{op}`: Redis calls that failed.
 pub const REDIS_ERRORS: &str = "redis_errors_total";
+/// `kanban_task_lists_total{answer="kept"|"written"}`: task lists answered
+/// with the bytes kept for their board's version, or written.
+pub const TASK_LISTS: &str = "kanban_task_lists_total";
 
 /// The `route` label of a request no route matched.
 pub const UNMATCHED: &str = "unmatched";

@@ -13,9 +13,12 @@
 //!
 //! [`Written<T>`] is the same answer written at once, in the handler: for
 //! a handler that must know its value is freed before it returns (kanban's
-//! card lists give back their room in the card budget then).
+//! card lists give back their room in the card budget then), or that keeps
+//! the answer to give it again (a clone shares the bytes).
 
 use std::marker::PhantomData;
+
+use bytes::Bytes;
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
@@ -68,8 +71,29 @@ impl<T: Serialize + ToJSON> ApiResponse for Serialized<T> {
 /// bytes of T's `Serialize` form (nothing of the value itself).
 pub struct Written<T> {
     /// `None` when the value could not be serialised (answered as a 500).
-    body: Option<Vec<u8>>,
+    body: Option<Bytes>,
     document: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Written<T> {
+    fn clone(&self) -> Self {
+        Self {
+            body: self.body.clone(),
+            document: PhantomData,
+        }
+    }
+}
+
+impl<T> Written<T> {
+    /// The body's length in bytes (0 when it could not be written).
+    pub fn size(&self) -> usize {
+        self.body.as_ref().map_or(0, Bytes::len)
+    }
+
+    /// Whether the value was written (a 500 otherwise).
+    pub fn is_written(&self) -> bool {
+        self.body.is_some()
+    }
 }
 
 impl<T: Serialize + ToJSON> Written<T> {
@@ -82,7 +106,8 @@ impl<T: Serialize + ToJSON> Written<T> {
                 // Only a map with non-text keys fails to serialise; no view has one.
                 tracing::error!(error = %err, "an answer could not be serialised");
             })
-            .ok();
+            .ok()
+            .map(Bytes::from);
         Self {
             body,
             document: PhantomData,

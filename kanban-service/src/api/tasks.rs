@@ -11,6 +11,7 @@ use shared::AnyAccessToken;
 use shared::payload::{Serialized, Written};
 
 use super::error::{Board, Refusal};
+use super::task_lists::TaskListAnswer;
 use super::views::{Message, TaskCardView, TaskView};
 use super::{ApiTags, acting_user, caller, page};
 use crate::boards::{TaskChanges, TaskDraft, TaskQuery};
@@ -129,12 +130,19 @@ impl TasksApi {
             tag_id: tag_id.0,
         };
         let page = page(limit.0, offset.0);
-        let mut room = state.card_budget.reserve(page.limit).await;
-        let (cards, total) = state.boards.tasks(user, query, page).await?;
-        room.keep(cards.len());
-        let answer = Written::of(&TaskCardView::list(cards, &state.avatars));
-        drop(room);
-        Ok(TaskList::Ok(answer, total))
+        let listing = state.boards.task_listing(user, query).await?;
+        let answer = state
+            .task_lists
+            .answer(listing, page, || async {
+                let mut room = state.card_budget.reserve(page.limit).await;
+                let (cards, total) = state.boards.task_page(&listing, page).await?;
+                room.keep(cards.len());
+                let body = Written::of(&TaskCardView::list(cards, &state.avatars));
+                drop(room);
+                Ok::<_, Refusal<Board>>(TaskListAnswer { body, total })
+            })
+            .await?;
+        Ok(TaskList::Ok(answer.body, answer.total))
     }
 
     /// One task

@@ -31,18 +31,53 @@ pub struct Actor {
 }
 
 /// A page of a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Page {
     pub limit: u64,
     pub offset: u64,
 }
 
 /// Which tasks to list; every given criterion must hold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct TaskQuery {
     pub organization_id: Option<i64>,
     pub category_id: Option<i64>,
     pub tag_id: Option<i64>,
+}
+
+/// What a board's task lists show, as of one moment: two reads with the
+/// same version show the same cards. Every change of the board's tasks,
+/// their tags and assignees, its columns or tags adds one to `board` (a
+/// change under the board's exclusive lock) or to one of its columns'
+/// versions (a creation or move under the shared lock; `columns` is their
+/// sum), and every change of a known user's name or email to `people`.
+/// Each grows and none shrinks while the others stay, so no two moments
+/// of a board have the same version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BoardVersion {
+    pub board: i64,
+    pub columns: i64,
+    pub people: i64,
+}
+
+/// A task list a member may read: the board its criteria name, as of the
+/// version read when they were checked. Made only by
+/// [`super::Boards::task_listing`], which checks the caller is a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TaskListing {
+    pub(super) query: TaskQuery,
+    /// `None`: the criteria name different boards, so no task matches.
+    pub(super) version: Option<BoardVersion>,
+}
+
+impl TaskListing {
+    pub fn query(&self) -> TaskQuery {
+        self.query
+    }
+
+    pub fn version(&self) -> Option<BoardVersion> {
+        self.version
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@ pub mod category;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
+pub mod people_version;
 pub mod tag;
 pub mod task;
 pub mod task_assignee;

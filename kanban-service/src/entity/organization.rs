@@ -10,6 +10,10 @@ pub struct Model {
     pub description: String,
     /// The owner (`UserId`): the creator, until a transfer.
     pub user_id: i64,
+    /// One more with every change that takes the board's lock exclusively
+    /// (see `store::boards::lock_organization`): part of the version a
+    /// written task list is kept under.
+    pub board_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,6 +8,7 @@ mod m20261124_000002_owner_stays_admin;
 mod m20261205_000001_tasks_board_order;
 mod m20261205_000002_task_ranks;
 mod m20261205_000003_category_task_counts;
+mod m20261206_000001_board_versions;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_tasks_board_order::Migration),
             Box::new(m20261205_000002_task_ranks::Migration),
             Box::new(m20261205_000003_category_task_counts::Migration),
+            Box::new(m20261206_000001_board_versions::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, Order, Query,
-    SelectStatement, UnionType, WithClause,
+    QueryStatementBuilder, SelectStatement, UnionType, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
@@ -12,12 +12,13 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use super::{in_list, lock_one, null, share_one};
+use super::{in_list, null, share_one};
 use crate::boards::{
-    Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
+    BoardVersion, Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
 use crate::entity::{
-    category, invitation, membership, organization, tag, task, task_assignee, task_tag,
+    category, invitation, membership, organization, people_version, tag, task, task_assignee,
+    task_tag,
 };
 
 /// `Set` when given, else left as it is.
@@ -34,6 +35,79 @@ pub async fn role(
         .one(conn)
         .await?
         .map(|m| m.role.into()))
+}
+
+/// The board's version and the user's role there.
+#[derive(FromQueryResult)]
+struct VersionRow {
+    board: i64,
+    columns: i64,
+    people: i64,
+    role: Option<membership::OrganizationRole>,
+}
+
+/// The organization's [`BoardVersion`] and the user's role there (`None`:
+/// not a member), in one statement; `None` when there is no such
+/// organization. The version's parts: the organization's own, the sum of
+/// its categories' and the people's.
+pub async fn board_version(
+    conn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<Option<(BoardVersion, Option<OrganizationRole>)>, DbErr> {
+    let columns = Query::select()
+        .expr(Expr::cust(
+            r#"CAST(COALESCE(SUM("categories"."version"), 0) AS BIGINT)"#,
+        ))
+        .from(category::Entity)
+        .and_where(
+            Expr::col((category::Entity, category::Column::OrganizationId))
+                .equals((organization::Entity, organization::Column::Id)),
+        )
+        .to_owned();
+    let people = Query::select()
+        .column(people_version::Column::Version)
+        .from(people_version::Entity)
+        .and_where(Expr::col(people_version::Column::Id).eq(super::users::PEOPLE))
+        .to_owned();
+    let select = Query::select()
+        .expr_as(
+            Expr::col((organization::Entity, organization::Column::BoardVersion)),
+            Alias::new("board"),
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(columns.into_sub_query_statement())),
+            Alias::new("columns"),
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(people.into_sub_query_statement())),
+            Alias::new("people"),
+        )
+        .column((membership::Entity, membership::Column::Role))
+        .from(organization::Entity)
+        .left_join(
+            membership::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((membership::Entity, membership::Column::OrganizationId))
+                        .equals((organization::Entity, organization::Column::Id)),
+                )
+                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
+        )
+        .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(organization_id))
+        .to_owned();
+    let statement = conn.get_database_backend().build(&select);
+    Ok(VersionRow::find_by_statement(statement)
+        .one(conn)
+        .await?
+        .map(|row| {
+            let version = BoardVersion {
+                board: row.board,
+                columns: row.columns,
+                people: row.people,
+            };
+            (version, row.role.map(Into::into))
+        }))
 }
 
 /// An organization found through one of its rows, with the caller's role.
@@ -258,15 +332,27 @@ pub async fn set_owner(
     Ok(())
 }
 
-/// Reads the organization and locks its row until the transaction ends:
-/// the one lock every change of a board takes first.
+/// Locks the organization's row until the transaction ends and answers
+/// it: the one lock every change of a board takes first. The lock is an
+/// update that adds one to the board's version (`UPDATE … RETURNING`, one
+/// statement), so whatever the change writes under it is a new version of
+/// the board's lists ([`BoardVersion`]), committed or rolled back with it.
+/// On PostgreSQL the update takes `FOR NO KEY UPDATE`, which conflicts with
+/// itself and with the shared lock ([`share_organization`]); SQLite
+/// transactions are serialised already.
 pub async fn lock_organization(
     conn: &impl ConnectionTrait,
     id: i64,
 ) -> Result<Option<Organization>, DbErr> {
-    Ok(lock_one(conn, organization::Entity::find_by_id(id))
-        .await?
-        .map(Into::into))
+    let rows = organization::Entity::update_many()
+        .col_expr(
+            organization::Column::BoardVersion,
+            Expr::col(organization::Column::BoardVersion).add(1),
+        )
+        .filter(organization::Column::Id.eq(id))
+        .exec_with_returning(conn)
+        .await?;
+    Ok(rows.into_iter().next().map(Into::into))
 }
 
 /// Reads the organization and locks its row in share mode until the
@@ -282,24 +368,30 @@ pub async fn share_organization(
         .map(Into::into))
 }
 
-/// Reads the category and locks its row until the transaction ends: taken
-/// (under the shared organization lock) by those who append to it.
+/// Locks the category's row until the transaction ends, for a change of
+/// its column under the board's shared lock (a move), and answers it. As
+/// [`lock_organization`], the lock is an update that adds one to the
+/// column's version (one statement).
 pub async fn lock_category(
     conn: &impl ConnectionTrait,
     id: i64,
 ) -> Result<Option<Category>, DbErr> {
-    Ok(lock_one(conn, category::Entity::find_by_id(id))
-        .await?
-        .map(Into::into))
+    let rows = category::Entity::update_many()
+        .col_expr(
+            category::Column::Version,
+            Expr::col(category::Column::Version).add(1),
+        )
+        .filter(category::Column::Id.eq(id))
+        .exec_with_returning(conn)
+        .await?;
+    Ok(rows.into_iter().next().map(Into::into))
 }
 
 /// Adds one to the category's number of tasks, for a task created in it,
-/// and answers the category with its count now (one statement:
-/// `UPDATE … RETURNING`). On PostgreSQL the update locks the row as
-/// [`lock_category`] does against every other writer of the column (it
-/// takes `FOR NO KEY UPDATE`, which conflicts with `FOR UPDATE` and with
-/// itself); SQLite transactions are serialised already. `None`: no such
-/// category.
+/// and to its version (see [`lock_category`]), and answers the category
+/// with its count now (one statement: `UPDATE … RETURNING`). The update
+/// locks the row as [`lock_category`] does, against every other writer of
+/// the column. `None`: no such category.
 pub async fn count_task_in(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -308,6 +400,10 @@ pub async fn count_task_in(
         .col_expr(
             category::Column::TaskCount,
             Expr::col(category::Column::TaskCount).add(1),
+        )
+        .col_expr(
+            category::Column::Version,
+            Expr::col(category::Column::Version).add(1),
         )
         .filter(category::Column::Id.eq(id))
         .exec_with_returning(conn)

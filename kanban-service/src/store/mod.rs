@@ -58,22 +58,9 @@ pub async fn begin(db: &Database) -> Result<Transaction, DbErr> {
     db.begin().await
 }
 
-/// Locks the selected rows until the transaction ends (`FOR UPDATE`) on
-/// PostgreSQL; SQLite transactions are serialised already.
-pub async fn lock_one<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    select: Select<E>,
-) -> Result<Option<E::Model>, DbErr> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        select.lock_exclusive().one(conn).await
-    } else {
-        select.one(conn).await
-    }
-}
-
 /// Locks the selected rows until the transaction ends, sharing the lock
-/// with other such readers (`FOR SHARE`) on PostgreSQL: an exclusive lock
-/// of the same rows waits for them, and they for it.
+/// with other such readers (`FOR SHARE`) on PostgreSQL: an update of the
+/// same rows waits for them, and they for it.
 pub async fn share_one<E: EntityTrait>(
     conn: &impl ConnectionTrait,
     select: Select<E>,

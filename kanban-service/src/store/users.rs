@@ -7,10 +7,17 @@ use sea_orm::{
 };
 
 use crate::boards::User;
-use crate::entity::user;
+use crate::entity::{people_version, user};
+
+/// The id of `people_versions`' one row.
+pub(super) const PEOPLE: i64 = 1;
 
 /// Records what is known of a user as of `as_of`: inserts the user, or
-/// updates them when this information is newer than what is stored.
+/// updates them when this information is newer than what is stored. An
+/// update (a new name or email, which cards of every board show) adds one
+/// to the people's version, after it: a list read between the two
+/// statements is newer than the version it is kept under, never older. A
+/// user inserted is on no card yet.
 pub async fn remember(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -28,7 +35,7 @@ pub async fn remember(
         .on_conflict(OnConflict::column(user::Column::Id).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
-    user::Entity::update_many()
+    let updated = user::Entity::update_many()
         .col_expr(user::Column::Email, Expr::value(email.clone()))
         .col_expr(user::Column::Name, Expr::value(name.clone()))
         .col_expr(user::Column::UpdatedAt, Expr::value(as_of))
@@ -44,6 +51,22 @@ pub async fn remember(
                     None => user::Column::Email.is_not_null(),
                 }),
         )
+        .exec(conn)
+        .await?;
+    if updated.rows_affected > 0 {
+        people_changed(conn).await?;
+    }
+    Ok(())
+}
+
+/// Adds one to the people's version.
+async fn people_changed(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    people_version::Entity::update_many()
+        .col_expr(
+            people_version::Column::Version,
+            Expr::col(people_version::Column::Version).add(1),
+        )
+        .filter(people_version::Column::Id.eq(PEOPLE))
         .exec(conn)
         .await?;
     Ok(())

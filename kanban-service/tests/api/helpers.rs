@@ -25,6 +25,8 @@ pub struct Stack {
     prefix: String,
     redis_url: Option<String>,
     kanban_extra: Vec<(&'static str, String)>,
+    /// The database of the stack's (first) kanban service.
+    pub kanban_database: String,
     dir: Arc<TempDir>,
 }
 
@@ -144,6 +146,7 @@ pub async fn spawn_stack_full(
         prefix,
         redis_url,
         kanban_extra,
+        kanban_database: String::new(),
         dir,
     };
     stack.kanban_url = stack.spawn_kanban().await;
@@ -163,12 +166,27 @@ impl Stack {
     /// Starts another kanban service (fresh database) beside the account
     /// manager; answers its URL.
     pub async fn spawn_kanban(&mut self) -> String {
+        let database = fresh_database(&self.dir, &format!("kanban{}", self.kanbans.len())).await;
+        if self.kanbans.is_empty() {
+            self.kanban_database = database.clone();
+        }
+        self.spawn_kanban_on(database).await
+    }
+
+    /// Starts a replica of the stack's kanban service (on its database),
+    /// with these `KANBAN_*` settings besides the stack's; answers its URL.
+    pub async fn spawn_kanban_replica(&mut self, extra: Vec<(&'static str, String)>) -> String {
+        let stack_extra = self.kanban_extra.clone();
+        self.kanban_extra.extend(extra);
+        let url = self.spawn_kanban_on(self.kanban_database.clone()).await;
+        self.kanban_extra = stack_extra;
+        url
+    }
+
+    async fn spawn_kanban_on(&mut self, database: String) -> String {
         let mut kanban_env = vec![
             ("KANBAN_BIND", "127.0.0.1:0".to_owned()),
-            (
-                "KANBAN_DATABASE_URL",
-                fresh_database(&self.dir, &format!("kanban{}", self.kanbans.len())).await,
-            ),
+            ("KANBAN_DATABASE_URL", database),
             ("KANBAN_AUTH_URL", self.auth_url.clone()),
             ("KANBAN_AUTH_CLIENT_ID", CLIENT_ID.to_owned()),
             ("KANBAN_AUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
@@ -249,7 +267,20 @@ impl Stack {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Response {
-        let mut request = self.client.request(method, self.url(path));
+        self.send_at(&self.kanban_url, method, path, token, body)
+            .await
+    }
+
+    /// [`Self::send`] to the kanban service at `base` (a replica's URL).
+    pub async fn send_at(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{base}{path}"));
         if let Some(token) = token {
             request = request.header("access_token", token);
         }

@@ -14,6 +14,7 @@ mod dialects;
 mod google;
 mod helpers;
 mod invitations;
+mod kept_lists;
 mod lifecycle;
 mod metrics;
 mod openapi;
