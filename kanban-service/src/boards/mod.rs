@@ -63,7 +63,10 @@ impl Boards {
         Ok(store::begin(&self.db).await?)
     }
 
-    /// Records what a token or the account manager says of a user.
+    /// Records what a token or the account manager says of a user (at
+    /// registration, login and a change of names), in a transaction of its
+    /// own: a changed name and the new version of the people's names that
+    /// task lists are kept under commit together.
     pub async fn remember_user(
         &self,
         id: i64,
@@ -71,7 +74,9 @@ impl Boards {
         name: String,
         as_of: DateTime<Utc>,
     ) -> KanbanResult<()> {
-        store::users::remember(&self.db, id, email.map(|e| e.to_lowercase()), name, as_of).await?;
+        let txn = self.begin().await?;
+        store::users::remember(&txn, id, email.map(|e| e.to_lowercase()), name, as_of).await?;
+        txn.commit().await?;
         Ok(())
     }
 

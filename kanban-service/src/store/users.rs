@@ -15,9 +15,8 @@ pub(super) const PEOPLE: i64 = 1;
 /// Records what is known of a user as of `as_of`: inserts the user, or
 /// updates them when this information is newer than what is stored. An
 /// update (a new name or email, which cards of every board show) adds one
-/// to the people's version, after it: a list read between the two
-/// statements is newer than the version it is kept under, never older. A
-/// user inserted is on no card yet.
+/// to the people's version (the caller's transaction commits both); a user
+/// inserted is on no card yet.
 pub async fn remember(
     conn: &impl ConnectionTrait,
     id: i64,
