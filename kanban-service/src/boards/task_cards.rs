@@ -5,42 +5,35 @@ use super::error::{BoardError, Field};
 use super::model::{Page, TaskCard, TaskListing, TaskQuery};
 use super::rules::ensure_member;
 use crate::error::KanbanResult;
-use crate::store;
+use crate::store::{self, boards::BoardOf};
 
 impl Boards {
     /// A list of tasks by organization, category and/or tag (at least one),
-    /// for members: each criterion's organization and the caller's role
-    /// there, and the board's version as of now. The organization's role
-    /// and version come in one statement; a category's or a tag's board in
-    /// one more.
+    /// for members: each criterion's board and the caller's role there, in
+    /// one statement each, and the board's version as of the first, read
+    /// in the same statement (before any card).
     pub async fn task_listing(&self, user_id: i64, query: TaskQuery) -> KanbanResult<TaskListing> {
-        // The boards of the category and tag criteria, with the caller's role.
+        let criteria = [
+            query.organization_id.map(BoardOf::Organization),
+            query.category_id.map(BoardOf::Category),
+            query.tag_id.map(BoardOf::Tag),
+        ];
         let mut boards = Vec::new();
-        if let Some(id) = query.category_id {
-            let board = store::boards::category_board(&self.db, id, user_id).await?;
+        for named in criteria.into_iter().flatten() {
+            let board = store::boards::board_version(&self.db, named, user_id).await?;
             boards.push(board.ok_or(BoardError::NotMember)?);
         }
-        if let Some(id) = query.tag_id {
-            let board = store::boards::tag_board(&self.db, id, user_id).await?;
-            boards.push(board.ok_or(BoardError::NotMember)?);
-        }
-        let Some(organization_id) = query
-            .organization_id
-            .or_else(|| boards.first().map(|&(id, _)| id))
-        else {
+        let Some(&(organization_id, version, _)) = boards.first() else {
             let filters = &[Field::OrganizationId, Field::CategoryId, Field::TagId];
             return Err(BoardError::OneOfRequired(filters).into());
         };
-        let board = store::boards::board_version(&self.db, organization_id, user_id).await?;
-        let (version, role) = board.map_or((None, None), |(version, role)| (Some(version), role));
-        ensure_member(role)?;
-        for &(_, role) in &boards {
+        for &(_, _, role) in &boards {
             ensure_member(role)?;
         }
-        let one_board = boards.iter().all(|&(id, _)| id == organization_id);
+        let one_board = boards.iter().all(|&(id, _, _)| id == organization_id);
         Ok(TaskListing {
             query,
-            version: version.filter(|_| one_board),
+            version: one_board.then_some(version),
         })
     }
 

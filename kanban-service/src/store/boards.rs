@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, Order, Query,
+    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, JoinType, Order, Query,
     QueryStatementBuilder, SelectStatement, UnionType, WithClause,
 };
 use sea_orm::{
@@ -37,24 +37,36 @@ pub async fn role(
         .map(|m| m.role.into()))
 }
 
-/// The board's version and the user's role there.
+/// The row that names a board: the organization itself, or one of its
+/// categories or tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardOf {
+    Organization(i64),
+    Category(i64),
+    Tag(i64),
+}
+
+/// A board found through a row that names it, with its version and the
+/// caller's role there.
 #[derive(FromQueryResult)]
 struct VersionRow {
+    organization_id: i64,
     board: i64,
     columns: i64,
     people: i64,
     role: Option<membership::OrganizationRole>,
 }
 
-/// The organization's [`BoardVersion`] and the user's role there (`None`:
-/// not a member), in one statement; `None` when there is no such
-/// organization. The version's parts: the organization's own, the sum of
-/// its categories' and the people's.
+/// The board `named` names: its organization's id, its [`BoardVersion`]
+/// and the user's role there (`None`: not a member), in one statement;
+/// `None` when there is no such row. The version's parts: the
+/// organization's own, the sum of its categories' and the people's.
 pub async fn board_version(
     conn: &impl ConnectionTrait,
-    organization_id: i64,
+    named: BoardOf,
     user_id: i64,
-) -> Result<Option<(BoardVersion, Option<OrganizationRole>)>, DbErr> {
+) -> Result<Option<(i64, BoardVersion, Option<OrganizationRole>)>, DbErr> {
+    let organization_column = |column| Expr::col((organization::Entity, column));
     let columns = Query::select()
         .expr(Expr::cust(
             r#"CAST(COALESCE(SUM("categories"."version"), 0) AS BIGINT)"#,
@@ -70,9 +82,14 @@ pub async fn board_version(
         .from(people_version::Entity)
         .and_where(Expr::col(people_version::Column::Id).eq(super::users::PEOPLE))
         .to_owned();
-    let select = Query::select()
+    let mut select = Query::select();
+    select
         .expr_as(
-            Expr::col((organization::Entity, organization::Column::BoardVersion)),
+            organization_column(organization::Column::Id),
+            Alias::new("organization_id"),
+        )
+        .expr_as(
+            organization_column(organization::Column::BoardVersion),
             Alias::new("board"),
         )
         .expr_as(
@@ -93,9 +110,37 @@ pub async fn board_version(
                         .equals((organization::Entity, organization::Column::Id)),
                 )
                 .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
-        )
-        .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(organization_id))
-        .to_owned();
+        );
+    // The naming row, as `named` (the version's subquery reads `categories`).
+    let named_row = Alias::new("named");
+    let mut join_named = |table: DynIden, organization_id: DynIden, id: DynIden, value: i64| {
+        select
+            .join_as(
+                JoinType::InnerJoin,
+                table,
+                named_row.clone(),
+                Expr::col((named_row.clone(), organization_id))
+                    .equals((organization::Entity, organization::Column::Id)),
+            )
+            .and_where(Expr::col((named_row.clone(), id)).eq(value));
+    };
+    match named {
+        BoardOf::Organization(id) => {
+            select.and_where(organization_column(organization::Column::Id).eq(id));
+        }
+        BoardOf::Category(id) => join_named(
+            category::Entity.into_iden(),
+            category::Column::OrganizationId.into_iden(),
+            category::Column::Id.into_iden(),
+            id,
+        ),
+        BoardOf::Tag(id) => join_named(
+            tag::Entity.into_iden(),
+            tag::Column::OrganizationId.into_iden(),
+            tag::Column::Id.into_iden(),
+            id,
+        ),
+    }
     let statement = conn.get_database_backend().build(&select);
     Ok(VersionRow::find_by_statement(statement)
         .one(conn)
@@ -106,80 +151,8 @@ pub async fn board_version(
                 columns: row.columns,
                 people: row.people,
             };
-            (version, row.role.map(Into::into))
+            (row.organization_id, version, row.role.map(Into::into))
         }))
-}
-
-/// An organization found through one of its rows, with the caller's role.
-#[derive(FromQueryResult)]
-struct BoardRole {
-    organization_id: i64,
-    role: Option<membership::OrganizationRole>,
-}
-
-/// The organization of the row `select` finds (its `OrganizationId` column
-/// `organization`) and the user's role there (`None`: not a member), in
-/// one query; `None` when there is no such row.
-async fn board_role_of(
-    conn: &impl ConnectionTrait,
-    mut select: SelectStatement,
-    organization: (DynIden, DynIden),
-    user_id: i64,
-) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
-    select
-        .expr_as(
-            Expr::col(organization.clone()),
-            Alias::new("organization_id"),
-        )
-        .column((membership::Entity, membership::Column::Role))
-        .left_join(
-            membership::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((membership::Entity, membership::Column::OrganizationId))
-                        .equals(organization),
-                )
-                .add(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id)),
-        );
-    let statement = conn.get_database_backend().build(&select);
-    Ok(BoardRole::find_by_statement(statement)
-        .one(conn)
-        .await?
-        .map(|row| (row.organization_id, row.role.map(Into::into))))
-}
-
-/// The category's organization and the user's role there (see [`board_role_of`]).
-pub async fn category_board(
-    conn: &impl ConnectionTrait,
-    category_id: i64,
-    user_id: i64,
-) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
-    let select = Query::select()
-        .from(category::Entity)
-        .and_where(Expr::col((category::Entity, category::Column::Id)).eq(category_id))
-        .to_owned();
-    let organization = (
-        category::Entity.into_iden(),
-        category::Column::OrganizationId.into_iden(),
-    );
-    board_role_of(conn, select, organization, user_id).await
-}
-
-/// The tag's organization and the user's role there (see [`board_role_of`]).
-pub async fn tag_board(
-    conn: &impl ConnectionTrait,
-    tag_id: i64,
-    user_id: i64,
-) -> Result<Option<(i64, Option<OrganizationRole>)>, DbErr> {
-    let select = Query::select()
-        .from(tag::Entity)
-        .and_where(Expr::col((tag::Entity, tag::Column::Id)).eq(tag_id))
-        .to_owned();
-    let organization = (
-        tag::Entity.into_iden(),
-        tag::Column::OrganizationId.into_iden(),
-    );
-    board_role_of(conn, select, organization, user_id).await
 }
 
 /// A page of the user's organizations, newest first, with their
