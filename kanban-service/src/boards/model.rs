@@ -51,8 +51,10 @@ pub struct TaskQuery {
 /// change under the board's exclusive lock) or to one of its columns'
 /// versions (a creation or move under the shared lock; `columns` is their
 /// sum), and every change of a known user's name or email to `people`.
-/// Each grows and none shrinks while the others stay, so no two moments
-/// of a board have the same version.
+/// `board` and `people` only grow; `columns` grows with every change that
+/// leaves `board` as it is (a column's deletion, under the exclusive lock,
+/// may lessen the sum while `board` grows). So no two moments of a board
+/// have the same version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BoardVersion {
     pub board: i64,
