@@ -32,6 +32,13 @@ pub struct Settings {
     /// this service's own verifier trusts its revocation set after the feed
     /// last answered; past it, protected routes answer 503.
     pub revocation_staleness: Duration,
+    /// `AUTH_ACCOUNT_CACHE_ENTRIES` (default 10000; 0: none): accounts kept
+    /// in memory for `me` (see [`crate::accounts::kept`]).
+    pub account_cache_entries: usize,
+    /// `AUTH_ACCOUNT_CACHE_TTL` (seconds, default 60): the longest a kept
+    /// account is answered; bounds only changes made to the database by
+    /// hand, since every change the service makes is heard at once.
+    pub account_cache_ttl: Duration,
     pub tokens: TokenSettings,
     pub passwords: PasswordSettings,
     /// `AUTH_SERVICE_CLIENTS`: comma-separated `client_id:secret[:scope scope…]`
@@ -365,6 +372,8 @@ impl Settings {
             revocation_staleness: env
                 .seconds("REVOCATION_STALENESS", Duration::from_secs(5))?
                 .max(shared::revocation::MIN_STALENESS),
+            account_cache_entries: env.parse("ACCOUNT_CACHE_ENTRIES", 10_000)?,
+            account_cache_ttl: env.seconds("ACCOUNT_CACHE_TTL", Duration::from_secs(60))?,
             tokens: TokenSettings {
                 access_ttl: env.seconds("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
                 refresh_ttl: env

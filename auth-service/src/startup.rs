@@ -13,13 +13,14 @@ use sea_orm::DatabaseConnection;
 use shared::http::Listening;
 use shared::revocation::follower::wait_current;
 use shared::revocation::redis::{self, RedisFeed, RedisFeedWriter};
-use shared::revocation::{FeedSource, KeyEvents, spawn_follower};
+use shared::revocation::{AccountEvents, FeedSource, KeyEvents, spawn_follower};
 use shared::{
     Authenticator, JwksKeySource, KeyKind, KeySource, RevocationCheck, RevocationSet, TokenVerifier,
 };
 use tokio::task::JoinHandle;
 
 use crate::accounts::google::GoogleVerifier;
+use crate::accounts::kept::KeptAccounts;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::{AccountPolicy, EmailVerification};
 use crate::api;
@@ -199,9 +200,18 @@ impl Application {
             ),
             None => feed.clone(),
         };
+        let kept_accounts = Arc::new(KeptAccounts::new(
+            settings.account_cache_entries,
+            settings.account_cache_ttl,
+        ));
         let background = Background(vec![
             tokio::spawn(revocations.clone().publish_forever()),
-            spawn_follower(source, set.clone(), keys.clone() as Arc<dyn KeyEvents>),
+            spawn_follower(
+                source,
+                set.clone(),
+                keys.clone() as Arc<dyn KeyEvents>,
+                Some(kept_accounts.clone() as Arc<dyn AccountEvents>),
+            ),
         ]);
         if !wait_current(&set, FIRST_SNAPSHOT).await {
             tracing::warn!(
@@ -255,6 +265,7 @@ impl Application {
             throttle,
             audit,
             google,
+            kept_accounts,
             draining: shared::health::Draining::default(),
         });
         Ok(Self {

@@ -7,6 +7,7 @@ use shared::Authenticator;
 
 use crate::accounts::AccountPolicy;
 use crate::accounts::google::GoogleVerifier;
+use crate::accounts::kept::KeptAccounts;
 use crate::accounts::passwords::PasswordHasher;
 use crate::accounts::service::Accounts;
 use crate::audit::AuditLog;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub policy: AccountPolicy,
     pub throttle: crate::throttle::Throttle,
     pub audit: AuditLog,
+    /// The accounts `me` answers from.
+    pub kept_accounts: Arc<KeptAccounts>,
     /// Google sign-in; `None` when no client id is configured.
     pub google: Option<GoogleVerifier>,
     /// Set when the service was told to stop (readiness answers 503).
@@ -50,6 +53,8 @@ impl AppState {
             policy: &self.policy,
             audit: &self.audit,
             google: self.google.as_ref(),
+            revocations: &self.revocations,
+            kept: &self.kept_accounts,
         }
     }
 }

@@ -103,6 +103,7 @@ impl Application {
             source,
             set.clone(),
             keys as Arc<dyn KeyEvents>,
+            None,
         ));
         if !wait_current(&set, FIRST_SNAPSHOT).await {
             tracing::warn!(

@@ -257,10 +257,12 @@ impl Accounts<'_> {
                 Err(err) => return Err(err.into()),
             }
             store::users::set_email_verified(&txn, account.id, now).await?;
+            let change = self.record_change(&txn, account.id).await?;
             let grant = self.sessions.start(&txn, &subject, client, now).await?;
             self.audit_google(&txn, &[EventKind::LoginSucceeded], account.id, client)
                 .await?;
             txn.commit().await?;
+            self.changed(change).await;
             tracing::info!(user = account.id, "Google account linked");
             return Ok(Some(grant));
         }

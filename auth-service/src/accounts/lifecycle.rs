@@ -256,6 +256,7 @@ impl Accounts<'_> {
             ban_reason: new.ban_reason,
         };
         store::users::set_standing(&txn, account.id, standing, now).await?;
+        let change = self.record_change(&txn, account.id).await?;
         let origin = client.origin();
         for (kind, detail) in events {
             let event = Event::new(kind).by(Some(actor)).on(Some(account.id));
@@ -275,6 +276,7 @@ impl Accounts<'_> {
             None
         };
         txn.commit().await?;
+        self.changed(change).await;
         if let Some(revoked) = revoked {
             self.sessions.spread(revoked).await?;
         }

@@ -2,6 +2,7 @@
 //! who their tokens speak for. No HTTP and no SQL here.
 
 pub mod google;
+pub mod kept;
 pub mod lifecycle;
 pub mod passwords;
 pub mod recovery;

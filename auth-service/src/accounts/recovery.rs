@@ -130,6 +130,7 @@ impl Accounts<'_> {
         store::users::set_password_hash(&txn, user_id, hash, now).await?;
         store::account_tokens::void(&txn, user_id, TokenPurpose::PasswordReset, now).await?;
         store::users::set_email_verified(&txn, user_id, now).await?;
+        let change = self.record_change(&txn, user_id).await?;
         let revoked = self
             .sessions
             .end_all_in(&txn, user_id, Vec::new(), now)
@@ -137,6 +138,7 @@ impl Accounts<'_> {
         let event = Event::own(EventKind::PasswordReset, user_id);
         self.audit.record(&txn, event, &client.origin()).await?;
         txn.commit().await?;
+        self.changed(change).await;
         self.sessions.spread(revoked).await?;
         tracing::info!(user = user_id, "password reset; every session ended");
         Ok(())
@@ -200,7 +202,9 @@ impl Accounts<'_> {
         .await?
         .ok_or(AccountError::InvalidAccountToken)?;
         store::users::set_email_verified(&txn, user_id, now).await?;
+        let change = self.record_change(&txn, user_id).await?;
         txn.commit().await?;
+        self.changed(change).await;
         tracing::info!(user = user_id, "email address verified");
         Ok(())
     }

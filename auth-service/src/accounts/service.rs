@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
-use shared::Role;
+use shared::{Fact, Role};
 
+use super::kept::KeptAccounts;
 use super::passwords::PasswordHasher;
 use super::{
     Account, AccountError, AccountPolicy, AccountStatus, Email, LoginError, MAX_EMAIL_CHARS,
@@ -18,6 +19,7 @@ use crate::entity::user;
 use crate::mail::Mailer;
 use crate::store::{self, users::NewUser};
 use crate::tokens::RefreshError;
+use crate::tokens::revocation::Revocations;
 use crate::tokens::sessions::{ClientInfo, SessionHolders, Sessions, TokenGrant};
 
 type Result<T> = std::result::Result<T, AccountError>;
@@ -31,6 +33,19 @@ pub struct Accounts<'a> {
     pub audit: &'a AuditLog,
     /// Google sign-in, when configured.
     pub google: Option<&'a super::google::GoogleVerifier>,
+    /// Where an account's change is told to every replica.
+    pub revocations: &'a Revocations,
+    /// The copies `me` answers from.
+    pub kept: &'a KeptAccounts,
+}
+
+/// A change of what `me` shows, recorded in the change's transaction: see
+/// [`Accounts::record_change`].
+#[must_use = "a recorded change must be told once its transaction commits"]
+pub(super) struct AccountChange {
+    id: i64,
+    fact: Fact,
+    last_id: i64,
 }
 
 /// Creates an account (registration or Google sign-up); the first account
@@ -246,8 +261,11 @@ impl Accounts<'_> {
         let now = Utc::now();
         let origin = client.origin();
         let txn = self.db.begin().await?;
+        let mut change = None;
         if reactivates {
-            if !store::users::reactivate(&txn, id, now).await? {
+            if store::users::reactivate(&txn, id, now).await? {
+                change = Some(self.record_change(&txn, id).await?);
+            } else {
                 // Its standing changed meanwhile (an admin banned it): say so.
                 let account = store::users::by_id(&txn, id).await?.map(Account::from);
                 let account = account.ok_or(LoginError::BadCredentials)?;
@@ -260,7 +278,8 @@ impl Accounts<'_> {
         let event = Event::own(EventKind::LoginSucceeded, id).detail("password");
         self.audit.record(&txn, event, &origin).await?;
         txn.commit().await?;
-        if reactivates {
+        if let Some(change) = change {
+            self.changed(change).await;
             tracing::info!(user = id, "account reactivated");
         }
         Ok(grant)
@@ -326,8 +345,60 @@ impl Accounts<'_> {
     ) -> Result<Option<Account>> {
         let first_name = first_name.as_deref().map(super::parse_name).transpose()?;
         let last_name = last_name.as_deref().map(super::parse_name).transpose()?;
-        store::users::set_names(self.db, id, first_name, last_name, Utc::now()).await?;
+        let txn = self.db.begin().await?;
+        if !store::users::set_names(&txn, id, first_name, last_name, Utc::now()).await? {
+            return Ok(None);
+        }
+        let change = self.record_change(&txn, id).await?;
+        txn.commit().await?;
+        self.changed(change).await;
         self.by_id(id).await
+    }
+
+    /// The account as `me` shows it: the copy kept of it, or else read
+    /// (and kept). See [`super::kept`].
+    pub async fn current(&self, id: i64) -> Result<Option<Account>> {
+        if let Some(user) = self.kept.get(id) {
+            return Ok(Some(Account::from(user)));
+        }
+        let start = self.kept.read_start();
+        let user = store::users::by_id(self.db, id).await?;
+        if let Some(user) = &user {
+            self.kept.keep(start, user);
+        }
+        Ok(user.map(Account::from))
+    }
+
+    /// Records, in the transaction that changes what `me` shows of the
+    /// account (after its row was written, so that the feed's lock comes
+    /// last as in every transaction), that it changed.
+    pub(super) async fn record_change(
+        &self,
+        txn: &impl ConnectionTrait,
+        id: i64,
+    ) -> std::result::Result<AccountChange, DbErr> {
+        let fact = self.revocations.account_changed(id);
+        let last_id = self
+            .revocations
+            .record(txn, std::slice::from_ref(&fact))
+            .await?;
+        Ok(AccountChange { id, fact, last_id })
+    }
+
+    /// Once the change committed: this replica forgets its copy at once,
+    /// and the others when the feed brings them the fact. The change is
+    /// made either way, so a feed that cannot take the fact now is only
+    /// logged: it is published when the feed is back, and until then the
+    /// other replicas, hearing nothing, refuse every token.
+    pub(super) async fn changed(&self, change: AccountChange) {
+        self.kept.forget(change.id);
+        let told = self
+            .revocations
+            .committed(std::slice::from_ref(&change.fact), change.last_id)
+            .await;
+        if let Err(err) = told {
+            tracing::warn!(user = change.id, error = %err, "account change not published yet");
+        }
     }
 
     /// The accounts of these ids that exist, by id.

@@ -381,7 +381,7 @@ impl AccountsApi {
         let id = auth.0.claims.user_id().ok_or(ApiError::Unauthenticated)?;
         let account = state
             .accounts()
-            .by_id(id)
+            .current(id)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(Json(super::user_response(account)))

@@ -214,7 +214,7 @@ pub async fn account_of(
     let id = user.claims.user_id().ok_or(ApiError::Unauthenticated)?;
     state
         .accounts()
-        .by_id(id)
+        .current(id)
         .await
         .map_err(ApiError::from)?
         .ok_or(ApiError::Unauthenticated)

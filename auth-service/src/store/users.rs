@@ -193,13 +193,14 @@ pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<user
         .await
 }
 
+/// Changes the names given; false when there is no such account.
 pub async fn set_names(
     conn: &impl ConnectionTrait,
     id: i64,
     first_name: Option<String>,
     last_name: Option<String>,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let mut update = user::Entity::update_many().col_expr(
         user::Column::UpdatedAt,
         sea_orm::sea_query::Expr::value(now),
@@ -216,8 +217,8 @@ pub async fn set_names(
             sea_orm::sea_query::Expr::value(last_name),
         );
     }
-    update.filter(user::Column::Id.eq(id)).exec(conn).await?;
-    Ok(())
+    let result = update.filter(user::Column::Id.eq(id)).exec(conn).await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Serialises every change that could leave no active admin: each takes

@@ -33,6 +33,7 @@ fn fact_kind(kind: FactKind) -> &'static str {
         FactKind::NotBefore => "not_before",
         FactKind::KeyRevoked => "key_revoked",
         FactKind::KeysChanged => "keys_changed",
+        FactKind::AccountChanged => "account_changed",
     }
 }
 
@@ -121,6 +122,12 @@ impl Revocations {
 
     pub fn keys_changed(&self) -> Fact {
         Fact::keys_changed(self.expiry())
+    }
+
+    /// The account changed what it shows (its names, standing, role or
+    /// verified address): every replica reads it again. It kills nothing.
+    pub fn account_changed(&self, user_id: i64) -> Fact {
+        Fact::account_changed(&user_id.to_string(), self.expiry())
     }
 
     /// Records facts inside the caller's transaction; call [`Self::committed`]

@@ -93,6 +93,8 @@ pub fn settings_for(db: &TestDatabase) -> Settings {
             .filter(|url| !url.is_empty()),
         redis_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
         revocation_staleness: Duration::from_secs(5),
+        account_cache_entries: 10_000,
+        account_cache_ttl: Duration::from_secs(60),
         tokens: TokenSettings {
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -10,6 +10,7 @@ mod forged;
 mod google;
 mod hardening;
 mod helpers;
+mod kept_accounts;
 mod keys;
 mod lifecycle;
 mod login;

@@ -59,17 +59,28 @@ pub trait KeyEvents: Send + Sync {
     async fn key_revoked(&self, kid: &str, until: i64);
 }
 
+/// What a keeper of accounts (the account manager's copies for `me`) does
+/// when the feed says one changed.
+pub trait AccountEvents: Send + Sync {
+    /// This account (a user id) changed: read it again next time.
+    fn account_changed(&self, user_id: &str);
+    /// The feed started over, and changes may have gone unheard: read
+    /// every account again.
+    fn all_changed(&self);
+}
+
 /// Longest pause between two tries of an unreachable feed.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(30);
 
 /// Follows `source` into `set` until the task is aborted, telling `keys`
-/// of key facts.
+/// of key facts and `accounts` (if any) of account facts.
 pub fn spawn_follower(
     source: Arc<dyn FeedSource>,
     set: Arc<RevocationSet>,
     keys: Arc<dyn KeyEvents>,
+    accounts: Option<Arc<dyn AccountEvents>>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut cursor: Option<FeedCursor> = None;
@@ -92,6 +103,9 @@ pub fn spawn_follower(
                     metrics::gauge!(metrics_names::REVOCATION_FEED_HEARD).set(chrono_now() as f64);
                     metrics::gauge!(metrics_names::REVOCATION_FACTS_LIVE).set(set.len() as f64);
                     tell_keys(keys.as_ref(), &batch.facts, snapshot).await;
+                    if let Some(accounts) = &accounts {
+                        tell_accounts(accounts.as_ref(), &batch.facts, snapshot);
+                    }
                     if snapshot {
                         tracing::info!(facts = set.len(), "revocation snapshot loaded");
                     }
@@ -133,6 +147,18 @@ async fn tell_keys(keys: &dyn KeyEvents, facts: &[Fact], snapshot: bool) {
     // A snapshot already reloaded the keys.
     if changed && !snapshot {
         keys.keys_changed().await;
+    }
+}
+
+fn tell_accounts(accounts: &dyn AccountEvents, facts: &[Fact], snapshot: bool) {
+    if snapshot {
+        accounts.all_changed();
+        return;
+    }
+    for fact in facts {
+        if fact.kind == FactKind::AccountChanged {
+            accounts.account_changed(&fact.subject);
+        }
     }
 }
 

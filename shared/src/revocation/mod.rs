@@ -21,7 +21,9 @@ pub mod topology;
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
-pub use follower::{FeedBatch, FeedCursor, FeedError, FeedSource, KeyEvents, spawn_follower};
+pub use follower::{
+    AccountEvents, FeedBatch, FeedCursor, FeedError, FeedSource, KeyEvents, spawn_follower,
+};
 pub use set::RevocationSet;
 
 use crate::claims::AccessClaims;
@@ -53,6 +55,9 @@ pub enum FactKind {
     KeyRevoked,
     /// The set of signing keys changed (a rotation): fetch the JWKS again.
     KeysChanged,
+    /// An account (by user id) changed what it shows: whoever keeps a copy
+    /// of it reads it again. It kills no token.
+    AccountChanged,
 }
 
 impl FactKind {
@@ -64,6 +69,7 @@ impl FactKind {
             FactKind::NotBefore => "notBefore",
             FactKind::KeyRevoked => "keyRevoked",
             FactKind::KeysChanged => "keysChanged",
+            FactKind::AccountChanged => "accountChanged",
         }
     }
 
@@ -74,6 +80,7 @@ impl FactKind {
             "notBefore" => FactKind::NotBefore,
             "keyRevoked" => FactKind::KeyRevoked,
             "keysChanged" => FactKind::KeysChanged,
+            "accountChanged" => FactKind::AccountChanged,
             _ => return None,
         })
     }
@@ -87,7 +94,7 @@ impl FactKind {
 pub struct Fact {
     pub kind: FactKind,
     /// The `jti`, `sid`, user id or `kid` the fact is about (empty for
-    /// `keysChanged`).
+    /// `keysChanged`; a user id for `accountChanged`).
     pub subject: String,
     /// For `notBefore`: tokens issued before this instant (unix seconds) die.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +122,10 @@ impl Fact {
 
     pub fn keys_changed(expires_at: i64) -> Self {
         Self::new(FactKind::KeysChanged, "", None, expires_at)
+    }
+
+    pub fn account_changed(user_id: &str, expires_at: i64) -> Self {
+        Self::new(FactKind::AccountChanged, user_id, None, expires_at)
     }
 
     fn new(kind: FactKind, subject: &str, at: Option<i64>, expires_at: i64) -> Self {

@@ -38,8 +38,9 @@ impl Live {
                     .or_insert((at, expires_at));
                 *entry = (entry.0.max(at), entry.1.max(expires_at));
             }
-            // Key facts are acted on by the key source, not kept here.
-            FactKind::KeyRevoked | FactKind::KeysChanged => {}
+            // Key facts are acted on by the key source, account facts by
+            // whoever keeps accounts; none is kept here.
+            FactKind::KeyRevoked | FactKind::KeysChanged | FactKind::AccountChanged => {}
         }
     }
 
