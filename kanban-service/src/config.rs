@@ -67,8 +67,12 @@ pub struct Settings {
     /// once; lists beyond it wait (see [`crate::api::card_budget`]).
     pub cards_in_flight: usize,
     /// `KANBAN_TASK_LIST_CACHE_BYTES` (default 8 MiB; 0: none): task lists
-    /// kept as written, per board version (see [`crate::api::task_lists`]).
+    /// kept as written, per board version (see [`crate::api::kept_lists`]).
     pub task_list_cache_bytes: u64,
+    /// `KANBAN_ORGANIZATION_LIST_CACHE_BYTES` (default 2 MiB; 0: none):
+    /// organization lists kept as written, per version of their boards
+    /// (see [`crate::api::kept_lists`]).
+    pub organization_list_cache_bytes: u64,
     /// `KANBAN_LOG_FORMAT`: `json` (default) or `text`.
     pub log_json: bool,
     /// `KANBAN_METRICS` (`on` by default, or `off`): `GET /metrics` and
@@ -154,6 +158,8 @@ impl Settings {
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             cards_in_flight: env.parse("CARDS_IN_FLIGHT", 4000)?,
             task_list_cache_bytes: env.parse("TASK_LIST_CACHE_BYTES", 8 * 1024 * 1024)?,
+            organization_list_cache_bytes: env
+                .parse("ORGANIZATION_LIST_CACHE_BYTES", 2 * 1024 * 1024)?,
             log_json: env.log_json()?,
             metrics: env.switch("METRICS", true)?,
             connections: shared::connections::ConnectionLimits::from_source(env)?,

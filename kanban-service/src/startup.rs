@@ -22,7 +22,12 @@ use tokio::task::JoinHandle;
 use crate::accounts::AccountManager;
 use crate::api;
 use crate::api::card_budget::CardBudget;
-use crate::api::task_lists::TaskLists;
+use crate::api::kept_lists::KeptLists;
+
+/// The typical written task list (a board of ~200 cards), to size the keep's index.
+const TYPICAL_TASK_LIST_BYTES: u64 = 64 * 1024;
+/// The typical written organization list (a few boards with their columns and tags).
+const TYPICAL_ORGANIZATION_LIST_BYTES: u64 = 4 * 1024;
 use crate::avatars::Avatars;
 use crate::boards::Boards;
 use crate::config::Settings;
@@ -124,7 +129,16 @@ impl Application {
             avatars,
             boards: Boards::new(db),
             card_budget: CardBudget::new(settings.cards_in_flight),
-            task_lists: TaskLists::new(settings.task_list_cache_bytes),
+            task_lists: KeptLists::new(
+                settings.task_list_cache_bytes,
+                TYPICAL_TASK_LIST_BYTES,
+                shared::metrics::TASK_LISTS,
+            ),
+            organization_lists: KeptLists::new(
+                settings.organization_list_cache_bytes,
+                TYPICAL_ORGANIZATION_LIST_BYTES,
+                shared::metrics::ORGANIZATION_LISTS,
+            ),
             account_manager: accounts,
             authenticator,
             settings,

@@ -6,9 +6,10 @@ use shared::Authenticator;
 
 use crate::accounts::{AccountManager, Accounts};
 use crate::api::card_budget::CardBudget;
-use crate::api::task_lists::TaskLists;
+use crate::api::kept_lists::KeptLists;
+use crate::api::views::{OrganizationView, TaskCardView};
 use crate::avatars::Avatars;
-use crate::boards::Boards;
+use crate::boards::{Boards, OrganizationListing, TaskListing};
 use crate::config::Settings;
 
 pub struct AppState {
@@ -20,7 +21,9 @@ pub struct AppState {
     /// Room for the cards of the lists being answered.
     pub card_budget: CardBudget,
     /// Task lists as written, kept per board version.
-    pub task_lists: TaskLists,
+    pub task_lists: KeptLists<TaskListing, TaskCardView>,
+    /// Organization lists as written, kept per version of their boards.
+    pub organization_lists: KeptLists<OrganizationListing, OrganizationView>,
     pub account_manager: AccountManager,
     pub authenticator: Arc<Authenticator>,
     /// Set when the service was told to stop (readiness answers 503).

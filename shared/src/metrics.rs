@@ -60,6 +60,11 @@ pub const REDIS_ERRORS: &str = "redis_errors_total";
 /// with the bytes kept for their board's version, or written.
 pub const TASK_LISTS: &str = "kanban_task_lists_total";
 
+/// `kanban_organization_lists_total{answer="kept"|"written"}`: organization
+/// lists answered with the bytes kept for their boards' versions, or
+/// written.
+pub const ORGANIZATION_LISTS: &str = "kanban_organization_lists_total";
+
 /// The `route` label of a request no route matched.
 pub const UNMATCHED: &str = "unmatched";
 

@@ -9,10 +9,11 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::AnyAccessToken;
-use shared::payload::Serialized;
+use shared::payload::{Serialized, Written};
 
 use super::error::ErrorResponse;
 use super::error::{Board, Refusal};
+use super::kept_lists::ListAnswer;
 use super::views::{
     CategoryView, MemberView, Message, OrganizationView, PendingInvitationView, TagView,
 };
@@ -51,7 +52,7 @@ pub enum OrganizationList {
     /// The caller's organizations, newest first, with categories and tags.
     #[oai(status = 200)]
     Ok(
-        Serialized<Vec<OrganizationView>>,
+        Written<Vec<OrganizationView>>,
         #[oai(header = "X-Total-Count")] u64,
     ),
 }
@@ -197,14 +198,18 @@ impl OrganizationsApi {
         #[oai(validator(maximum(value = "1000000")))] offset: Query<Option<u64>>,
     ) -> Result<OrganizationList, Refusal<Board>> {
         let user = caller(&auth.0)?;
-        let (boards, total) = state
-            .boards
-            .organizations(user, page(limit.0, offset.0))
+        let page = page(limit.0, offset.0);
+        let listing = state.boards.organization_listing(user).await?;
+        let answer = state
+            .organization_lists
+            .answer(Some(listing), page, || async {
+                let (boards, total) = state.boards.organizations(user, page).await?;
+                let views: Vec<OrganizationView> = boards.into_iter().map(Into::into).collect();
+                let body = Written::of(&views);
+                Ok::<_, Refusal<Board>>(ListAnswer { body, total })
+            })
             .await?;
-        Ok(OrganizationList::Ok(
-            Serialized(boards.into_iter().map(Into::into).collect()),
-            total,
-        ))
+        Ok(OrganizationList::Ok(answer.body, answer.total))
     }
 
     /// One organization, with its categories and tags

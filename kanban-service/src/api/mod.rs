@@ -6,7 +6,7 @@ pub mod card_budget;
 pub mod error;
 pub mod health;
 pub mod invitations;
-pub mod task_lists;
+pub mod kept_lists;
 pub mod tasks;
 pub mod users;
 pub mod views;

@@ -11,7 +11,7 @@ use shared::AnyAccessToken;
 use shared::payload::{Serialized, Written};
 
 use super::error::{Board, Refusal};
-use super::task_lists::TaskListAnswer;
+use super::kept_lists::ListAnswer;
 use super::views::{Message, TaskCardView, TaskView};
 use super::{ApiTags, acting_user, caller, page};
 use crate::boards::{TaskChanges, TaskDraft, TaskQuery};
@@ -133,13 +133,13 @@ impl TasksApi {
         let listing = state.boards.task_listing(user, query).await?;
         let answer = state
             .task_lists
-            .answer(listing, page, || async {
+            .answer(listing.version().map(|_| listing), page, || async {
                 let mut room = state.card_budget.reserve(page.limit).await;
                 let (cards, total) = state.boards.task_page(&listing, page).await?;
                 room.keep(cards.len());
                 let body = Written::of(&TaskCardView::list(cards, &state.avatars));
                 drop(room);
-                Ok::<_, Refusal<Board>>(TaskListAnswer { body, total })
+                Ok::<_, Refusal<Board>>(ListAnswer { body, total })
             })
             .await?;
         Ok(TaskList::Ok(answer.body, answer.total))

@@ -25,8 +25,9 @@ pub use error::{BoardError, BoardResult, Field, Rule, Violation};
 pub use guard::BoardGuard;
 pub use model::{
     Actor, Assignment, BoardVersion, Category, CategoryKind, Invitation, Member, Membership,
-    Organization, OrganizationBoard, OrganizationRole, Page, ReceivedInvitation, Tag, Task,
-    TaskCard, TaskChanges, TaskDraft, TaskListing, TaskQuery, TaskRef, User,
+    Organization, OrganizationBoard, OrganizationListing, OrganizationRole, Page,
+    ReceivedInvitation, Tag, Task, TaskCard, TaskChanges, TaskDraft, TaskListing, TaskQuery,
+    TaskRef, User,
 };
 pub use rules::{
     DEFAULT_CATEGORIES, INVITATION_DAYS, MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS,

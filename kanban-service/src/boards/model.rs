@@ -82,6 +82,16 @@ impl TaskListing {
     }
 }
 
+/// A user's organization list as of now: each of their organizations,
+/// newest first, at its board's version. Two users with the same
+/// organizations see the same list. Made only by
+/// [`super::Boards::organization_listing`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrganizationListing {
+    /// (organization id, `organizations.board_version`).
+    pub(super) boards: Vec<(i64, i64)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: i64,

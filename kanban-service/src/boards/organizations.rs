@@ -7,7 +7,8 @@ use chrono::Utc;
 use super::Boards;
 use super::error::{BoardError, Field};
 use super::model::{
-    Actor, Category, CategoryKind, Organization, OrganizationBoard, OrganizationRole, Page, Tag,
+    Actor, Category, CategoryKind, Organization, OrganizationBoard, OrganizationListing,
+    OrganizationRole, Page, Tag,
 };
 use super::rules::{DEFAULT_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use super::rules::{ensure_owner, optional_text, required_text};
@@ -23,6 +24,13 @@ impl Boards {
         let ids: Vec<i64> = organizations.iter().map(|o| o.id).collect();
         let (categories, tags) = store::boards::parts_of(&self.db, &ids).await?;
         Ok(assemble(organizations, categories, tags))
+    }
+
+    /// What the user's organization list shows as of now: which
+    /// organizations, each at its version (read before the list itself).
+    pub async fn organization_listing(&self, user_id: i64) -> KanbanResult<OrganizationListing> {
+        let boards = store::boards::member_board_versions(&self.db, user_id).await?;
+        Ok(OrganizationListing { boards })
     }
 
     /// The user's organizations, newest first, and how many there are.

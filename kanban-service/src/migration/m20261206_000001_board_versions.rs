@@ -1,5 +1,5 @@
 //! Versions of what a board's task lists show, so a written list can be
-//! answered again while nothing it shows has changed (`api::task_lists`):
+//! answered again while nothing it shows has changed (`api::kept_lists`):
 //! - `organizations.board_version`: one more with every change that takes
 //!   the board's lock exclusively (the lock is that update);
 //! - `categories.version`: one more with every creation or move in the

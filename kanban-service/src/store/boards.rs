@@ -305,6 +305,33 @@ pub async fn set_owner(
     Ok(())
 }
 
+/// The user's organizations, newest first, each with its board's version
+/// (what an organization list shows of them changes only under
+/// [`lock_organization`], which adds one to it): one statement, over the
+/// user's memberships.
+pub async fn member_board_versions(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .column(organization::Column::BoardVersion)
+        .filter(
+            organization::Column::Id.in_subquery(
+                Query::select()
+                    .column(membership::Column::OrganizationId)
+                    .from(membership::Entity)
+                    .and_where(membership::Column::UserId.eq(user_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_desc(organization::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
 /// Locks the organization's row until the transaction ends and answers
 /// it: the one lock every change of a board takes first. The lock is an
 /// update that adds one to the board's version (`UPDATE … RETURNING`, one

@@ -1,11 +1,12 @@
-//! Task lists are kept as written per board version (`api::task_lists`).
-//! Three kanban services share one database: the stack's and a replica,
-//! both keeping lists, and one that keeps none, whose lists are the
-//! reference. Before and after every kind of change of what a list shows
-//! (made at one replica or the other), each list (the organization's, a
-//! page of it, each column's, a tag's) must read the same at all three:
-//! the keeping services read every list before each change, so a kept list
-//! that outlived its version would be caught.
+//! Task and organization lists are kept as written per version of what
+//! they show (`api::kept_lists`). Three kanban services share one
+//! database: the stack's and a replica, both keeping lists, and one that
+//! keeps none, whose lists are the reference. Before and after every kind
+//! of change of what a list shows (made at one replica or the other), each
+//! list (the organization's tasks, a page of them, each column's, a tag's;
+//! each user's organizations, and a page of them) must read the same at
+//! all three: the keeping services read every list before each change, so
+//! a kept list that outlived its version would be caught.
 
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -70,7 +71,10 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
     let mut stack = spawn_stack().await;
     let keeping = stack.spawn_kanban_replica(Vec::new()).await;
     let reference = stack
-        .spawn_kanban_replica(vec![("KANBAN_TASK_LIST_CACHE_BYTES", "0".to_owned())])
+        .spawn_kanban_replica(vec![
+            ("KANBAN_TASK_LIST_CACHE_BYTES", "0".to_owned()),
+            ("KANBAN_ORGANIZATION_LIST_CACHE_BYTES", "0".to_owned()),
+        ])
         .await;
     let services = Services {
         keeping: [stack.kanban_url.clone(), keeping],
@@ -78,6 +82,7 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
     };
     let ann = stack.user("Ann", "Admin", "ann@mail.com").await;
     let bob = stack.user("Bob", "Member", "bob@mail.com").await;
+    let other = id(&stack.organization(&ann, "Other board").await);
     let organization = stack.organization(&ann, "Board").await;
     let org = id(&organization);
     stack.add_member(&ann, org, &bob, "member").await;
@@ -107,8 +112,14 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
         format!("/tasks?TagId={urgent}"),
     ];
     lists.extend(columns.iter().map(|c| format!("/tasks?CategoryId={c}")));
+    lists.extend([
+        "/organizations".to_owned(),
+        "/organizations?limit=1&offset=1".to_owned(),
+    ]);
+    let bobs_lists = ["/organizations".to_owned()];
     let (stack, services) = (&stack, &services);
     agree(stack, services, &ann, &lists, "the board's making").await;
+    agree(stack, services, &bob, &bobs_lists, "the board's making").await;
 
     let task = |n: usize| format!("/tasks/{}", tasks[n]);
     let created = json!({"title": "New", "OrganizationId": org, "CategoryId": doing});
@@ -135,6 +146,11 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
         ("a member's removal", &ann, Method::DELETE, format!("/organizations/{org}/members/{}", bob.id), None, ok),
         ("a column's deletion", &ann, Method::DELETE, format!("/categories/{doing}"), None, ok),
         ("a tag's deletion", &ann, Method::DELETE, format!("/tags/{urgent}"), None, ok),
+        ("an organization's edit", &ann, Method::PUT, format!("/organizations/{org}"), Some(json!({"name": "Renamed", "description": "Now"})), ok),
+        ("a column added", &ann, Method::POST, "/categories".to_owned(), Some(json!({"name": "Review", "OrganizationId": org})), created_status),
+        ("a tag made", &ann, Method::POST, "/tags".to_owned(), Some(new_tag("Soon")), created_status),
+        ("an organization made", &ann, Method::POST, "/organizations".to_owned(), Some(json!({"name": "Third"})), created_status),
+        ("another organization's deletion", &ann, Method::DELETE, format!("/organizations/{other}"), None, ok),
     ];
     for (n, (what, user, method, path, body, status)) in changes.into_iter().enumerate() {
         // Made at one replica or the other, in turn.
@@ -148,6 +164,7 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
         };
         lists.retain(|list| Some(list) != gone.as_ref());
         agree(stack, services, &ann, &lists, what).await;
+        agree(stack, services, &bob, &bobs_lists, what).await;
     }
 }
 
