@@ -74,10 +74,15 @@ impl KeptAccounts {
             return;
         };
         let id = user.id;
+        // `me` shows no password: its hash stays out of the copies.
+        let user = user::Model {
+            password_hash: None,
+            ..user.clone()
+        };
         copies.insert(
             id,
             Copy {
-                user: user.clone(),
+                user,
                 read_at: Instant::now(),
             },
         );
