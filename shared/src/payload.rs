@@ -107,7 +107,9 @@ impl<T: Serialize + ToJSON> Written<T> {
                 tracing::error!(error = %err, "an answer could not be serialised");
             })
             .ok()
-            .map(Bytes::from);
+            // Written by doubling, the buffer may be twice the body; a body
+            // kept for later answers holds only its own bytes.
+            .map(|body| Bytes::from(body.into_boxed_slice()));
         Self {
             body,
             document: PhantomData,
