@@ -52,6 +52,16 @@ async fn agree(stack: &Stack, services: &Services, user: &User, lists: &[String]
     }
 }
 
+/// The ids of an organization's columns, in order, as its answer lists them.
+fn column_ids(organization: &Value) -> Vec<i64> {
+    organization["Categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect()
+}
+
 /// `method` `path` at the service at `base`, answered with `status`.
 async fn change(
     stack: &Stack,
@@ -86,12 +96,7 @@ async fn every_change_shows_in_the_next_list_at_every_replica() {
     let organization = stack.organization(&ann, "Board").await;
     let org = id(&organization);
     stack.add_member(&ann, org, &bob, "member").await;
-    let columns: Vec<i64> = organization["Categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id)
-        .collect();
+    let columns = column_ids(&organization);
     let (todo, doing) = (columns[0], columns[1]);
     let new_tag = |name: &str| json!({"name": name, "color": "#00AA00", "OrganizationId": org});
     let urgent = id(&expect(
@@ -257,12 +262,7 @@ async fn a_write_answered_shows_in_the_next_list_while_others_write() {
     let ann = stack.user("Ann", "Admin", "ann@mail.com").await;
     let organization = stack.organization(&ann, "Board").await;
     let org = id(&organization);
-    let columns: Vec<i64> = organization["Categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id)
-        .collect();
+    let columns = column_ids(&organization);
     let writers =
         (0..6).map(|writer| write_and_find(&stack, &ann, &replica, org, &columns, writer));
     futures::future::join_all(writers).await;
