@@ -46,19 +46,28 @@ pub struct TaskQuery {
 }
 
 /// What a board's task lists show, as of one moment: two reads with the
-/// same version show the same cards. Every change of the board's tasks,
-/// their tags and assignees, its columns or tags adds one to `board` (a
-/// change under the board's exclusive lock) or to one of its columns'
-/// versions (a creation or move under the shared lock; `columns` is their
-/// sum), and every change of a known user's name or email to `people`.
-/// `board` and `people` only grow; `columns` grows with every change that
-/// leaves `board` as it is (a column's deletion, under the exclusive lock,
-/// may lessen the sum while `board` grows). So no two moments of a board
-/// have the same version.
+/// same version show the same cards.
+/// - `board` grows with every change under the board's exclusive lock
+///   (its tasks' fields, tags and assignees, deletions, its columns and
+///   tags).
+/// - `columns`, the sum of its columns' versions, grows with every
+///   creation and every move to another column (each under the board's
+///   shared lock, writing the columns' rows for their counts). It may fall
+///   only when a column is deleted, while `board` grows.
+/// - `placements`, the sum of its columns' latest placements (see
+///   `entity::task::Model::placement`), grows with every move within a
+///   column, which writes no column's row. It may fall only with a change
+///   that grows `board` or `columns`.
+/// - `people` grows with every change of a known user's name or email.
+///
+/// So between two moments with the same `board`, `columns` and `people`
+/// only moves within columns happened, each growing `placements`: no two
+/// moments of a board have the same version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BoardVersion {
     pub board: i64,
     pub columns: i64,
+    pub placements: i64,
     pub people: i64,
 }
 

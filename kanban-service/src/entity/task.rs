@@ -12,6 +12,10 @@ pub struct Model {
     /// The task's ordering key within its category: unique there, sparse
     /// (see `boards::RANK_GAP`); its 1-based position is computed when read.
     pub rank: i64,
+    /// One more than the highest placement in its category when it was
+    /// last moved there (0: not moved since it was created): a category's
+    /// highest grows with every move within it (see `boards::BoardVersion`).
+    pub placement: i64,
     pub owner_id: i64,
     pub category_id: i64,
     pub organization_id: i64,

@@ -9,6 +9,7 @@ mod m20261205_000001_tasks_board_order;
 mod m20261205_000002_task_ranks;
 mod m20261205_000003_category_task_counts;
 mod m20261206_000001_board_versions;
+mod m20261206_000002_task_placements;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_task_ranks::Migration),
             Box::new(m20261205_000003_category_task_counts::Migration),
             Box::new(m20261206_000001_board_versions::Migration),
+            Box::new(m20261206_000002_task_placements::Migration),
         ]
     }
 }

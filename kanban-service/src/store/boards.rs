@@ -6,9 +6,9 @@ use sea_orm::sea_query::{
     QueryStatementBuilder, SelectStatement, UnionType, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    Unchanged,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Set, Unchanged,
 };
 
 use super::rows::all;
@@ -53,6 +53,7 @@ struct VersionRow {
     organization_id: i64,
     board: i64,
     columns: i64,
+    placements: i64,
     people: i64,
     role: Option<membership::OrganizationRole>,
 }
@@ -60,7 +61,8 @@ struct VersionRow {
 /// The board `named` names: its organization's id, its [`BoardVersion`]
 /// and the user's role there (`None`: not a member), in one statement;
 /// `None` when there is no such row. The version's parts: the
-/// organization's own, the sum of its categories' and the people's.
+/// organization's own, the sum of its categories', the sum of their latest
+/// placements (each found in one step of an index) and the people's.
 pub async fn board_version(
     conn: &impl ConnectionTrait,
     named: BoardOf,
@@ -70,6 +72,16 @@ pub async fn board_version(
     let columns = Query::select()
         .expr(Expr::cust(
             r#"CAST(COALESCE(SUM("categories"."version"), 0) AS BIGINT)"#,
+        ))
+        .from(category::Entity)
+        .and_where(
+            Expr::col((category::Entity, category::Column::OrganizationId))
+                .equals((organization::Entity, organization::Column::Id)),
+        )
+        .to_owned();
+    let placements = Query::select()
+        .expr(Expr::cust(
+            r#"CAST(COALESCE(SUM((SELECT MAX("tasks"."placement") FROM "tasks" WHERE "tasks"."category_id" = "categories"."id")), 0) AS BIGINT)"#,
         ))
         .from(category::Entity)
         .and_where(
@@ -95,6 +107,10 @@ pub async fn board_version(
         .expr_as(
             Expr::SubQuery(None, Box::new(columns.into_sub_query_statement())),
             Alias::new("columns"),
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(placements.into_sub_query_statement())),
+            Alias::new("placements"),
         )
         .expr_as(
             Expr::SubQuery(None, Box::new(people.into_sub_query_statement())),
@@ -149,6 +165,7 @@ pub async fn board_version(
             let version = BoardVersion {
                 board: row.board,
                 columns: row.columns,
+                placements: row.placements,
                 people: row.people,
             };
             (row.organization_id, version, row.role.map(Into::into))
@@ -369,29 +386,29 @@ pub async fn share_organization(
 }
 
 /// Locks the category's row until the transaction ends, for a change of
-/// its column under the board's shared lock (a move), and answers it. As
-/// [`lock_organization`], the lock is an update that adds one to the
-/// column's version (one statement).
+/// its column under the board's shared lock (a move), and answers it. The
+/// row is locked, not written (`SELECT … FOR UPDATE` on PostgreSQL; SQLite
+/// transactions are serialised already): the movers of a busy column wait
+/// on a row that stays as it is, so each takes it in turn as soon as the
+/// one before commits. What the move changes shows in the moved task's
+/// placement ([`super::tasks::put`]), not in the category's version.
 pub async fn lock_category(
     conn: &impl ConnectionTrait,
     id: i64,
 ) -> Result<Option<Category>, DbErr> {
-    let rows = category::Entity::update_many()
-        .col_expr(
-            category::Column::Version,
-            Expr::col(category::Column::Version).add(1),
-        )
-        .filter(category::Column::Id.eq(id))
-        .exec_with_returning(conn)
-        .await?;
-    Ok(rows.into_iter().next().map(Into::into))
+    let select = category::Entity::find_by_id(id);
+    let row = match conn.get_database_backend() {
+        DbBackend::Postgres => select.lock_exclusive().one(conn).await?,
+        _ => select.one(conn).await?,
+    };
+    Ok(row.map(Into::into))
 }
 
 /// Adds one to the category's number of tasks, for a task created in it,
-/// and to its version (see [`lock_category`]), and answers the category
-/// with its count now (one statement: `UPDATE … RETURNING`). The update
-/// locks the row as [`lock_category`] does, against every other writer of
-/// the column. `None`: no such category.
+/// and to its version ([`BoardVersion`]), and answers the category with
+/// its count now (one statement: `UPDATE … RETURNING`). The update locks
+/// the row as [`lock_category`] does, against every other writer of the
+/// column. `None`: no such category.
 pub async fn count_task_in(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -430,7 +447,8 @@ pub async fn uncount_task_in(conn: &impl ConnectionTrait, id: i64) -> Result<(),
 
 /// Moves one task's count from `source` to `target` (a task moved between
 /// them; the caller holds both categories' locks or the board's
-/// exclusively), in one statement; answers the target's count now.
+/// exclusively) and adds one to both versions ([`BoardVersion`]), in one
+/// statement; answers the target's count now.
 pub async fn move_task_count(
     conn: &impl ConnectionTrait,
     source: i64,
@@ -441,6 +459,10 @@ pub async fn move_task_count(
         .col_expr(
             category::Column::TaskCount,
             Expr::col(category::Column::TaskCount).add(change),
+        )
+        .col_expr(
+            category::Column::Version,
+            Expr::col(category::Column::Version).add(1),
         )
         .filter(category::Column::Id.is_in([source, target]))
         .exec_with_returning(conn)

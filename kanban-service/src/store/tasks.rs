@@ -190,9 +190,12 @@ pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(
     Ok(())
 }
 
-/// Puts the task at `rank` of the category and marks it changed: the one
-/// row a move writes, answered as written (`UPDATE … RETURNING`, one
-/// statement). `None`: no such task.
+/// Puts the task at `rank` of the category, as its latest placement (one
+/// more than the category's highest, see [`task::Model::placement`]), and
+/// marks it changed: the one row a move writes, answered as written
+/// (`UPDATE … RETURNING`, one statement). The caller holds the category's
+/// lock, so no other writer places a task there meanwhile. `None`: no such
+/// task.
 pub async fn put(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -200,9 +203,18 @@ pub async fn put(
     rank: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<Written>, DbErr> {
+    let latest = Query::select()
+        .expr(Expr::cust(r#"COALESCE(MAX("placement"), 0) + 1"#))
+        .from(task::Entity)
+        .and_where(task::Column::CategoryId.eq(category_id))
+        .to_owned();
     let rows = task::Entity::update_many()
         .col_expr(task::Column::CategoryId, Expr::value(category_id))
         .col_expr(task::Column::Rank, Expr::value(rank))
+        .col_expr(
+            task::Column::Placement,
+            Expr::SubQuery(None, Box::new(latest.into_sub_query_statement())),
+        )
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(id))
         .exec_with_returning(conn)

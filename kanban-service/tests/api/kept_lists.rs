@@ -222,9 +222,11 @@ fn card_in(list: &Value, task: i64) -> Option<&Value> {
         .find(|card| id(card) == task)
 }
 
-/// Creates tasks at the stack's service and moves each to the top of the
-/// next column, finding each creation and move in the organization's list
-/// at `replica` as soon as it is answered.
+/// Creates tasks at the stack's service, moves each to the top of its
+/// column, then to the top of the next column, finding each creation and
+/// move in the organization's list at `replica` as soon as it is answered
+/// (a move within a column by the time it answers, which only that move
+/// changes).
 async fn write_and_find(
     stack: &Stack,
     ann: &User,
@@ -242,9 +244,17 @@ async fn write_and_find(
         let task = id(&created);
         let (_, listed) = list_at(stack, replica, ann, &list).await;
         assert!(card_in(&listed, task).is_some(), "creation {title} listed");
+        let path = format!("/tasks/{task}");
+        let top = json!({"position": 1});
+        let moved = expect(stack.patch(&path, ann, top).await, StatusCode::OK).await;
+        let (_, listed) = list_at(stack, replica, ann, &list).await;
+        let card = card_in(&listed, task).unwrap_or_else(|| panic!("{title} listed"));
+        assert_eq!(
+            card["updatedAt"], moved["updatedAt"],
+            "move of {title} within its column listed"
+        );
         let target = columns[(writer + round + 1) % columns.len()];
         let body = json!({"CategoryId": target, "position": 1});
-        let path = format!("/tasks/{task}");
         expect(stack.patch(&path, ann, body).await, StatusCode::OK).await;
         let (_, listed) = list_at(stack, replica, ann, &list).await;
         let card = card_in(&listed, task).unwrap_or_else(|| panic!("{title} listed"));
