@@ -111,12 +111,13 @@ impl Boards {
         guard_of(txn, organization, user_id, not_visible).await
     }
 
-    /// [`Self::lock_board`] for a change that only adds to the board (a task
-    /// appended to a column): the organization's row is locked in share
-    /// mode, so such changes run side by side, while every change that
-    /// takes the lock exclusively (demotions, removals, moves, deletions)
-    /// waits for them or is waited for, exactly as with [`Self::lock_board`].
-    /// What the change appends to needs its own lock (see `create_task`).
+    /// [`Self::lock_board`] for a change that only writes in columns under
+    /// their own locks (a task appended to a column, a move): the
+    /// organization's row is locked in share mode, so such changes run side
+    /// by side, while every change that takes the lock exclusively
+    /// (demotions, removals, edits, deletions) waits for them or is waited
+    /// for, exactly as with [`Self::lock_board`]. What the change writes in
+    /// needs its own lock (see `create_task`, `movable_task`).
     pub(super) async fn share_board(
         &self,
         txn: &Transaction,

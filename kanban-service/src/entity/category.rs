@@ -15,9 +15,10 @@ pub struct Model {
     /// and move of a task, under the locks that change the column, so a
     /// write answers its position without counting the column.
     pub task_count: i64,
-    /// One more with every creation or move of a task in the column under
-    /// the board's shared lock (the statement that locks the column): part
-    /// of the version a written task list is kept under.
+    /// One more with every change of `task_count` under the board's shared
+    /// lock (a creation in the column, a move to or from it): part of the
+    /// version a written task list is kept under (a move within the column
+    /// shows in its tasks' `placement`).
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
