@@ -8,7 +8,7 @@
 //! that takes its time (a long poll) is never cut short by them.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -211,6 +211,12 @@ impl GuardedStream {
         self.timer.as_mut().reset(Instant::now() + after);
     }
 
+    /// An answer is going out: the next request is awaited from now on.
+    fn answering(&mut self) {
+        self.phase = Phase::Idle;
+        self.restart_timer(self.limits.idle_timeout);
+    }
+
     /// Follows the request through the bytes just read.
     fn saw(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
@@ -290,12 +296,7 @@ impl AsyncWrite for GuardedStream {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        // An answer is going out: the next request is awaited from now on.
-        if self.phase != Phase::Idle {
-            self.phase = Phase::Idle;
-        }
-        let idle = self.limits.idle_timeout;
-        self.restart_timer(idle);
+        self.answering();
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
             match self.stream.try_write(data) {
@@ -303,6 +304,27 @@ impl AsyncWrite for GuardedStream {
                 result => return Poll::Ready(result),
             }
         }
+    }
+
+    /// The head and the body's chunks in one system call, none of them
+    /// copied first.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        parts: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.answering();
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            match self.stream.try_write_vectored(parts) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

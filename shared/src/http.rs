@@ -119,9 +119,7 @@ pub async fn serve(
         );
         tokio::time::sleep(shutdown.delay).await;
     };
-    let result = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, stopping, Some(shutdown.grace))
-        .await;
+    let result = crate::server::serve_until(acceptor, app, stopping, shutdown.grace).await;
     tracing::info!("stopped");
     result
 }

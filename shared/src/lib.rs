@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod payload;
 pub mod required;
 pub mod revocation;
+pub mod server;
 pub mod telemetry;
 pub mod verifier;
 pub mod wire;
