@@ -41,6 +41,40 @@ async fn refresh_rotates_the_refresh_token_and_keeps_the_session() {
     expect(app.me(field(&third, "token")).await, StatusCode::OK).await;
 }
 
+/// When the session's one row says it was last used.
+async fn last_used(app: &crate::helpers::TestApp, answer: &Value) -> chrono::DateTime<chrono::Utc> {
+    let listed = expect(
+        app.get_auth("/api/v1/auth/sessions", field(answer, "token"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let sessions = listed.as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    field(&sessions[0], "lastUsedAt").parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_rotation_marks_its_session_used_with_the_rotation() {
+    let app = spawn_app().await;
+    let first = app.register("ann@example.com").await;
+    let before = last_used(&app, &first).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = expect(
+        app.refresh(field(&first, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let after = last_used(&app, &second).await;
+    assert!(after > before, "{before} then {after}");
+    // The successor the rotation stored is redeemable.
+    expect(
+        app.refresh(field(&second, "refreshToken")).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_refreshes_within_the_grace_window_get_the_same_pair() {
     let app = spawn_app().await;
