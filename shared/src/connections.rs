@@ -211,10 +211,22 @@ impl GuardedStream {
         self.timer.as_mut().reset(Instant::now() + after);
     }
 
-    /// An answer is going out: the next request is awaited from now on.
-    fn answering(&mut self) {
+    /// An answer is going out: `write` sends what the socket takes of it,
+    /// once it can take some, and the next request is awaited from now on.
+    fn send(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl Fn(&TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
         self.phase = Phase::Idle;
         self.restart_timer(self.limits.idle_timeout);
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            match write(&self.stream) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
     }
 
     /// Follows the request through the bytes just read.
@@ -296,14 +308,7 @@ impl AsyncWrite for GuardedStream {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.answering();
-        loop {
-            ready!(self.stream.poll_write_ready(cx))?;
-            match self.stream.try_write(data) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                result => return Poll::Ready(result),
-            }
-        }
+        self.send(cx, |stream| stream.try_write(data))
     }
 
     /// The head and the body's chunks in one system call, none of them
@@ -313,14 +318,7 @@ impl AsyncWrite for GuardedStream {
         cx: &mut Context<'_>,
         parts: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.answering();
-        loop {
-            ready!(self.stream.poll_write_ready(cx))?;
-            match self.stream.try_write_vectored(parts) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                result => return Poll::Ready(result),
-            }
-        }
+        self.send(cx, |stream| stream.try_write_vectored(parts))
     }
 
     fn is_write_vectored(&self) -> bool {
