@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 
 use crate::entity::{refresh_token, session, user};
@@ -182,6 +182,74 @@ pub struct Rotation<'a> {
     pub successor_expires_at: DateTime<Utc>,
 }
 
+/// How a rotation went.
+pub enum Rotated {
+    /// This call marked the token, stored its successor and extended the
+    /// session.
+    Now,
+    /// A concurrent rotation had marked it: the token as that one left it
+    /// (none: it is gone).
+    Already(Option<refresh_token::Model>),
+}
+
+/// Marks the token rotated, stores its successor and extends its session
+/// (to the successor's expiry, used `now`), all or nothing; when a
+/// concurrent rotation won, answers the token as the winner left it.
+///
+/// On PostgreSQL this is one statement (the upsert of [`rotate`] feeding
+/// the session's update), atomic on its own, so it takes one round trip
+/// instead of a transaction's four; the upsert of a loser waits for the
+/// winner's commit, so the read that follows finds the winner's mark. On
+/// SQLite (no writes in a `WITH`), a transaction of the two statements.
+pub async fn rotate_extending(
+    db: &DatabaseConnection,
+    rotation: Rotation<'_>,
+    now: DateTime<Utc>,
+) -> Result<Rotated, DbErr> {
+    let token_hash = rotation.token_hash.to_owned();
+    let session_id = rotation.session_id.to_owned();
+    let expires_at = rotation.successor_expires_at;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let upsert = DatabaseBackend::Postgres.build(&rotation_upsert(rotation, now));
+        let mut values = upsert.values.map(|values| values.0).unwrap_or_default();
+        let next = values.len();
+        values.extend([expires_at.into(), now.into(), session_id.into()]);
+        let sql = format!(
+            "WITH rotated AS ({} RETURNING 1), \
+             extended AS (UPDATE sessions SET expires_at = ${}, last_used_at = ${} \
+             WHERE id = ${} AND (SELECT count(*) FROM rotated) = 2 RETURNING 1) \
+             SELECT (SELECT count(*) FROM rotated) AS written",
+            upsert.sql,
+            next + 1,
+            next + 2,
+            next + 3
+        );
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("a rotation answered no row".to_owned()))?;
+        let written = row.try_get::<i64>("", "written")?.unsigned_abs();
+        return Ok(if wrote_rotation(written)? {
+            Rotated::Now
+        } else {
+            Rotated::Already(refresh_token(db, &token_hash).await?)
+        });
+    }
+    let txn = db.begin().await?;
+    if rotate(&txn, rotation, now).await? {
+        extend(&txn, &session_id, now, expires_at).await?;
+        txn.commit().await?;
+        return Ok(Rotated::Now);
+    }
+    let row = refresh_token(&txn, &token_hash).await?;
+    txn.rollback().await?;
+    Ok(Rotated::Already(row))
+}
+
 /// Marks the token rotated by its client `now`, unless it already was, and
 /// inserts its successor, in one statement; true when this call did both.
 /// Inside a transaction this decides a race: a concurrent rotation of the
@@ -193,11 +261,37 @@ pub struct Rotation<'a> {
 /// conflict and carry the mark, written when the row has none; the
 /// successor's row is new (its hash derives from the rotated token's, so a
 /// rotation that already happened inserted it, and it is left as it is).
-pub async fn rotate(
+async fn rotate(
     conn: &impl ConnectionTrait,
     rotation: Rotation<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let upsert = conn
+        .get_database_backend()
+        .build(&rotation_upsert(rotation, now));
+    wrote_rotation(conn.execute_raw(upsert).await?.rows_affected())
+}
+
+/// Whether a rotation's upsert, which wrote `written` rows, did both of
+/// its writes (false: the token was rotated already, nothing written).
+fn wrote_rotation(written: u64) -> Result<bool, DbErr> {
+    match written {
+        // The mark, and the successor.
+        2 => Ok(true),
+        // Rotated already: nothing written.
+        0 => Ok(false),
+        n => Err(DbErr::Custom(format!(
+            "a refresh token's rotation wrote {n} rows instead of 2 or none"
+        ))),
+    }
+}
+
+/// The upsert [`rotate`] runs: the mark over the stored token (written
+/// only where it has none) and the successor's row.
+fn rotation_upsert(
+    rotation: Rotation<'_>,
+    now: DateTime<Utc>,
+) -> sea_orm::sea_query::InsertStatement {
     use refresh_token::Column;
     let rotated = refresh_token::ActiveModel {
         token_hash: Set(rotation.token_hash.to_owned()),
@@ -217,22 +311,12 @@ pub async fn rotate(
     };
     let stored = Expr::col((refresh_token::Entity, Column::RotatedAt));
     let proposed = Expr::col((Alias::new("excluded"), Column::RotatedAt));
-    let written = refresh_token::Entity::insert_many([rotated, successor])
+    refresh_token::Entity::insert_many([rotated, successor])
         .on_conflict(
             OnConflict::column(Column::TokenHash)
                 .update_columns([Column::RotatedAt, Column::RotatedBy])
                 .action_and_where(stored.is_null().and(proposed.is_not_null()))
                 .to_owned(),
         )
-        .exec_without_returning(conn)
-        .await?;
-    match written {
-        // The mark, and the successor.
-        2 => Ok(true),
-        // Rotated already: nothing written.
-        0 => Ok(false),
-        n => Err(DbErr::Custom(format!(
-            "a refresh token's rotation wrote {n} rows instead of 2 or none"
-        ))),
-    }
+        .into_query()
 }

@@ -433,10 +433,9 @@ impl Sessions {
     }
 
     /// Marks the token rotated by `by`, stores its successor and extends
-    /// the session, in one transaction whose first statement (the mark with
-    /// the successor) decides a race; when a concurrent request won it,
-    /// returns the winner's rotation time and client instead (read in the
-    /// same transaction: the mark waited for the winner's commit).
+    /// the session, all or nothing; the mark decides a race, and when a
+    /// concurrent request won it, returns the winner's rotation time and
+    /// client instead (read after the mark waited for the winner's commit).
     async fn rotate(
         &self,
         token: &Redeemable,
@@ -454,17 +453,14 @@ impl Sessions {
             successor_hash: refresh::hash(&successor),
             successor_expires_at: expires_at,
         };
-        let txn = self.db.begin().await?;
-        if store::sessions::rotate(&txn, rotation, now).await? {
-            store::sessions::extend(&txn, &token.session_id, now, expires_at).await?;
-            txn.commit().await?;
-            return Ok((now, Some(by.to_owned())));
+        match store::sessions::rotate_extending(&self.db, rotation, now).await? {
+            store::sessions::Rotated::Now => Ok((now, Some(by.to_owned()))),
+            store::sessions::Rotated::Already(row) => {
+                let row = row.ok_or(RefreshError::Invalid)?;
+                let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
+                Ok((at, row.rotated_by))
+            }
         }
-        let row = store::sessions::refresh_token(&txn, &token.token_hash).await?;
-        txn.rollback().await?;
-        let row = row.ok_or(RefreshError::Invalid)?;
-        let at = row.rotated_at.ok_or(RefreshError::Invalid)?;
-        Ok((at, row.rotated_by))
     }
 
     /// A refresh token that would be accepted now (not rotated, not
