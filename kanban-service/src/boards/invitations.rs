@@ -169,7 +169,7 @@ impl Boards {
             .await?
             .is_none()
         {
-            Self::remember_actor(&txn, actor).await?;
+            self.remember_actor(&txn, actor).await?;
             store::boards::insert_membership(
                 &txn,
                 organization_id,

@@ -15,6 +15,7 @@ mod invitations;
 mod members;
 mod model;
 mod organizations;
+mod remembered;
 mod rules;
 mod tags;
 mod task_cards;
@@ -43,11 +44,16 @@ use crate::store::{self, Database, Transaction};
 /// The board use-cases over one database.
 pub struct Boards {
     db: Database,
+    /// The actors' claims this process recorded ([`Self::remember_actor`]).
+    remembered: remembered::Remembered,
 }
 
 impl Boards {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            remembered: remembered::Remembered::default(),
+        }
     }
 
     /// Whether the database answers (for the readiness probe).
@@ -82,11 +88,23 @@ impl Boards {
     }
 
     /// Records what the actor's token says of them, inside `txn`: for the
-    /// use-cases that show the actor to others (creator, owner).
-    async fn remember_actor(txn: &Transaction, actor: &Actor) -> KanbanResult<()> {
+    /// use-cases that show the actor to others (creator, owner). Skipped
+    /// when this process recorded the very same before (it would change
+    /// nothing). Once `txn` commits, [`Self::remembered`] lets the
+    /// actor's next change skip it.
+    async fn remember_actor(&self, txn: &Transaction, actor: &Actor) -> KanbanResult<()> {
+        if self.remembered.knows(actor) {
+            return Ok(());
+        }
         let email = actor.email.as_ref().map(|e| e.to_lowercase());
         store::users::remember(txn, actor.id, email, actor.name.clone(), actor.as_of).await?;
         Ok(())
+    }
+
+    /// The transaction that recorded the actor ([`Self::remember_actor`])
+    /// has committed.
+    fn remembered(&self, actor: &Actor) {
+        self.remembered.learn(actor);
     }
 
     pub async fn user(&self, id: i64) -> KanbanResult<Option<User>> {

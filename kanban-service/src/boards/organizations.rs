@@ -69,7 +69,7 @@ impl Boards {
             .unwrap_or_default();
         let now = Utc::now();
         let txn = self.begin().await?;
-        Self::remember_actor(&txn, actor).await?;
+        self.remember_actor(&txn, actor).await?;
         let organization =
             store::boards::insert_organization(&txn, name, description, actor.id, now).await?;
         store::boards::insert_membership(
@@ -90,6 +90,7 @@ impl Boards {
             );
         }
         txn.commit().await?;
+        self.remembered(actor);
         Ok(OrganizationBoard {
             organization,
             categories,

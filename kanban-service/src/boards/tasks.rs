@@ -50,24 +50,32 @@ impl Boards {
             MAX_DESCRIPTION_CHARS,
         )?;
         let due_date = due_date(draft.due_date.as_deref())?;
-        Self::remember_actor(&txn, actor).await?;
+        self.remember_actor(&txn, actor).await?;
         // A refusal rolls the count back with the transaction.
         let (_, count) = store::boards::count_task_in(&txn, category_id)
             .await?
             .filter(|(c, _)| c.organization_id == organization_id)
             .ok_or(BoardError::CategoryNotFound)?;
-        let (rank, _) = Self::rank_at(&txn, category_id, None, None).await?;
         let row = NewTaskRow {
             title,
             description,
             due_date,
-            rank,
             owner_id: actor.id,
             category_id,
             organization_id,
         };
-        let task = store::tasks::insert(&txn, row, Utc::now()).await?;
+        let now = Utc::now();
+        // Ranked after the column's last in the insert itself; where no
+        // rank is left past it, the column is renumbered first.
+        let task = match store::tasks::insert_last(&txn, &row, now).await? {
+            Some(task) => task,
+            None => {
+                let (rank, _) = Self::rank_at(&txn, category_id, None, None).await?;
+                store::tasks::insert(&txn, row, rank, now).await?
+            }
+        };
         txn.commit().await?;
+        self.remembered(actor);
         Ok(task.at(last_position(count)))
     }
 

@@ -228,24 +228,25 @@ pub struct NewTaskRow {
     pub title: String,
     pub description: Option<String>,
     pub due_date: Option<DateTime<Utc>>,
-    pub rank: i64,
     pub owner_id: i64,
     pub category_id: i64,
     pub organization_id: i64,
 }
 
-/// Inserts the task; answers the row as inserted (the insert returns it),
-/// its position not counted: a creation is its category's last.
+/// Inserts the task at `rank`; answers the row as inserted (the insert
+/// returns it), its position not counted: a creation is its category's
+/// last.
 pub async fn insert(
     conn: &impl ConnectionTrait,
     row: NewTaskRow,
+    rank: i64,
     now: DateTime<Utc>,
 ) -> Result<Written, DbErr> {
     let row = task::ActiveModel {
         title: Set(row.title),
         description: Set(row.description),
         due_date: Set(row.due_date),
-        rank: Set(row.rank),
+        rank: Set(rank),
         owner_id: Set(row.owner_id),
         category_id: Set(row.category_id),
         organization_id: Set(row.organization_id),
@@ -256,6 +257,65 @@ pub async fn insert(
     .insert(conn)
     .await?;
     Ok(Written(row))
+}
+
+/// Inserts the task as its category's last, one [`RANK_GAP`] past the
+/// highest rank there (as `rank_between` places a task after the last),
+/// found in the insert itself (one step down the `(category_id, rank)`
+/// index): one statement. The caller holds the category's lock, so no
+/// other writer takes that rank meanwhile. `None`, and nothing written,
+/// when no integer is left that far past the highest: the caller
+/// renumbers the category and inserts at the rank it finds then.
+pub async fn insert_last(
+    conn: &impl ConnectionTrait,
+    row: &NewTaskRow,
+    now: DateTime<Utc>,
+) -> Result<Option<Written>, DbErr> {
+    use task::Column;
+    let highest = Alias::new("highest");
+    let top = Alias::new("top");
+    let ranks = Query::select()
+        .expr_as(Expr::cust(r#"COALESCE(MAX("rank"), 0)"#), top.clone())
+        .from(task::Entity)
+        .and_where(Column::CategoryId.eq(row.category_id))
+        .to_owned();
+    let values = Query::select()
+        .exprs([
+            Expr::value(row.title.clone()),
+            Expr::value(row.description.clone()),
+            Expr::value(row.due_date),
+            Expr::col((highest.clone(), top.clone())).add(RANK_GAP),
+            Expr::value(row.owner_id),
+            Expr::value(row.category_id),
+            Expr::value(row.organization_id),
+            Expr::value(now),
+            Expr::value(now),
+        ])
+        .from_subquery(ranks, highest.clone())
+        .and_where(Expr::col((highest, top)).lte(i64::MAX - RANK_GAP))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(task::Entity)
+        .columns([
+            Column::Title,
+            Column::Description,
+            Column::DueDate,
+            Column::Rank,
+            Column::OwnerId,
+            Column::CategoryId,
+            Column::OrganizationId,
+            Column::CreatedAt,
+            Column::UpdatedAt,
+        ])
+        .select_from(values)
+        .map_err(|err| DbErr::Custom(err.to_string()))?
+        .returning_all()
+        .to_owned();
+    let statement = conn.get_database_backend().build(&insert);
+    Ok(task::Model::find_by_statement(statement)
+        .one(conn)
+        .await?
+        .map(Written))
 }
 
 /// Fields of a task to change; `None` leaves one as it is.

@@ -12,11 +12,14 @@ use crate::entity::{people_version, user};
 /// The id of `people_versions`' one row.
 pub(super) const PEOPLE: i64 = 1;
 
-/// Records what is known of a user as of `as_of`: inserts the user, or
-/// updates them when this information is newer than what is stored. An
-/// update (a new name or email, which cards of every board show) adds one
-/// to the people's version (the caller's transaction commits both); a user
-/// inserted is on no card yet.
+/// Records what is known of a user as of `as_of`: inserts the user, or,
+/// when this information is newer than what is stored, updates them, or
+/// (nothing changed) marks what is stored as of `as_of`. Afterwards the
+/// copy is as of `as_of` or later, so older information (a token issued
+/// before) never overwrites it, and recording the same again changes
+/// nothing. An update (a new name or email, which cards of every board
+/// show) adds one to the people's version (the caller's transaction
+/// commits both); a user inserted is on no card yet.
 pub async fn remember(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -30,10 +33,13 @@ pub async fn remember(
         name: Set(name.clone()),
         updated_at: Set(as_of),
     };
-    user::Entity::insert(row)
+    let inserted = user::Entity::insert(row)
         .on_conflict(OnConflict::column(user::Column::Id).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
+    if inserted > 0 {
+        return Ok(());
+    }
     let updated = user::Entity::update_many()
         .col_expr(user::Column::Email, Expr::value(email.clone()))
         .col_expr(user::Column::Name, Expr::value(name.clone()))
@@ -53,8 +59,14 @@ pub async fn remember(
         .exec(conn)
         .await?;
     if updated.rows_affected > 0 {
-        people_changed(conn).await?;
+        return people_changed(conn).await;
     }
+    user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::value(as_of))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::UpdatedAt.lt(as_of))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

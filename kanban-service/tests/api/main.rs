@@ -19,6 +19,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod ownership;
+mod people;
 mod ranks;
 mod redis_topologies;
 mod replicas;

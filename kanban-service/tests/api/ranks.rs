@@ -154,6 +154,62 @@ async fn moves_into_one_gap_renumber_the_column_and_keep_the_order() {
     assert_eq!(positions, whole[40..].to_vec());
 }
 
+/// The ranks of the category's tasks, in order.
+async fn ranks(db: &sea_orm::DatabaseConnection, category: i64) -> Vec<(i64, i64)> {
+    let sql =
+        format!("SELECT id, \"rank\" FROM tasks WHERE category_id = {category} ORDER BY \"rank\"");
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "id").unwrap(),
+                row.try_get("", "rank").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A creation ranks its task one gap past the column's highest rank. When
+/// no integer is left that far past it (a rank near the largest there
+/// is), the column is renumbered and the new task is still its last: the
+/// answer and the list say position 3, and the order is kept.
+#[tokio::test]
+async fn a_creation_past_the_largest_rank_renumbers_the_column() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo) = (id(&organization), id(&organization["Categories"][1]));
+    let first = id(&stack.task(&ann, org, todo, "First").await);
+    let second = id(&stack.task(&ann, org, todo, "Second").await);
+    let db = Database::connect(&stack.kanban_database).await.unwrap();
+    let gap = RANK_GAP;
+    assert_eq!(
+        ranks(&db, todo).await,
+        vec![(first, gap), (second, 2 * gap)]
+    );
+
+    let highest = i64::MAX - gap + 1;
+    run(
+        &db,
+        &format!("UPDATE tasks SET \"rank\" = {highest} WHERE id = {second}"),
+    )
+    .await;
+    let third = stack.task(&ann, org, todo, "Third").await;
+    assert_eq!(third["position"], 3, "a creation answers its position");
+    let third = id(&third);
+    assert_eq!(
+        ranks(&db, todo).await,
+        vec![(first, gap), (second, 2 * gap), (third, 3 * gap)],
+        "renumbered, the new task last"
+    );
+    assert_eq!(
+        column(&stack, &ann, todo, 10).await,
+        vec![(first, 1), (second, 2), (third, 3)]
+    );
+}
+
 /// The SQL of `statement` on `db`'s backend.
 async fn run(db: &sea_orm::DatabaseConnection, sql: &str) {
     db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
