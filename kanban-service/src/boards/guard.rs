@@ -125,8 +125,14 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        let organization = store::boards::share_organization(txn, organization_id).await?;
-        guard_of(txn, organization, user_id, not_visible).await
+        match store::boards::share_organization(txn, organization_id, user_id).await? {
+            Some((organization, Some(role))) => Ok(BoardGuard {
+                organization,
+                user_id,
+                role,
+            }),
+            _ => Err(not_visible.into()),
+        }
     }
 
     /// [`Self::lock_board`], for a change only the board's admins make.

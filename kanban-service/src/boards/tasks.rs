@@ -16,8 +16,8 @@ use super::error::{BoardError, Field, Rule};
 use super::guard::BoardGuard;
 use super::model::{Actor, Task, TaskChanges, TaskDraft, TaskRef};
 use super::rules::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, due_date};
+use super::rules::{RankWindow, landing_index, lock_order, neighbours, rank_between, rank_window};
 use super::rules::{landed_position, last_position, shown_position};
-use super::rules::{landing_index, lock_order, neighbours, rank_between, rank_window};
 use super::rules::{optional_text, required_text};
 use crate::error::{KanbanError, KanbanResult};
 use crate::store::tasks::{NewTaskRow, TaskFields};
@@ -70,7 +70,7 @@ impl Boards {
         let task = match store::tasks::insert_last(&txn, &row, now).await? {
             Some(task) => task,
             None => {
-                let (rank, _) = Self::rank_at(&txn, category_id, None, None).await?;
+                let (rank, _) = Self::rank_at(&txn, category_id, None, None, None).await?;
                 store::tasks::insert(&txn, row, rank, now).await?
             }
         };
@@ -108,7 +108,9 @@ impl Boards {
     /// Locks the task's board for a move by the user to `target` (its own
     /// category when `None`): the board's lock in share mode (see
     /// [`Self::share_board`]), then the categories the move changes, in id
-    /// order ([`lock_order`]), then the task is read again. Movers and
+    /// order ([`lock_order`]), then the task is read again, with the ranks
+    /// where its neighbours at the 0-based `index` are first looked for
+    /// (one statement: [`RanksRead`], for [`Self::relocate`]). Movers and
     /// creators of other columns run side by side; those of one column take
     /// turns; every change that takes the board's lock exclusively waits for
     /// them all. `Ok(None)`: the task changed category between the first
@@ -121,7 +123,8 @@ impl Boards {
         user_id: i64,
         task_id: i64,
         target: Option<i64>,
-    ) -> KanbanResult<Option<(BoardGuard, TaskRef)>> {
+        index: Option<u64>,
+    ) -> KanbanResult<Option<(BoardGuard, TaskRef, RanksRead)>> {
         let not_found = || BoardError::TaskNotFound;
         let seen = store::tasks::find(txn, task_id)
             .await?
@@ -148,10 +151,14 @@ impl Boards {
             .iter()
             .map(|a| a.user_id)
             .collect();
-        for category_id in lock_order(seen.category_id, target.unwrap_or(seen.category_id)) {
+        let landing = target.unwrap_or(seen.category_id);
+        for category_id in lock_order(seen.category_id, landing) {
             store::boards::lock_category(txn, category_id).await?;
         }
-        let task = store::tasks::find(txn, task_id)
+        // Read again under the locks, with the ranks the move's first look
+        // for neighbours reads, in the same statement.
+        let window = rank_window(index, landing == seen.category_id);
+        let (task, ranks) = store::tasks::find_with_ranks(txn, task_id, landing, window)
             .await?
             .ok_or_else(not_found)?;
         if task.category_id != seen.category_id {
@@ -159,14 +166,20 @@ impl Boards {
         }
         board.require_task_editor(&task, &assignees)?;
         target.ok_or(BoardError::CategoryNotFound)?;
-        Ok(Some((board, task)))
+        let read = RanksRead {
+            category_id: landing,
+            window,
+            ranks,
+        };
+        Ok(Some((board, task, read)))
     }
 
     /// The ranks of the neighbours a task gets at the 0-based `index` (the
     /// end when `None`, as past it) among the category's tasks other than
     /// itself (`moving`: its own rank, when it is in the category already):
-    /// one read of a few ranks ([`rank_window`], [`neighbours`]), two when
-    /// the index is past the end. The flag: the task lands at `index`,
+    /// one read of a few ranks ([`rank_window`], [`neighbours`]), none when
+    /// `read` holds those ranks already, one more when the index is past
+    /// the end. The flag: the task lands at `index`,
     /// within the other tasks (not past their end, nor at the end for want
     /// of an index).
     async fn neighbours_at(
@@ -174,9 +187,13 @@ impl Boards {
         category_id: i64,
         moving: Option<i64>,
         index: Option<u64>,
+        read: Option<RanksRead>,
     ) -> KanbanResult<(Option<i64>, Option<i64>, bool)> {
         let window = rank_window(index, moving.is_some());
-        let ranks = store::tasks::ranks(txn, category_id, window).await?;
+        let ranks = match read.filter(|read| read.is(category_id, window)) {
+            Some(read) => read.ranks,
+            None => store::tasks::ranks(txn, category_id, window).await?,
+        };
         if let Some((before, after)) = neighbours(index, &ranks, moving) {
             return Ok((before, after, index.is_some()));
         }
@@ -193,15 +210,18 @@ impl Boards {
     /// neighbours read again. The caller holds the category's lock (or the
     /// board's exclusively): no other writer of the column picks a rank
     /// meanwhile. With the rank, whether the task lands within the other
-    /// tasks at `index` (as [`Self::neighbours_at`]).
+    /// tasks at `index` (as [`Self::neighbours_at`], `read` for its first
+    /// look).
     async fn rank_at(
         txn: &Transaction,
         category_id: i64,
         moving: Option<&TaskRef>,
         index: Option<u64>,
+        read: Option<RanksRead>,
     ) -> KanbanResult<(i64, bool)> {
         let own = moving.map(|task| task.rank);
-        let (before, after, within) = Self::neighbours_at(txn, category_id, own, index).await?;
+        let (before, after, within) =
+            Self::neighbours_at(txn, category_id, own, index, read).await?;
         if let Some(rank) = rank_between(before, after) {
             return Ok((rank, within));
         }
@@ -212,7 +232,8 @@ impl Boards {
             Some(task) => store::tasks::find(txn, task.id).await?.map(|t| t.rank),
             None => None,
         };
-        let (before, after, within) = Self::neighbours_at(txn, category_id, own, index).await?;
+        let (before, after, within) =
+            Self::neighbours_at(txn, category_id, own, index, None).await?;
         let rank = rank_between(before, after).ok_or_else(|| {
             KanbanError::Internal(anyhow::anyhow!(
                 "no rank between {before:?} and {after:?} in category {category_id} after renumbering"
@@ -223,7 +244,8 @@ impl Boards {
 
     /// Moves the task to `category_id` at `position` (the end by default):
     /// one row written, the task's, with a rank between its new neighbours'
-    /// ([`Self::rank_at`]). The caller holds the board's lock exclusively,
+    /// ([`Self::rank_at`]; `read`: ranks read under the locks already). The
+    /// caller holds the board's lock exclusively,
     /// or shares it and holds the locks of both categories
     /// ([`Self::movable_task`]): either keeps other writers of the columns
     /// out between reading the neighbours and writing the rank. A move to
@@ -238,6 +260,7 @@ impl Boards {
         task: &TaskRef,
         category_id: i64,
         position: Option<i64>,
+        read: Option<RanksRead>,
     ) -> KanbanResult<Task> {
         let within = category_id == task.category_id;
         if !within {
@@ -248,7 +271,7 @@ impl Boards {
         }
         let moving = within.then_some(task);
         let index = landing_index(position);
-        let (rank, landed_within) = Self::rank_at(txn, category_id, moving, index).await?;
+        let (rank, landed_within) = Self::rank_at(txn, category_id, moving, index, read).await?;
         let written = store::tasks::put(txn, task.id, category_id, rank, Utc::now())
             .await?
             .ok_or(BoardError::TaskNotFound)?;
@@ -288,7 +311,7 @@ impl Boards {
         let txn = self.begin().await?;
         let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
         let moved = match changes.category_id.filter(|id| *id != task.category_id) {
-            Some(category_id) => Some(Self::relocate(&txn, &task, category_id, None).await?),
+            Some(category_id) => Some(Self::relocate(&txn, &task, category_id, None, None).await?),
             None => None,
         };
         let fields = TaskFields {
@@ -320,17 +343,18 @@ impl Boards {
         category_id: Option<i64>,
         position: Option<i64>,
     ) -> KanbanResult<Task> {
+        let index = landing_index(position);
         let txn = self.begin().await?;
-        let (txn, task) = match self
-            .movable_task(&txn, user_id, task_id, category_id)
+        let (txn, task, read) = match self
+            .movable_task(&txn, user_id, task_id, category_id, index)
             .await?
         {
-            Some((_, task)) => (txn, task),
+            Some((_, task, read)) => (txn, task, Some(read)),
             None => {
                 txn.rollback().await?;
                 let txn = self.begin().await?;
                 let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
-                (txn, task)
+                (txn, task, None)
             }
         };
         let category_id = category_id.unwrap_or(task.category_id);
@@ -339,7 +363,7 @@ impl Boards {
             return Err(BoardError::OneOfRequired(what).into());
         }
         // The task as it now is, with the dense position it has there.
-        let moved = Self::relocate(&txn, &task, category_id, position).await?;
+        let moved = Self::relocate(&txn, &task, category_id, position, read).await?;
         txn.commit().await?;
         Ok(moved)
     }
@@ -355,5 +379,22 @@ impl Boards {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Ranks of a category read with the task a move locked
+/// ([`Boards::movable_task`]): the first read of its neighbours, when it
+/// looks there ([`Self::is`]).
+#[derive(Debug)]
+struct RanksRead {
+    category_id: i64,
+    window: RankWindow,
+    ranks: Vec<i64>,
+}
+
+impl RanksRead {
+    /// These are the ranks of `window` in `category_id`.
+    fn is(&self, category_id: i64, window: RankWindow) -> bool {
+        self.category_id == category_id && self.window == window
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::rows::all;
-use super::{in_list, null, share_one};
+use super::{in_list, null};
 use crate::boards::{
     BoardVersion, Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
 };
@@ -372,17 +372,85 @@ pub async fn lock_organization(
     Ok(rows.into_iter().next().map(Into::into))
 }
 
+/// An organization as [`share_organization`] reads it: the row as locked,
+/// the user's role and the organization's version as the statement's
+/// snapshot saw them.
+#[derive(FromQueryResult)]
+struct SharedRow {
+    id: i64,
+    name: String,
+    description: String,
+    user_id: i64,
+    board_version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    role: Option<membership::OrganizationRole>,
+    seen_version: i64,
+}
+
 /// Reads the organization and locks its row in share mode until the
-/// transaction ends: changes that only add to the board (a task appended to
-/// a column) share it with each other; every other change of the board
-/// takes it exclusively ([`lock_organization`]) and waits for them.
+/// transaction ends, with `user_id`'s role there as of the lock (`None`:
+/// not a member): changes that only add to the board (a task appended to a
+/// column, a move) share it with each other; every other change of the
+/// board, every change of its members among them, takes it exclusively
+/// ([`lock_organization`], which adds one to its version) and waits for
+/// them.
+///
+/// One statement when no such change came between the statement's start
+/// and its lock, the usual case. On PostgreSQL a statement reads through
+/// the snapshot taken at its start, and only the locked row is read again
+/// when it had to wait for the lock: so the role is read with the version
+/// in the snapshot, and where that version is older than the locked row's,
+/// a change of the board (perhaps of this very membership) committed in
+/// between, and the role is read again under the lock (a second
+/// statement). SQLite transactions are serialised already.
 pub async fn share_organization(
     conn: &impl ConnectionTrait,
     id: i64,
-) -> Result<Option<Organization>, DbErr> {
-    Ok(share_one(conn, organization::Entity::find_by_id(id))
-        .await?
-        .map(Into::into))
+    user_id: i64,
+) -> Result<Option<(Organization, Option<OrganizationRole>)>, DbErr> {
+    let role = Query::select()
+        .column(membership::Column::Role)
+        .from(membership::Entity)
+        .and_where(membership::Column::OrganizationId.eq(id))
+        .and_where(membership::Column::UserId.eq(user_id))
+        .to_owned();
+    let seen = Alias::new("seen");
+    let seen_version = Query::select()
+        .column((seen.clone(), organization::Column::BoardVersion))
+        .from_as(organization::Entity, seen.clone())
+        .and_where(Expr::col((seen, organization::Column::Id)).eq(id))
+        .to_owned();
+    let select = organization::Entity::find_by_id(id)
+        .column_as(
+            Expr::SubQuery(None, Box::new(role.into_sub_query_statement())),
+            "role",
+        )
+        .column_as(
+            Expr::SubQuery(None, Box::new(seen_version.into_sub_query_statement())),
+            "seen_version",
+        );
+    let select = match conn.get_database_backend() {
+        DbBackend::Postgres => select.lock_shared(),
+        _ => select,
+    };
+    let Some(row) = select.into_model::<SharedRow>().one(conn).await? else {
+        return Ok(None);
+    };
+    let role = if row.seen_version == row.board_version {
+        row.role.map(Into::into)
+    } else {
+        self::role(conn, id, user_id).await?
+    };
+    let organization = Organization {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        user_id: row.user_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok(Some((organization, role)))
 }
 
 /// Locks the category's row until the transaction ends, for a change of

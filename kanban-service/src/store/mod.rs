@@ -10,10 +10,7 @@ pub mod tasks;
 pub mod users;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QuerySelect, Select, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 pub use shared::db::{ping, pool_size};
 
@@ -56,20 +53,6 @@ fn null(sql_type: &str) -> Expr {
 
 pub async fn begin(db: &Database) -> Result<Transaction, DbErr> {
     db.begin().await
-}
-
-/// Locks the selected rows until the transaction ends, sharing the lock
-/// with other such readers (`FOR SHARE`) on PostgreSQL: an update of the
-/// same rows waits for them, and they for it.
-pub async fn share_one<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    select: Select<E>,
-) -> Result<Option<E::Model>, DbErr> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        select.lock_shared().one(conn).await
-    } else {
-        select.one(conn).await
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Tasks, their ranks and positions, assignees and tags.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, QueryStatementBuilder};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, QueryStatementBuilder,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Unchanged,
@@ -148,6 +150,77 @@ pub async fn ranks(
         .into_tuple()
         .all(conn)
         .await
+}
+
+/// A task's row joined to one rank of a window ([`find_with_ranks`]).
+#[derive(FromQueryResult)]
+struct RankedRow {
+    id: i64,
+    owner_id: i64,
+    category_id: i64,
+    organization_id: i64,
+    rank: i64,
+    window_rank: Option<i64>,
+}
+
+/// [`find`] and [`ranks`] in one statement: the task, and the ranks of
+/// `category_id` in the `window` (in its order), each a row of the task's
+/// joined to one rank of the window. `None`: no such task.
+pub async fn find_with_ranks(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    category_id: i64,
+    window: RankWindow,
+) -> Result<Option<(TaskRef, Vec<i64>)>, DbErr> {
+    use task::Column;
+    let order = if window.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let ranks = Query::select()
+        .column(Column::Rank)
+        .from(task::Entity)
+        .and_where(Column::CategoryId.eq(category_id))
+        .order_by(Column::Rank, order)
+        .limit(window.limit)
+        .offset(window.offset)
+        .to_owned();
+    let window_table = Alias::new("window_ranks");
+    let select = Query::select()
+        .columns([
+            (task::Entity, Column::Id),
+            (task::Entity, Column::OwnerId),
+            (task::Entity, Column::CategoryId),
+            (task::Entity, Column::OrganizationId),
+            (task::Entity, Column::Rank),
+        ])
+        .expr_as(
+            Expr::col((window_table.clone(), Column::Rank)),
+            Alias::new("window_rank"),
+        )
+        .from(task::Entity)
+        .join_subquery(JoinType::LeftJoin, ranks, window_table, Expr::cust("1 = 1"))
+        .and_where(Expr::col((task::Entity, Column::Id)).eq(id))
+        .to_owned();
+    let statement = conn.get_database_backend().build(&select);
+    let rows = RankedRow::find_by_statement(statement).all(conn).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let task = TaskRef {
+        id: row.id,
+        owner_id: row.owner_id,
+        category_id: row.category_id,
+        organization_id: row.organization_id,
+        rank: row.rank,
+    };
+    let mut ranks: Vec<i64> = rows.iter().filter_map(|row| row.window_rank).collect();
+    ranks.sort_unstable();
+    if window.descending {
+        ranks.reverse();
+    }
+    Ok(Some((task, ranks)))
 }
 
 /// Renumbers the category's ranks to place × `RANK_GAP` in their order, in

@@ -16,6 +16,7 @@ mod helpers;
 mod invitations;
 mod kept_lists;
 mod lifecycle;
+mod locks;
 mod metrics;
 mod openapi;
 mod ownership;

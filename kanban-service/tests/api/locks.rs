@@ -1,0 +1,173 @@
+//! What a change sees once it holds its board's lock: the board as the
+//! changes it waited for left it.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+
+use kanban_service::boards::{CategoryKind, OrganizationRole, RankWindow};
+use kanban_service::migration::Migrator;
+use kanban_service::store::{boards, tasks};
+
+/// The board's shared lock (creations and moves) answers the caller's role
+/// as of the lock. A member removed by a change that held the board's lock
+/// while the shared lock waited for it is no member once it is held, though
+/// the statement that waited began before the removal was committed.
+#[tokio::test]
+async fn the_shared_lock_reads_the_role_a_change_it_waited_for_left() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = shared::testing::fresh_database(dir.path(), "locks").await;
+    let db = Database::connect(&url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let now = Utc::now();
+    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    boards::insert_membership(&db, board.id, 1, OrganizationRole::Admin, now)
+        .await
+        .unwrap();
+    boards::insert_membership(&db, board.id, 2, OrganizationRole::Member, now)
+        .await
+        .unwrap();
+
+    let role = |user| {
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await.unwrap();
+            let shared = boards::share_organization(&txn, board.id, user)
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            shared.map(|(organization, role)| (organization.id, role))
+        }
+    };
+    assert_eq!(
+        role(1).await,
+        Some((board.id, Some(OrganizationRole::Admin)))
+    );
+    assert_eq!(
+        role(2).await,
+        Some((board.id, Some(OrganizationRole::Member)))
+    );
+    assert_eq!(role(3).await, Some((board.id, None)), "not a member");
+    let txn = db.begin().await.unwrap();
+    let unknown = boards::share_organization(&txn, board.id + 1, 1).await;
+    assert!(unknown.unwrap().is_none(), "no such organization");
+    txn.commit().await.unwrap();
+
+    // SQLite serialises transactions: nothing can come between.
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let remover = db.begin().await.unwrap();
+    boards::lock_organization(&remover, board.id)
+        .await
+        .unwrap()
+        .unwrap();
+    boards::delete_membership(&remover, board.id, 2)
+        .await
+        .unwrap();
+    let waiter = tokio::spawn(role(2));
+    waiting_for_a_lock(&db).await;
+    remover.commit().await.unwrap();
+    assert_eq!(
+        waiter.await.unwrap(),
+        Some((board.id, None)),
+        "removed while waiting for the lock"
+    );
+}
+
+/// A move reads the task again under its columns' locks, with the first
+/// ranks it looks at for the task's neighbours, in one statement: the same
+/// ranks, in the same order, as reading them alone.
+#[tokio::test]
+async fn a_task_is_read_with_a_window_of_ranks_as_ranks_alone_read_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = shared::testing::fresh_database(dir.path(), "ranked").await;
+    let db = Database::connect(&url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let now = Utc::now();
+    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    let column = |name, position| {
+        boards::insert_category(&db, board.id, name, CategoryKind::Default, position, now)
+    };
+    let full = column("Full", 1).await.unwrap();
+    let empty = column("Empty", 2).await.unwrap();
+    let mut ids = Vec::new();
+    for rank in [50, 10, 40, 20, 30] {
+        let row = tasks::NewTaskRow {
+            title: format!("Rank {rank}"),
+            description: None,
+            due_date: None,
+            owner_id: 1,
+            category_id: full.id,
+            organization_id: board.id,
+        };
+        ids.push(tasks::insert(&db, row, rank, now).await.unwrap().at(1).id);
+    }
+    let task = ids[2];
+    let window = |descending, offset, limit| RankWindow {
+        descending,
+        offset,
+        limit,
+    };
+    for window in [
+        window(false, 0, 2),
+        window(false, 1, 3),
+        window(false, 4, 3),
+        window(false, 5, 2),
+        window(true, 0, 1),
+        window(true, 0, 2),
+        window(true, 1, 3),
+    ] {
+        let (found, ranks) = tasks::find_with_ranks(&db, task, full.id, window)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (found.id, found.category_id, found.rank),
+            (task, full.id, 40)
+        );
+        let alone = tasks::ranks(&db, full.id, window).await.unwrap();
+        assert_eq!(ranks, alone, "{window:?}");
+    }
+    let expected = [(false, vec![10, 20]), (true, vec![50, 40, 30])];
+    for (descending, expected) in expected {
+        let limit = expected.len() as u64;
+        let read = tasks::find_with_ranks(&db, task, full.id, window(descending, 0, limit));
+        assert_eq!(read.await.unwrap().unwrap().1, expected);
+    }
+    let (found, ranks) = tasks::find_with_ranks(&db, task, empty.id, window(true, 0, 2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, ranks), (task, vec![]), "a column without tasks");
+    let unknown = tasks::find_with_ranks(
+        &db,
+        ids.iter().max().unwrap() + 1,
+        full.id,
+        window(false, 0, 2),
+    );
+    assert!(unknown.await.unwrap().is_none(), "no such task");
+}
+
+/// Returns once a session of the database waits for a row lock (PostgreSQL).
+async fn waiting_for_a_lock(db: &sea_orm::DatabaseConnection) {
+    let waiting = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT COUNT(*) AS n FROM pg_stat_activity \
+         WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    );
+    for _ in 0..500 {
+        let row = db.query_one_raw(waiting.clone()).await.unwrap().unwrap();
+        if row.try_get::<i64>("", "n").unwrap() > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no session waited for a lock within 5 s");
+}
