@@ -135,6 +135,35 @@ impl Boards {
         }
     }
 
+    /// [`Self::share_board`] for a change of one task (a move): the board
+    /// is the task's, locked as that locks it, and read with the task and
+    /// its assignees' ids, as of the lock (see
+    /// [`store::boards::share_board_of_task`]). The task's category and
+    /// rank are as they were before the lock: they change under the locks
+    /// of the task's columns. Unknown tasks are `not_visible` as the
+    /// boards the user is not a member of are.
+    pub(super) async fn share_board_of_task(
+        &self,
+        txn: &Transaction,
+        task_id: i64,
+        user_id: i64,
+        not_visible: BoardError,
+    ) -> KanbanResult<(BoardGuard, TaskRef, Vec<i64>)> {
+        let shared = store::boards::share_board_of_task(txn, task_id, user_id).await?;
+        let Some(shared) = shared else {
+            return Err(not_visible.into());
+        };
+        let Some(role) = shared.role else {
+            return Err(not_visible.into());
+        };
+        let board = BoardGuard {
+            organization: shared.organization,
+            user_id,
+            role,
+        };
+        Ok((board, shared.task, shared.assignees))
+    }
+
     /// [`Self::lock_board`], for a change only the board's admins make.
     pub(super) async fn lock_board_as_admin(
         &self,

@@ -106,8 +106,9 @@ impl Boards {
     }
 
     /// Locks the task's board for a move by the user to `target` (its own
-    /// category when `None`): the board's lock in share mode (see
-    /// [`Self::share_board`]), then the categories the move changes, in id
+    /// category when `None`): the board's lock in share mode, read with the
+    /// task and its assignees (see [`Self::share_board_of_task`]), then the
+    /// categories the move changes, in id
     /// order ([`lock_order`]), then the task is read again, with the ranks
     /// where its neighbours at the 0-based `index` are first looked for
     /// (one statement: [`RanksRead`], for [`Self::relocate`]). Movers and
@@ -126,11 +127,8 @@ impl Boards {
         index: Option<u64>,
     ) -> KanbanResult<Option<(BoardGuard, TaskRef, RanksRead)>> {
         let not_found = || BoardError::TaskNotFound;
-        let seen = store::tasks::find(txn, task_id)
-            .await?
-            .ok_or_else(not_found)?;
-        let board = self
-            .share_board(txn, seen.organization_id, user_id, not_found())
+        let (board, seen, assignees) = self
+            .share_board_of_task(txn, task_id, user_id, not_found())
             .await?;
         // Categories never change board, and deleting one takes the board's
         // lock exclusively: what this finds holds until the commit. A
@@ -143,14 +141,6 @@ impl Boards {
                 .map(|c| c.id),
             None => Some(seen.category_id),
         };
-        // The assignees change only under the board's exclusive lock, which
-        // the shared one keeps out: read before the categories are locked,
-        // so their holders wait for one round trip less.
-        let assignees: Vec<i64> = store::tasks::assignees(txn, &[task_id])
-            .await?
-            .iter()
-            .map(|a| a.user_id)
-            .collect();
         let landing = target.unwrap_or(seen.category_id);
         for category_id in lock_order(seen.category_id, landing) {
             store::boards::lock_category(txn, category_id).await?;

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, JoinType, Order, Query,
-    QueryStatementBuilder, SelectStatement, UnionType, WithClause,
+    Alias, CommonTableExpression, DynIden, Expr, ExprTrait, IntoIden, JoinType, LockType, Order,
+    Query, QueryStatementBuilder, SelectStatement, UnionType, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr,
@@ -15,6 +15,7 @@ use super::rows::all;
 use super::{in_list, null};
 use crate::boards::{
     BoardVersion, Category, CategoryKind, Membership, Organization, OrganizationRole, Page, Tag,
+    TaskRef,
 };
 use crate::entity::{
     category, invitation, membership, organization, people_version, tag, task, task_assignee,
@@ -372,9 +373,9 @@ pub async fn lock_organization(
     Ok(rows.into_iter().next().map(Into::into))
 }
 
-/// An organization as [`share_organization`] reads it: the row as locked,
-/// the user's role and the organization's version as the statement's
-/// snapshot saw them.
+/// An organization read under the board's shared lock ([`shared_board`]):
+/// the row as locked, the user's role and the organization's version as
+/// the statement's snapshot saw them.
 #[derive(FromQueryResult)]
 struct SharedRow {
     id: i64,
@@ -386,6 +387,125 @@ struct SharedRow {
     updated_at: DateTime<Utc>,
     role: Option<membership::OrganizationRole>,
     seen_version: i64,
+}
+
+impl SharedRow {
+    /// The role it read is the role as of the lock: no change of the board
+    /// came between the statement's snapshot and its lock.
+    fn current(&self) -> bool {
+        self.seen_version == self.board_version
+    }
+
+    fn organization(self) -> Organization {
+        Organization {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            user_id: self.user_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A task of the board read with the shared lock ([`share_board_of_task`]),
+/// joined to one of its assignees.
+#[derive(FromQueryResult)]
+struct SharedTaskRow {
+    task_id: i64,
+    owner_id: i64,
+    category_id: i64,
+    rank: i64,
+    assignee_id: Option<i64>,
+}
+
+/// What a board's shared lock is taken through.
+#[derive(Debug, Clone, Copy)]
+enum SharedThrough {
+    Organization(i64),
+    /// The board of the task, read with its assignees.
+    Task(i64),
+}
+
+/// The statement that locks a board's organization in share mode (on
+/// PostgreSQL; SQLite transactions are serialised already) and reads it
+/// with `user_id`'s role there and its version in the statement's snapshot
+/// ([`SharedRow`]); through a task, each row also has the task and one of
+/// its assignees ([`SharedTaskRow`]).
+async fn shared_board(
+    conn: &impl ConnectionTrait,
+    through: SharedThrough,
+    user_id: i64,
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    use organization::Column;
+    let o = |column: Column| (organization::Entity, column);
+    let role = Query::select()
+        .column(membership::Column::Role)
+        .from(membership::Entity)
+        .and_where(
+            Expr::col((membership::Entity, membership::Column::OrganizationId))
+                .equals(o(Column::Id)),
+        )
+        .and_where(Expr::col((membership::Entity, membership::Column::UserId)).eq(user_id))
+        .to_owned();
+    let seen = Alias::new("seen");
+    let seen_version = Query::select()
+        .column((seen.clone(), Column::BoardVersion))
+        .from_as(organization::Entity, seen.clone())
+        .and_where(Expr::col((seen, Column::Id)).equals(o(Column::Id)))
+        .to_owned();
+    let mut select = Query::select();
+    select
+        .columns([
+            o(Column::Id),
+            o(Column::Name),
+            o(Column::Description),
+            o(Column::UserId),
+            o(Column::BoardVersion),
+            o(Column::CreatedAt),
+            o(Column::UpdatedAt),
+        ])
+        .expr_as(
+            Expr::SubQuery(None, Box::new(role.into_sub_query_statement())),
+            Alias::new("role"),
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(seen_version.into_sub_query_statement())),
+            Alias::new("seen_version"),
+        )
+        .from(organization::Entity);
+    match through {
+        SharedThrough::Organization(id) => {
+            select.and_where(Expr::col(o(Column::Id)).eq(id));
+        }
+        SharedThrough::Task(id) => {
+            let t = |column: task::Column| (task::Entity, column);
+            select
+                .expr_as(Expr::col(t(task::Column::Id)), Alias::new("task_id"))
+                .column(t(task::Column::OwnerId))
+                .column(t(task::Column::CategoryId))
+                .column(t(task::Column::Rank))
+                .expr_as(
+                    Expr::col((task_assignee::Entity, task_assignee::Column::UserId)),
+                    Alias::new("assignee_id"),
+                )
+                .inner_join(
+                    task::Entity,
+                    Expr::col(t(task::Column::OrganizationId)).equals(o(Column::Id)),
+                )
+                .left_join(
+                    task_assignee::Entity,
+                    Expr::col((task_assignee::Entity, task_assignee::Column::TaskId))
+                        .equals(t(task::Column::Id)),
+                )
+                .and_where(Expr::col(t(task::Column::Id)).eq(id));
+        }
+    }
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        select.lock_with_tables(LockType::Share, [organization::Entity.into_iden()]);
+    }
+    conn.query_all_raw(backend.build(&select)).await
 }
 
 /// Reads the organization and locks its row in share mode until the
@@ -409,48 +529,73 @@ pub async fn share_organization(
     id: i64,
     user_id: i64,
 ) -> Result<Option<(Organization, Option<OrganizationRole>)>, DbErr> {
-    let role = Query::select()
-        .column(membership::Column::Role)
-        .from(membership::Entity)
-        .and_where(membership::Column::OrganizationId.eq(id))
-        .and_where(membership::Column::UserId.eq(user_id))
-        .to_owned();
-    let seen = Alias::new("seen");
-    let seen_version = Query::select()
-        .column((seen.clone(), organization::Column::BoardVersion))
-        .from_as(organization::Entity, seen.clone())
-        .and_where(Expr::col((seen, organization::Column::Id)).eq(id))
-        .to_owned();
-    let select = organization::Entity::find_by_id(id)
-        .column_as(
-            Expr::SubQuery(None, Box::new(role.into_sub_query_statement())),
-            "role",
-        )
-        .column_as(
-            Expr::SubQuery(None, Box::new(seen_version.into_sub_query_statement())),
-            "seen_version",
-        );
-    let select = match conn.get_database_backend() {
-        DbBackend::Postgres => select.lock_shared(),
-        _ => select,
-    };
-    let Some(row) = select.into_model::<SharedRow>().one(conn).await? else {
+    let rows = shared_board(conn, SharedThrough::Organization(id), user_id).await?;
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let role = if row.seen_version == row.board_version {
-        row.role.map(Into::into)
+    let row = SharedRow::from_query_result(row, "")?;
+    let role = match row.current() {
+        true => row.role.map(Into::into),
+        false => self::role(conn, id, user_id).await?,
+    };
+    Ok(Some((row.organization(), role)))
+}
+
+/// A task's board locked in share mode as [`share_organization`] locks it,
+/// with the task and its assignees' ids (ascending). Read in the same
+/// statement when no change of the board came between the statement's
+/// start and its lock: assignees too change only under the board's
+/// exclusive lock. The task's category and rank are as the statement's
+/// snapshot saw them: they change under the locks of its columns, which
+/// the caller takes next. `None`: no such task.
+pub async fn share_board_of_task(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    user_id: i64,
+) -> Result<Option<SharedTask>, DbErr> {
+    let rows = shared_board(conn, SharedThrough::Task(task_id), user_id).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let board = SharedRow::from_query_result(first, "")?;
+    let seen = SharedTaskRow::from_query_result(first, "")?;
+    let task = TaskRef {
+        id: seen.task_id,
+        owner_id: seen.owner_id,
+        category_id: seen.category_id,
+        organization_id: board.id,
+        rank: seen.rank,
+    };
+    let (role, assignees) = if board.current() {
+        let mut assignees = Vec::with_capacity(rows.len());
+        for row in &rows {
+            assignees.extend(SharedTaskRow::from_query_result(row, "")?.assignee_id);
+        }
+        assignees.sort_unstable();
+        (board.role.map(Into::into), assignees)
     } else {
-        self::role(conn, id, user_id).await?
+        let role = self::role(conn, board.id, user_id).await?;
+        let assignees = super::tasks::assignees(conn, &[task_id]).await?;
+        (role, assignees.iter().map(|a| a.user_id).collect())
     };
-    let organization = Organization {
-        id: row.id,
-        name: row.name,
-        description: row.description,
-        user_id: row.user_id,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    };
-    Ok(Some((organization, role)))
+    Ok(Some(SharedTask {
+        organization: board.organization(),
+        role,
+        task,
+        assignees,
+    }))
+}
+
+/// A task's board as [`share_board_of_task`] locks it.
+#[derive(Debug, Clone)]
+pub struct SharedTask {
+    pub organization: Organization,
+    /// The user's role, as of the lock (`None`: not a member).
+    pub role: Option<OrganizationRole>,
+    /// The task as it was when the lock was asked for.
+    pub task: TaskRef,
+    /// Its assignees' ids (ascending), as of the lock.
+    pub assignees: Vec<i64>,
 }
 
 /// Locks the category's row until the transaction ends, for a change of

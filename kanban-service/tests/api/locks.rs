@@ -70,12 +70,122 @@ async fn the_shared_lock_reads_the_role_a_change_it_waited_for_left() {
         .await
         .unwrap();
     let waiter = tokio::spawn(role(2));
-    waiting_for_a_lock(&db).await;
+    waiting_for_locks(&db, 1).await;
     remover.commit().await.unwrap();
     assert_eq!(
         waiter.await.unwrap(),
         Some((board.id, None)),
         "removed while waiting for the lock"
+    );
+}
+
+/// Through a task (a move), the shared lock reads the task with its
+/// assignees, and the caller's role, as of the lock: an assignee and a
+/// member removed by a change the lock waited for are gone once it is held.
+#[tokio::test]
+async fn the_shared_lock_of_a_tasks_board_reads_its_assignees_as_of_the_lock() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = shared::testing::fresh_database(dir.path(), "task_locks").await;
+    let db = Database::connect(&url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let now = Utc::now();
+    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    for (user, role) in [
+        (1, OrganizationRole::Admin),
+        (2, OrganizationRole::Member),
+        (3, OrganizationRole::Member),
+    ] {
+        boards::insert_membership(&db, board.id, user, role, now)
+            .await
+            .unwrap();
+    }
+    let column = boards::insert_category(&db, board.id, "To do", CategoryKind::Default, 1, now)
+        .await
+        .unwrap();
+    let new_task = |title: &str| tasks::NewTaskRow {
+        title: title.to_owned(),
+        description: None,
+        due_date: None,
+        owner_id: 1,
+        category_id: column.id,
+        organization_id: board.id,
+    };
+    let task = tasks::insert(&db, new_task("Assigned"), 7, now)
+        .await
+        .unwrap()
+        .at(1)
+        .id;
+    let bare = tasks::insert(&db, new_task("Unassigned"), 9, now)
+        .await
+        .unwrap()
+        .at(2)
+        .id;
+    for user in [3, 2] {
+        tasks::add_assignee(&db, task, user).await.unwrap();
+    }
+
+    let read = |task, user| {
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await.unwrap();
+            let shared = boards::share_board_of_task(&txn, task, user).await.unwrap();
+            txn.commit().await.unwrap();
+            shared.map(|shared| {
+                let seen = shared.task;
+                assert_eq!(shared.organization.id, board.id);
+                assert_eq!(seen.organization_id, board.id);
+                (
+                    seen.id,
+                    seen.category_id,
+                    seen.rank,
+                    shared.role,
+                    shared.assignees,
+                )
+            })
+        }
+    };
+    let member = Some(OrganizationRole::Member);
+    assert_eq!(
+        read(task, 2).await,
+        Some((task, column.id, 7, member, vec![2, 3]))
+    );
+    assert_eq!(
+        read(bare, 2).await,
+        Some((bare, column.id, 9, member, vec![]))
+    );
+    assert_eq!(
+        read(task, 4).await,
+        Some((task, column.id, 7, None, vec![2, 3]))
+    );
+    assert_eq!(read(bare + 1, 1).await, None, "no such task");
+
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let remover = db.begin().await.unwrap();
+    boards::lock_organization(&remover, board.id)
+        .await
+        .unwrap()
+        .unwrap();
+    tasks::remove_assignee(&remover, task, 3).await.unwrap();
+    boards::delete_membership(&remover, board.id, 2)
+        .await
+        .unwrap();
+    let waiters = [tokio::spawn(read(task, 2)), tokio::spawn(read(task, 1))];
+    waiting_for_locks(&db, 2).await;
+    remover.commit().await.unwrap();
+    let [removed, admin] = waiters;
+    assert_eq!(
+        removed.await.unwrap(),
+        Some((task, column.id, 7, None, vec![])),
+        "member and assignee removed while waiting"
+    );
+    let admin_role = Some(OrganizationRole::Admin);
+    assert_eq!(
+        admin.await.unwrap(),
+        Some((task, column.id, 7, admin_role, vec![]))
     );
 }
 
@@ -155,8 +265,9 @@ async fn a_task_is_read_with_a_window_of_ranks_as_ranks_alone_read_it() {
     assert!(unknown.await.unwrap().is_none(), "no such task");
 }
 
-/// Returns once a session of the database waits for a row lock (PostgreSQL).
-async fn waiting_for_a_lock(db: &sea_orm::DatabaseConnection) {
+/// Returns once `sessions` sessions of the database wait for a lock
+/// (PostgreSQL).
+async fn waiting_for_locks(db: &sea_orm::DatabaseConnection, sessions: i64) {
     let waiting = Statement::from_string(
         DbBackend::Postgres,
         "SELECT COUNT(*) AS n FROM pg_stat_activity \
@@ -164,10 +275,10 @@ async fn waiting_for_a_lock(db: &sea_orm::DatabaseConnection) {
     );
     for _ in 0..500 {
         let row = db.query_one_raw(waiting.clone()).await.unwrap().unwrap();
-        if row.try_get::<i64>("", "n").unwrap() > 0 {
+        if row.try_get::<i64>("", "n").unwrap() >= sessions {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("no session waited for a lock within 5 s");
+    panic!("{sessions} sessions did not wait for a lock within 5 s");
 }
