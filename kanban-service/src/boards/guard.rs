@@ -97,7 +97,8 @@ impl Boards {
     }
 
     /// Locks the organization until `txn` ends and reads `user_id`'s role
-    /// under the lock. Fails with `not_visible` when the organization does
+    /// as of the lock, in the same statement when nothing came between
+    /// ([`store::boards::lock_organization_for`]). Fails with `not_visible` when the organization does
     /// not exist or the user is not a member: each route answers that case
     /// in its own (seed-000) way, and never says which of the two it was.
     pub(super) async fn lock_board(
@@ -107,8 +108,14 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        let organization = store::boards::lock_organization(txn, organization_id).await?;
-        guard_of(txn, organization, user_id, not_visible).await
+        match store::boards::lock_organization_for(txn, organization_id, user_id).await? {
+            Some((organization, Some(role))) => Ok(BoardGuard {
+                organization,
+                user_id,
+                role,
+            }),
+            _ => Err(not_visible.into()),
+        }
     }
 
     /// [`Self::lock_board`] for a change that only writes in columns under
@@ -214,25 +221,4 @@ impl Boards {
             .await?
             .ok_or(not_visible.into())
     }
-}
-
-/// The guard of `user_id` on the organization just read under a lock, or
-/// `not_visible` when it does not exist or the user is not a member.
-async fn guard_of(
-    txn: &Transaction,
-    organization: Option<Organization>,
-    user_id: i64,
-    not_visible: BoardError,
-) -> KanbanResult<BoardGuard> {
-    let Some(organization) = organization else {
-        return Err(not_visible.into());
-    };
-    let Some(role) = store::boards::role(txn, organization.id, user_id).await? else {
-        return Err(not_visible.into());
-    };
-    Ok(BoardGuard {
-        organization,
-        user_id,
-        role,
-    })
 }

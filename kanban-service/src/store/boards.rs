@@ -373,9 +373,51 @@ pub async fn lock_organization(
     Ok(rows.into_iter().next().map(Into::into))
 }
 
-/// An organization read under the board's shared lock ([`shared_board`]):
-/// the row as locked, the user's role and the organization's version as
-/// the statement's snapshot saw them.
+/// [`lock_organization`] with `user_id`'s role there as of the lock (`None`:
+/// not a member), read in the same statement when no change of the board
+/// came between the statement's start and its lock: the update returns it
+/// with the version the statement's snapshot saw, and where that version
+/// is not the one the update found, a change committed while the update
+/// waited for the row (as [`share_organization`] finds) and the role is
+/// read again under the lock. SQLite transactions are serialised already.
+pub async fn lock_organization_for(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    user_id: i64,
+) -> Result<Option<(Organization, Option<OrganizationRole>)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let (sql, values) = match backend {
+        DbBackend::Postgres => (
+            "UPDATE organizations SET board_version = board_version + 1 WHERE id = $1 \
+             RETURNING id, name, description, user_id, board_version, created_at, updated_at, \
+             (SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2) AS role, \
+             (SELECT seen.board_version + 1 FROM organizations AS seen WHERE seen.id = $1) \
+             AS seen_version",
+            vec![id.into(), user_id.into()],
+        ),
+        _ => (
+            "UPDATE organizations SET board_version = board_version + 1 WHERE id = ? \
+             RETURNING id, name, description, user_id, board_version, created_at, updated_at, \
+             (SELECT role FROM memberships WHERE organization_id = ? AND user_id = ?) AS role, \
+             board_version AS seen_version",
+            vec![id.into(), id.into(), user_id.into()],
+        ),
+    };
+    let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+    let Some(row) = SharedRow::find_by_statement(statement).one(conn).await? else {
+        return Ok(None);
+    };
+    let role = match row.current() {
+        true => row.role.map(Into::into),
+        false => self::role(conn, id, user_id).await?,
+    };
+    Ok(Some((row.organization(), role)))
+}
+
+/// An organization read under the board's lock ([`shared_board`],
+/// [`lock_organization_for`]): the row as locked, the user's role and the
+/// organization's version as the statement's snapshot saw them (after the
+/// update, for the exclusive lock).
 #[derive(FromQueryResult)]
 struct SharedRow {
     id: i64,

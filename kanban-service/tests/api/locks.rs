@@ -11,12 +11,14 @@ use kanban_service::boards::{CategoryKind, OrganizationRole, RankWindow};
 use kanban_service::migration::Migrator;
 use kanban_service::store::{boards, tasks};
 
-/// The board's shared lock (creations and moves) answers the caller's role
-/// as of the lock. A member removed by a change that held the board's lock
-/// while the shared lock waited for it is no member once it is held, though
-/// the statement that waited began before the removal was committed.
+/// Both of the board's locks answer the caller's role as of the lock: the
+/// shared one (creations and moves) and the exclusive one (every other
+/// change). A member removed by a change that held the board's lock while
+/// the lock waited for it is no member once it is held, though the
+/// statement that waited began before the removal was committed. A member
+/// promoted meanwhile is an admin.
 #[tokio::test]
-async fn the_shared_lock_reads_the_role_a_change_it_waited_for_left() {
+async fn the_boards_locks_read_the_role_a_change_they_waited_for_left() {
     let dir = tempfile::TempDir::new().unwrap();
     let url = shared::testing::fresh_database(dir.path(), "locks").await;
     let db = Database::connect(&url).await.unwrap();
@@ -25,58 +27,93 @@ async fn the_shared_lock_reads_the_role_a_change_it_waited_for_left() {
     let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
         .await
         .unwrap();
-    boards::insert_membership(&db, board.id, 1, OrganizationRole::Admin, now)
-        .await
-        .unwrap();
-    boards::insert_membership(&db, board.id, 2, OrganizationRole::Member, now)
-        .await
-        .unwrap();
+    for (user, role) in [
+        (1, OrganizationRole::Admin),
+        (2, OrganizationRole::Member),
+        (3, OrganizationRole::Member),
+    ] {
+        boards::insert_membership(&db, board.id, user, role, now)
+            .await
+            .unwrap();
+    }
 
-    let role = |user| {
+    let role = |exclusive: bool, organization: i64, user: i64| {
         let db = db.clone();
         async move {
             let txn = db.begin().await.unwrap();
-            let shared = boards::share_organization(&txn, board.id, user)
-                .await
-                .unwrap();
+            let locked = match exclusive {
+                true => boards::lock_organization_for(&txn, organization, user).await,
+                false => boards::share_organization(&txn, organization, user).await,
+            };
             txn.commit().await.unwrap();
-            shared.map(|(organization, role)| (organization.id, role))
+            locked
+                .unwrap()
+                .map(|(organization, role)| (organization.id, role))
         }
     };
-    assert_eq!(
-        role(1).await,
-        Some((board.id, Some(OrganizationRole::Admin)))
+    let (admin, member) = (
+        Some(OrganizationRole::Admin),
+        Some(OrganizationRole::Member),
     );
-    assert_eq!(
-        role(2).await,
-        Some((board.id, Some(OrganizationRole::Member)))
-    );
-    assert_eq!(role(3).await, Some((board.id, None)), "not a member");
-    let txn = db.begin().await.unwrap();
-    let unknown = boards::share_organization(&txn, board.id + 1, 1).await;
-    assert!(unknown.unwrap().is_none(), "no such organization");
-    txn.commit().await.unwrap();
+    for exclusive in [false, true] {
+        assert_eq!(role(exclusive, board.id, 1).await, Some((board.id, admin)));
+        assert_eq!(role(exclusive, board.id, 2).await, Some((board.id, member)));
+        let stranger = role(exclusive, board.id, 4).await;
+        assert_eq!(stranger, Some((board.id, None)), "not a member");
+        let unknown = role(exclusive, board.id + 1, 1).await;
+        assert_eq!(unknown, None, "no such organization");
+    }
 
     // SQLite serialises transactions: nothing can come between.
     if db.get_database_backend() != DbBackend::Postgres {
         return;
     }
-    let remover = db.begin().await.unwrap();
-    boards::lock_organization(&remover, board.id)
-        .await
-        .unwrap()
-        .unwrap();
-    boards::delete_membership(&remover, board.id, 2)
-        .await
-        .unwrap();
-    let waiter = tokio::spawn(role(2));
-    waiting_for_locks(&db, 1).await;
-    remover.commit().await.unwrap();
-    assert_eq!(
-        waiter.await.unwrap(),
-        Some((board.id, None)),
-        "removed while waiting for the lock"
-    );
+    for exclusive in [false, true] {
+        let (removed, promoted) = match exclusive {
+            false => (2, 3),
+            true => (3, 2),
+        };
+        let changer = db.begin().await.unwrap();
+        boards::lock_organization(&changer, board.id)
+            .await
+            .unwrap()
+            .unwrap();
+        boards::delete_membership(&changer, board.id, removed)
+            .await
+            .unwrap();
+        boards::set_role(&changer, board.id, promoted, OrganizationRole::Admin)
+            .await
+            .unwrap();
+        let waiters = [
+            tokio::spawn(role(exclusive, board.id, removed)),
+            tokio::spawn(role(exclusive, board.id, promoted)),
+        ];
+        waiting_for_locks(&db, 2).await;
+        changer.commit().await.unwrap();
+        let [removed_role, promoted_role] = waiters;
+        let removed_role = removed_role.await.unwrap();
+        assert_eq!(
+            removed_role,
+            Some((board.id, None)),
+            "removed while waiting"
+        );
+        let promoted_role = promoted_role.await.unwrap();
+        assert_eq!(
+            promoted_role,
+            Some((board.id, admin)),
+            "promoted while waiting"
+        );
+        // Put back as they were.
+        let txn = db.begin().await.unwrap();
+        boards::lock_organization(&txn, board.id).await.unwrap();
+        boards::insert_membership(&txn, board.id, removed, OrganizationRole::Member, now)
+            .await
+            .unwrap();
+        boards::set_role(&txn, board.id, promoted, OrganizationRole::Member)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
 }
 
 /// Through a task (a move), the shared lock reads the task with its
