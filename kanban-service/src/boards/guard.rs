@@ -98,9 +98,10 @@ impl Boards {
 
     /// Locks the organization until `txn` ends and reads `user_id`'s role
     /// as of the lock, in the same statement when nothing came between
-    /// ([`store::boards::lock_organization_for`]). Fails with `not_visible` when the organization does
-    /// not exist or the user is not a member: each route answers that case
-    /// in its own (seed-000) way, and never says which of the two it was.
+    /// ([`store::boards::lock_organization_for`]). Fails with
+    /// `not_visible` when the organization does not exist or the user is
+    /// not a member: each route answers that case in its own (seed-000)
+    /// way, and never says which of the two it was.
     pub(super) async fn lock_board(
         &self,
         txn: &Transaction,

@@ -108,13 +108,12 @@ impl Boards {
     /// Locks the task's board for a move by the user to `target` (its own
     /// category when `None`): the board's lock in share mode, read with the
     /// task and its assignees (see [`Self::share_board_of_task`]), then the
-    /// categories the move changes, in id
-    /// order ([`lock_order`]), then the task is read again, with the ranks
-    /// where its neighbours at the 0-based `index` are first looked for
-    /// (one statement: [`RanksRead`], for [`Self::relocate`]). Movers and
-    /// creators of other columns run side by side; those of one column take
-    /// turns; every change that takes the board's lock exclusively waits for
-    /// them all. `Ok(None)`: the task changed category between the first
+    /// categories the move changes, in id order ([`lock_order`]), then the
+    /// task is read again, with the ranks where its neighbours at the
+    /// 0-based `index` are first looked for (one statement: [`RanksRead`],
+    /// for [`Self::relocate`]). Movers and creators of other columns run
+    /// side by side; those of one column take turns; every change that
+    /// takes the board's lock exclusively waits for them all. `Ok(None)`: the task changed category between the first
     /// read and the locks (a concurrent move), so the locks held are not
     /// the ones it needs; the caller rolls back and takes the board's lock
     /// exclusively instead. Refusals as [`Self::editable_task`].
@@ -234,9 +233,9 @@ impl Boards {
 
     /// Moves the task to `category_id` at `position` (the end by default):
     /// one row written, the task's, with a rank between its new neighbours'
-    /// ([`Self::rank_at`]; `read`: ranks read under the locks already). The
-    /// caller holds the board's lock exclusively,
-    /// or shares it and holds the locks of both categories
+    /// ([`Self::rank_at`]; `read`: ranks read under the locks already).
+    /// The caller holds the board's lock exclusively, or shares it and
+    /// holds the locks of both categories
     /// ([`Self::movable_task`]): either keeps other writers of the columns
     /// out between reading the neighbours and writing the rank. A move to
     /// another category takes the task from the source's count and adds it
