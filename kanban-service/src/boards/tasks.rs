@@ -113,10 +113,11 @@ impl Boards {
     /// 0-based `index` are first looked for (one statement: [`RanksRead`],
     /// for [`Self::relocate`]). Movers and creators of other columns run
     /// side by side; those of one column take turns; every change that
-    /// takes the board's lock exclusively waits for them all. `Ok(None)`: the task changed category between the first
-    /// read and the locks (a concurrent move), so the locks held are not
-    /// the ones it needs; the caller rolls back and takes the board's lock
-    /// exclusively instead. Refusals as [`Self::editable_task`].
+    /// takes the board's lock exclusively waits for them all. `Ok(None)`:
+    /// the task changed category between the first read and the locks (a
+    /// concurrent move), so the locks held are not the ones it needs; the
+    /// caller rolls back and tries again ([`Self::move_task`]). Refusals as
+    /// [`Self::editable_task`].
     async fn movable_task(
         &self,
         txn: &Transaction,
@@ -323,8 +324,12 @@ impl Boards {
 
     /// Moves a task to another category and/or position (its owner and
     /// assignees), under the locks of [`Self::movable_task`]; when the task
-    /// changed category meanwhile, once more under the board's exclusive
-    /// lock, which no concurrent move can slip past.
+    /// changed category meanwhile (a concurrent move took it across), again
+    /// from the start, up to [`SHARED_MOVE_TRIES`] times in all, then under
+    /// the board's exclusive lock, which no concurrent move can slip past.
+    /// Tries under the shared lock leave the board's other writers at work,
+    /// where the exclusive lock waits for all of them and holds up all
+    /// that come after.
     pub async fn move_task(
         &self,
         user_id: i64,
@@ -333,17 +338,22 @@ impl Boards {
         position: Option<i64>,
     ) -> KanbanResult<Task> {
         let index = landing_index(position);
-        let txn = self.begin().await?;
-        let (txn, task, read) = match self
-            .movable_task(&txn, user_id, task_id, category_id, index)
-            .await?
-        {
-            Some((_, task, read)) => (txn, task, Some(read)),
-            None => {
-                txn.rollback().await?;
-                let txn = self.begin().await?;
+        let mut tries = 0;
+        let (txn, task, read) = loop {
+            let txn = self.begin().await?;
+            if tries == SHARED_MOVE_TRIES {
                 let (_, task) = self.editable_task(&txn, user_id, task_id).await?;
-                (txn, task, None)
+                break (txn, task, None);
+            }
+            match self
+                .movable_task(&txn, user_id, task_id, category_id, index)
+                .await?
+            {
+                Some((_, task, read)) => break (txn, task, Some(read)),
+                None => {
+                    txn.rollback().await?;
+                    tries += 1;
+                }
             }
         };
         let category_id = category_id.unwrap_or(task.category_id);
@@ -370,6 +380,11 @@ impl Boards {
         Ok(())
     }
 }
+
+/// How many times a move takes the board's lock in share mode, each time
+/// finding its task moved to another category before it held the locks it
+/// needed, before it takes the lock exclusively ([`Boards::move_task`]).
+const SHARED_MOVE_TRIES: u32 = 3;
 
 /// Ranks of a category read with the task a move locked
 /// ([`Boards::movable_task`]): the first read of its neighbours, when it

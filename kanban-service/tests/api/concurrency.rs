@@ -118,6 +118,71 @@ async fn column(stack: &Stack, user: &User, category: i64) -> Vec<(i64, i64)> {
         .collect()
 }
 
+/// Sixteen movers at once take the same task across the board's columns,
+/// round after round, so most find it moved to another column before they
+/// hold the locks they took for it (and try again): every move succeeds
+/// and answers the column it asked for, and afterwards the task is in one
+/// column and every column is dense.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn movers_racing_one_task_across_columns_all_succeed() {
+    const MOVERS: usize = 16;
+    const ROUNDS: usize = 3;
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let org = id(&organization);
+    let columns: Vec<i64> = organization["Categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    for (n, column) in columns.iter().enumerate() {
+        for k in 0..3 {
+            stack
+                .task(&ann, org, *column, &format!("Task {n}.{k}"))
+                .await;
+        }
+    }
+    let raced = id(&stack.task(&ann, org, columns[0], "Raced").await);
+
+    let movers = (0..MOVERS).map(|mover| {
+        let (stack, ann, columns) = (&stack, &ann, &columns);
+        async move {
+            let mut answers = Vec::new();
+            for round in 0..ROUNDS {
+                let target = columns[(mover + round) % columns.len()];
+                let body = json!({"CategoryId": target, "position": 2});
+                let response = stack.patch(&format!("/tasks/{raced}"), ann, body).await;
+                let status = response.status();
+                answers.push((target, status, response.json::<Value>().await.ok()));
+            }
+            answers
+        }
+    });
+    let answers: Vec<_> = futures::future::join_all(movers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(answers.len(), MOVERS * ROUNDS);
+    for (target, status, answer) in &answers {
+        assert_eq!(*status, StatusCode::OK, "moving to {target}: {answer:?}");
+        let answer = answer.as_ref().unwrap();
+        assert_eq!(answer["CategoryId"].as_i64(), Some(*target), "{answer}");
+    }
+
+    let mut found = 0;
+    for column in &columns {
+        let tasks = self::column(&stack, &ann, *column).await;
+        let positions: Vec<i64> = tasks.iter().map(|(_, p)| *p).collect();
+        let dense: Vec<i64> = (1..=tasks.len() as i64).collect();
+        assert_eq!(positions, dense, "column {column}");
+        found += tasks.iter().filter(|(task, _)| *task == raced).count();
+    }
+    assert_eq!(found, 1, "the raced task is in one column");
+}
+
 /// Sixteen movers at once on one column of 24 tasks, each moving tasks to
 /// positions all over the column (and past its ends), a few rounds each:
 /// every move succeeds, answers a position within the column, and
