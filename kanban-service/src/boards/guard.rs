@@ -109,14 +109,8 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        match store::boards::lock_organization_for(txn, organization_id, user_id).await? {
-            Some((organization, Some(role))) => Ok(BoardGuard {
-                organization,
-                user_id,
-                role,
-            }),
-            _ => Err(not_visible.into()),
-        }
+        let locked = store::boards::lock_organization_for(txn, organization_id, user_id).await?;
+        guard_of(locked, user_id, not_visible)
     }
 
     /// [`Self::lock_board`] for a change that only writes in columns under
@@ -133,14 +127,8 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<BoardGuard> {
-        match store::boards::share_organization(txn, organization_id, user_id).await? {
-            Some((organization, Some(role))) => Ok(BoardGuard {
-                organization,
-                user_id,
-                role,
-            }),
-            _ => Err(not_visible.into()),
-        }
+        let locked = store::boards::share_organization(txn, organization_id, user_id).await?;
+        guard_of(locked, user_id, not_visible)
     }
 
     /// [`Self::share_board`] for a change of one task (a move): the board
@@ -157,18 +145,11 @@ impl Boards {
         user_id: i64,
         not_visible: BoardError,
     ) -> KanbanResult<(BoardGuard, TaskRef, Vec<i64>)> {
-        let shared = store::boards::share_board_of_task(txn, task_id, user_id).await?;
-        let Some(shared) = shared else {
+        let Some(shared) = store::boards::share_board_of_task(txn, task_id, user_id).await? else {
             return Err(not_visible.into());
         };
-        let Some(role) = shared.role else {
-            return Err(not_visible.into());
-        };
-        let board = BoardGuard {
-            organization: shared.organization,
-            user_id,
-            role,
-        };
+        let locked = Some((shared.organization, shared.role));
+        let board = guard_of(locked, user_id, not_visible)?;
         Ok((board, shared.task, shared.assignees))
     }
 
@@ -221,5 +202,23 @@ impl Boards {
         self.role_in(organization_id, user_id)
             .await?
             .ok_or(not_visible.into())
+    }
+}
+
+/// The guard of `user_id` on the organization a lock read with the user's
+/// role there, or `not_visible` when there is no such organization or the
+/// user is not a member.
+fn guard_of(
+    locked: Option<(Organization, Option<OrganizationRole>)>,
+    user_id: i64,
+    not_visible: BoardError,
+) -> KanbanResult<BoardGuard> {
+    match locked {
+        Some((organization, Some(role))) => Ok(BoardGuard {
+            organization,
+            user_id,
+            role,
+        }),
+        _ => Err(not_visible.into()),
     }
 }

@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
-use kanban_service::boards::{CategoryKind, OrganizationRole, RankWindow};
+use kanban_service::boards::{CategoryKind, Organization, OrganizationRole, RankWindow};
 use kanban_service::migration::Migrator;
 use kanban_service::store::{boards, tasks};
 
@@ -19,23 +21,8 @@ use kanban_service::store::{boards, tasks};
 /// promoted meanwhile is an admin.
 #[tokio::test]
 async fn the_boards_locks_read_the_role_a_change_they_waited_for_left() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let url = shared::testing::fresh_database(dir.path(), "locks").await;
-    let db = Database::connect(&url).await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    let (_dir, db, board) = board_of_three("locks").await;
     let now = Utc::now();
-    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
-        .await
-        .unwrap();
-    for (user, role) in [
-        (1, OrganizationRole::Admin),
-        (2, OrganizationRole::Member),
-        (3, OrganizationRole::Member),
-    ] {
-        boards::insert_membership(&db, board.id, user, role, now)
-            .await
-            .unwrap();
-    }
 
     let role = |exclusive: bool, organization: i64, user: i64| {
         let db = db.clone();
@@ -121,23 +108,8 @@ async fn the_boards_locks_read_the_role_a_change_they_waited_for_left() {
 /// member removed by a change the lock waited for are gone once it is held.
 #[tokio::test]
 async fn the_shared_lock_of_a_tasks_board_reads_its_assignees_as_of_the_lock() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let url = shared::testing::fresh_database(dir.path(), "task_locks").await;
-    let db = Database::connect(&url).await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    let (_dir, db, board) = board_of_three("task_locks").await;
     let now = Utc::now();
-    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
-        .await
-        .unwrap();
-    for (user, role) in [
-        (1, OrganizationRole::Admin),
-        (2, OrganizationRole::Member),
-        (3, OrganizationRole::Member),
-    ] {
-        boards::insert_membership(&db, board.id, user, role, now)
-            .await
-            .unwrap();
-    }
     let column = boards::insert_category(&db, board.id, "To do", CategoryKind::Default, 1, now)
         .await
         .unwrap();
@@ -302,9 +274,32 @@ async fn a_task_is_read_with_a_window_of_ranks_as_ranks_alone_read_it() {
     assert!(unknown.await.unwrap().is_none(), "no such task");
 }
 
+/// A fresh migrated database (kept while the directory lives) with one
+/// board: user 1 its admin, users 2 and 3 its members.
+async fn board_of_three(name: &str) -> (tempfile::TempDir, DatabaseConnection, Organization) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = shared::testing::fresh_database(dir.path(), name).await;
+    let db = Database::connect(&url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let now = Utc::now();
+    let board = boards::insert_organization(&db, "Board".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    for (user, role) in [
+        (1, OrganizationRole::Admin),
+        (2, OrganizationRole::Member),
+        (3, OrganizationRole::Member),
+    ] {
+        boards::insert_membership(&db, board.id, user, role, now)
+            .await
+            .unwrap();
+    }
+    (dir, db, board)
+}
+
 /// Returns once `sessions` sessions of the database wait for a lock
 /// (PostgreSQL).
-async fn waiting_for_locks(db: &sea_orm::DatabaseConnection, sessions: i64) {
+async fn waiting_for_locks(db: &DatabaseConnection, sessions: i64) {
     let waiting = Statement::from_string(
         DbBackend::Postgres,
         "SELECT COUNT(*) AS n FROM pg_stat_activity \
