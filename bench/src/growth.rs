@@ -68,9 +68,10 @@ async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()>
     )
     .await?;
     run(format!(
-        "INSERT INTO categories (name, kind, organization_id, position, task_count, created_at, \
-         updated_at) \
-         SELECT 'Filler', 'Custom', MAX(id), 1, {missing}, now(), now() FROM organizations"
+        "INSERT INTO categories (name, kind, organization_id, position, task_count, top_rank, \
+         created_at, updated_at) \
+         SELECT 'Filler', 'Custom', MAX(id), 1, {missing}, {missing} * {RANK_GAP}, now(), now() \
+         FROM organizations"
     ))
     .await?;
     run(format!(

@@ -27,11 +27,11 @@ impl Boards {
     /// Creates a task at the end of its category (members); the creator
     /// (remembered as their token describes them) owns it. Creators share
     /// the board's lock (see [`Self::share_board`]) and queue only on the
-    /// category they append to, for as long as it takes to read its last
-    /// rank and insert: creations in other columns run side by side. The
-    /// statement that locks the category adds the task to its count and
-    /// answers it: the new task's position (the last), with no column
-    /// counted; the insert answers the row.
+    /// category they append to, from the statement that locks it, counts
+    /// the task and inserts it ([`store::tasks::create_last`]) to the
+    /// commit: creations in other columns run side by side. That statement
+    /// answers the row and the category's count: the new task's position
+    /// (the last), with no column counted.
     pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
         let required = |field| BoardError::invalid(field, Rule::Required);
         let organization_id = draft
@@ -51,11 +51,6 @@ impl Boards {
         )?;
         let due_date = due_date(draft.due_date.as_deref())?;
         self.remember_actor(&txn, actor).await?;
-        // A refusal rolls the count back with the transaction.
-        let (_, count) = store::boards::count_task_in(&txn, category_id)
-            .await?
-            .filter(|(c, _)| c.organization_id == organization_id)
-            .ok_or(BoardError::CategoryNotFound)?;
         let row = NewTaskRow {
             title,
             description,
@@ -65,13 +60,26 @@ impl Boards {
             organization_id,
         };
         let now = Utc::now();
-        // Ranked after the column's last in the insert itself; where no
-        // rank is left past it, the column is renumbered first.
-        let task = match store::tasks::insert_last(&txn, &row, now).await? {
-            Some(task) => task,
+        // Counted and ranked after the column's last in the statement that
+        // locks the column; where no rank is left past it, the column is
+        // renumbered first. A refusal rolls the count back with the
+        // transaction.
+        let (task, count) = match store::tasks::create_last(&txn, &row, now).await? {
+            Some(created) => created,
             None => {
-                let (rank, _) = Self::rank_at(&txn, category_id, None, None, None).await?;
-                store::tasks::insert(&txn, row, rank, now).await?
+                store::boards::lock_category(&txn, category_id)
+                    .await?
+                    .filter(|c| c.organization_id == organization_id)
+                    .ok_or(BoardError::CategoryNotFound)?;
+                tracing::debug!(category_id, "no rank left past the last: renumbering");
+                store::tasks::renumber(&txn, category_id).await?;
+                store::tasks::create_last(&txn, &row, now)
+                    .await?
+                    .ok_or_else(|| {
+                        KanbanError::Internal(anyhow::anyhow!(
+                            "no rank past the last in category {category_id} after renumbering"
+                        ))
+                    })?
             }
         };
         txn.commit().await?;
@@ -193,27 +201,28 @@ impl Boards {
         Ok((before, after, false))
     }
 
-    /// The rank for a task placed at the 0-based `index` (as
+    /// Where a task placed at the 0-based `index` lands (as
     /// [`Self::neighbours_at`]; `moving`: the task, when it moves within
-    /// its category): between its neighbours' ([`rank_between`]);
-    /// when no integer is free there, the category is renumbered and the
-    /// neighbours read again. The caller holds the category's lock (or the
-    /// board's exclusively): no other writer of the column picks a rank
-    /// meanwhile. With the rank, whether the task lands within the other
-    /// tasks at `index` (as [`Self::neighbours_at`], `read` for its first
-    /// look).
+    /// its category): its rank, between its neighbours'
+    /// ([`rank_between`]); when no integer is free there, the category is
+    /// renumbered and the neighbours read again. The caller holds the
+    /// category's lock (or the board's exclusively): no other writer of
+    /// the column picks a rank meanwhile. With the rank, whether the task
+    /// lands within the other tasks at `index` (as [`Self::neighbours_at`],
+    /// `read` for its first look) and whether it lands after all of them.
     async fn rank_at(
         txn: &Transaction,
         category_id: i64,
         moving: Option<&TaskRef>,
         index: Option<u64>,
         read: Option<RanksRead>,
-    ) -> KanbanResult<(i64, bool)> {
+    ) -> KanbanResult<Landing> {
         let own = moving.map(|task| task.rank);
         let (before, after, within) =
             Self::neighbours_at(txn, category_id, own, index, read).await?;
         if let Some(rank) = rank_between(before, after) {
-            return Ok((rank, within));
+            let last = after.is_none();
+            return Ok(Landing { rank, within, last });
         }
         tracing::debug!(category_id, "no rank left between neighbours: renumbering");
         store::tasks::renumber(txn, category_id).await?;
@@ -229,7 +238,8 @@ impl Boards {
                 "no rank between {before:?} and {after:?} in category {category_id} after renumbering"
             ))
         })?;
-        Ok((rank, within))
+        let last = after.is_none();
+        Ok(Landing { rank, within, last })
     }
 
     /// Moves the task to `category_id` at `position` (the end by default):
@@ -261,17 +271,25 @@ impl Boards {
         }
         let moving = within.then_some(task);
         let index = landing_index(position);
-        let (rank, landed_within) = Self::rank_at(txn, category_id, moving, index, read).await?;
+        let landing = Self::rank_at(txn, category_id, moving, index, read).await?;
+        let rank = landing.rank;
         let written = store::tasks::put(txn, task.id, category_id, rank, Utc::now())
             .await?
             .ok_or(BoardError::TaskNotFound)?;
+        // The category's `top_rank` stays at or above every rank in it, for
+        // its creators (see `store::tasks::create_last`).
         let count = match within {
-            false => {
-                Some(store::boards::move_task_count(txn, task.category_id, category_id).await?)
+            false => Some(
+                store::boards::move_task_count(txn, task.category_id, category_id, rank).await?,
+            ),
+            true => {
+                if landing.last {
+                    store::boards::raise_top_rank(txn, category_id, rank).await?;
+                }
+                None
             }
-            true => None,
         };
-        let position = match (landed_position(index, landed_within), count) {
+        let position = match (landed_position(index, landing.within), count) {
             (Some(position), _) => shown_position(position),
             (None, Some(count)) => last_position(count),
             (None, None) => last_position(store::boards::task_count(txn, category_id).await?),
@@ -385,6 +403,16 @@ impl Boards {
 /// finding its task moved to another category before it held the locks it
 /// needed, before it takes the lock exclusively ([`Boards::move_task`]).
 const SHARED_MOVE_TRIES: u32 = 3;
+
+/// Where a task lands in a category ([`Boards::rank_at`]).
+#[derive(Debug, Clone, Copy)]
+struct Landing {
+    rank: i64,
+    /// At the index asked for, within the category's other tasks.
+    within: bool,
+    /// After all of the category's other tasks.
+    last: bool,
+}
 
 /// Ranks of a category read with the task a move locked
 /// ([`Boards::movable_task`]): the first read of its neighbours, when it

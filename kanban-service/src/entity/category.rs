@@ -20,6 +20,11 @@ pub struct Model {
     /// version a written task list is kept under (a move within the column
     /// shows in its tasks' `placement`).
     pub version: i64,
+    /// At or above every rank in the category: a creation ranks its task
+    /// one gap past it (or past the highest rank, if that is higher) and
+    /// raises it to that rank; a move that places a task past it raises it;
+    /// a renumbering sets it to the highest rank.
+    pub top_rank: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

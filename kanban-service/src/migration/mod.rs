@@ -10,6 +10,7 @@ mod m20261205_000002_task_ranks;
 mod m20261205_000003_category_task_counts;
 mod m20261206_000001_board_versions;
 mod m20261206_000002_task_placements;
+mod m20261206_000003_category_top_ranks;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_category_task_counts::Migration),
             Box::new(m20261206_000001_board_versions::Migration),
             Box::new(m20261206_000002_task_placements::Migration),
+            Box::new(m20261206_000003_category_top_ranks::Migration),
         ]
     }
 }

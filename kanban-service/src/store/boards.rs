@@ -659,31 +659,18 @@ pub async fn lock_category(
     Ok(row.map(Into::into))
 }
 
-/// Adds one to the category's number of tasks, for a task created in it,
-/// and to its version ([`BoardVersion`]), and answers the category with
-/// its count now (one statement: `UPDATE … RETURNING`). The update locks
-/// the row as [`lock_category`] does, against every other writer of the
-/// column. `None`: no such category.
-pub async fn count_task_in(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<(Category, i64)>, DbErr> {
-    let rows = category::Entity::update_many()
-        .col_expr(
-            category::Column::TaskCount,
-            Expr::col(category::Column::TaskCount).add(1),
-        )
-        .col_expr(
-            category::Column::Version,
-            Expr::col(category::Column::Version).add(1),
-        )
+/// Raises the category's `top_rank` to `rank`, for a task placed there
+/// past it (see [`super::tasks::create_last`]; the caller holds the
+/// category's lock or the board's exclusively); writes nothing when it is
+/// at or above `rank` already.
+pub async fn raise_top_rank(conn: &impl ConnectionTrait, id: i64, rank: i64) -> Result<(), DbErr> {
+    category::Entity::update_many()
+        .col_expr(category::Column::TopRank, Expr::value(rank))
         .filter(category::Column::Id.eq(id))
-        .exec_with_returning(conn)
+        .filter(category::Column::TopRank.lt(rank))
+        .exec(conn)
         .await?;
-    Ok(rows.into_iter().next().map(|c| {
-        let count = c.task_count;
-        (c.into(), count)
-    }))
+    Ok(())
 }
 
 /// Takes one from the category's number of tasks, for a task deleted from
@@ -701,19 +688,30 @@ pub async fn uncount_task_in(conn: &impl ConnectionTrait, id: i64) -> Result<(),
 }
 
 /// Moves one task's count from `source` to `target` (a task moved between
-/// them; the caller holds both categories' locks or the board's
-/// exclusively) and adds one to both versions ([`BoardVersion`]), in one
-/// statement; answers the target's count now.
+/// them, to `rank` in `target`; the caller holds both categories' locks or
+/// the board's exclusively), adds one to both versions ([`BoardVersion`])
+/// and raises the target's `top_rank` to `rank` when it is below (as
+/// [`raise_top_rank`]), in one statement; answers the target's count now.
 pub async fn move_task_count(
     conn: &impl ConnectionTrait,
     source: i64,
     target: i64,
+    rank: i64,
 ) -> Result<i64, DbErr> {
     let change = Expr::case(category::Column::Id.eq(target), 1).finally(-1);
+    let raised = category::Column::Id
+        .eq(target)
+        .and(category::Column::TopRank.lt(rank));
     let rows = category::Entity::update_many()
         .col_expr(
             category::Column::TaskCount,
             Expr::col(category::Column::TaskCount).add(change),
+        )
+        .col_expr(
+            category::Column::TopRank,
+            Expr::case(raised, rank)
+                .finally(Expr::col(category::Column::TopRank))
+                .into(),
         )
         .col_expr(
             category::Column::Version,

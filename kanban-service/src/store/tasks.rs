@@ -228,6 +228,7 @@ pub async fn find_with_ranks(
 /// all of them (and below zero), in order, then from there to the final
 /// ones; neither statement gives a row a rank another row holds at any
 /// moment, so the unique `(category_id, rank)` index never objects midway.
+/// A third sets the category's `top_rank` to its highest rank now.
 pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let (category, gap) = match backend {
@@ -260,6 +261,17 @@ pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(
     };
     conn.execute_raw(Statement::from_sql_and_values(backend, spread, values))
         .await?;
+    let top = format!(
+        "UPDATE categories SET top_rank = COALESCE(\
+           (SELECT MAX(\"rank\") FROM tasks WHERE tasks.category_id = categories.id), 0) \
+         WHERE id = {category}"
+    );
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        top,
+        [category_id.into()],
+    ))
+    .await?;
     Ok(())
 }
 
@@ -332,63 +344,92 @@ pub async fn insert(
     Ok(Written(row))
 }
 
-/// Inserts the task as its category's last, one [`RANK_GAP`] past the
-/// highest rank there (as `rank_between` places a task after the last),
-/// found in the insert itself (one step down the `(category_id, rank)`
-/// index): one statement. The caller holds the category's lock, so no
-/// other writer takes that rank meanwhile. `None`, and nothing written,
-/// when no integer is left that far past the highest: the caller
-/// renumbers the category and inserts at the rank it finds then.
-pub async fn insert_last(
+/// Creates the task as its category's last: adds it to the category's
+/// count and version and ranks it one [`RANK_GAP`] past the category's
+/// `top_rank` (or past its highest rank, if that is higher), raising
+/// `top_rank` to that rank, in the update that locks the category's row;
+/// then inserts it at that rank. Answers the task as inserted, with the
+/// category's count (its position). On PostgreSQL one statement (the
+/// update feeds the insert in a data-modifying `WITH`), so the column's
+/// lock is held for this statement and the commit only. A creator that
+/// waited for the lock reads the row as its holder left it, `top_rank`
+/// included, where its read of the tasks is as of the statement's start:
+/// every writer that places a task past `top_rank` raises it under the
+/// same lock ([`super::boards::raise_top_rank`]), so the rank is past
+/// every task's either way. SQLite, which has no writes in a `WITH`, runs
+/// the update and the insert one after the other. `None`, and nothing
+/// written: no such category in the organization, or no integer left that
+/// far past (the caller renumbers the category and creates again).
+pub async fn create_last(
     conn: &impl ConnectionTrait,
     row: &NewTaskRow,
     now: DateTime<Utc>,
-) -> Result<Option<Written>, DbErr> {
-    use task::Column;
-    let highest = Alias::new("highest");
-    let top = Alias::new("top");
-    let ranks = Query::select()
-        .expr_as(Expr::cust(r#"COALESCE(MAX("rank"), 0)"#), top.clone())
-        .from(task::Entity)
-        .and_where(Column::CategoryId.eq(row.category_id))
-        .to_owned();
-    let values = Query::select()
-        .exprs([
-            Expr::value(row.title.clone()),
-            Expr::value(row.description.clone()),
-            Expr::value(row.due_date),
-            Expr::col((highest.clone(), top.clone())).add(RANK_GAP),
-            Expr::value(row.owner_id),
-            Expr::value(row.category_id),
-            Expr::value(row.organization_id),
-            Expr::value(now),
-            Expr::value(now),
-        ])
-        .from_subquery(ranks, highest.clone())
-        .and_where(Expr::col((highest, top)).lte(i64::MAX - RANK_GAP))
-        .to_owned();
-    let insert = Query::insert()
-        .into_table(task::Entity)
-        .columns([
-            Column::Title,
-            Column::Description,
-            Column::DueDate,
-            Column::Rank,
-            Column::OwnerId,
-            Column::CategoryId,
-            Column::OrganizationId,
-            Column::CreatedAt,
-            Column::UpdatedAt,
-        ])
-        .select_from(values)
-        .map_err(|err| DbErr::Custom(err.to_string()))?
-        .returning_all()
-        .to_owned();
-    let statement = conn.get_database_backend().build(&insert);
-    Ok(task::Model::find_by_statement(statement)
-        .one(conn)
+) -> Result<Option<(Written, i64)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let postgres = backend == sea_orm::DbBackend::Postgres;
+    let (category, organization, gap, limit) = match postgres {
+        true => ("$1", "$2", "$3", "$4"),
+        false => ("?", "?", "?", "?"),
+    };
+    let greatest = if postgres { "GREATEST" } else { "MAX" };
+    let top = format!(
+        "{greatest}(top_rank, (SELECT COALESCE(MAX(\"rank\"), 0) FROM tasks \
+         WHERE category_id = categories.id))"
+    );
+    let count = format!(
+        "UPDATE categories SET task_count = task_count + 1, version = version + 1, \
+         top_rank = {top} + {gap} \
+         WHERE id = {category} AND organization_id = {organization} AND {top} <= {limit} \
+         RETURNING top_rank, task_count"
+    );
+    if !postgres {
+        let values = [
+            RANK_GAP.into(),
+            row.category_id.into(),
+            row.organization_id.into(),
+            (i64::MAX - RANK_GAP).into(),
+        ];
+        let Some(counted) = conn
+            .query_one_raw(Statement::from_sql_and_values(backend, count, values))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rank: i64 = counted.try_get("", "top_rank")?;
+        let count: i64 = counted.try_get("", "task_count")?;
+        let task = insert(conn, row.clone(), rank, now).await?;
+        return Ok(Some((task, count)));
+    }
+    let create = format!(
+        "WITH counted AS ({count}), \
+         created AS (INSERT INTO tasks (title, description, due_date, \"rank\", owner_id, \
+           category_id, organization_id, created_at, updated_at) \
+           SELECT $5, $6, $7, counted.top_rank, $8, $1, $2, $9, $9 FROM counted \
+           RETURNING *) \
+         SELECT created.*, counted.task_count FROM created, counted"
+    );
+    let values = [
+        row.category_id.into(),
+        row.organization_id.into(),
+        RANK_GAP.into(),
+        (i64::MAX - RANK_GAP).into(),
+        row.title.clone().into(),
+        row.description.clone().into(),
+        row.due_date.into(),
+        row.owner_id.into(),
+        now.into(),
+    ];
+    let Some(created) = conn
+        .query_one_raw(Statement::from_sql_and_values(backend, create, values))
         .await?
-        .map(Written))
+    else {
+        return Ok(None);
+    };
+    let count: i64 = created.try_get("", "task_count")?;
+    Ok(Some((
+        Written(task::Model::from_query_result(&created, "")?),
+        count,
+    )))
 }
 
 /// Fields of a task to change; `None` leaves one as it is.

@@ -279,6 +279,73 @@ async fn sixteen_concurrent_movers_keep_one_column_dense() {
     assert_eq!(moved["position"], 3);
 }
 
+/// Creators appending to a column while movers put its tasks last (a
+/// move within the column, past its end), rounds of sixteen at once: no
+/// two take one rank (a request would fail), every creation answers a
+/// position the column's count reached, and the column ends dense with
+/// every task in it once, the last moved or created ones at its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn creators_and_movers_to_the_end_of_one_column_share_no_rank() {
+    const TASKS: usize = 8;
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let (org, todo) = (id(&organization), id(&organization["Categories"][1]));
+    let mut tasks = Vec::new();
+    for n in 0..TASKS {
+        tasks.push(id(&stack.task(&ann, org, todo, &format!("Task {n}")).await));
+    }
+    for round in 0..3 {
+        let requests = (0..16).map(|n| {
+            let (stack, ann, tasks) = (&stack, &ann, &tasks);
+            async move {
+                let response = match n % 2 {
+                    0 => {
+                        let title = format!("New {round}.{n}");
+                        let body =
+                            json!({"title": title, "OrganizationId": org, "CategoryId": todo});
+                        stack.post("/tasks", ann, body).await
+                    }
+                    _ => {
+                        let task = tasks[(n / 2 + round) % TASKS];
+                        let body = json!({"position": 10_000});
+                        stack.patch(&format!("/tasks/{task}"), ann, body).await
+                    }
+                };
+                (n, answer(response).await)
+            }
+        });
+        let answers = futures::future::join_all(requests).await;
+        let mut created = Vec::new();
+        for (n, (status, body)) in answers {
+            assert!(
+                status.is_success(),
+                "round {round}, request {n}: {status} {body}"
+            );
+            if n % 2 == 0 {
+                created.push((id(&body), body["position"].as_i64().unwrap()));
+            }
+        }
+        tasks.extend(created.iter().map(|(task, _)| *task));
+        let after = column(&stack, &ann, todo).await;
+        let positions: Vec<i64> = after.iter().map(|(_, p)| *p).collect();
+        assert_eq!(positions, (1..=tasks.len() as i64).collect::<Vec<_>>());
+        let mut listed: Vec<i64> = after.iter().map(|(t, _)| *t).collect();
+        listed.sort_unstable();
+        let mut expected = tasks.clone();
+        expected.sort_unstable();
+        assert_eq!(listed, expected, "round {round}: every task once");
+        let mut answered: Vec<i64> = created.iter().map(|(_, p)| *p).collect();
+        answered.sort_unstable();
+        answered.dedup();
+        assert_eq!(answered.len(), created.len(), "round {round}: {created:?}");
+        assert!(
+            answered.iter().all(|p| *p <= tasks.len() as i64),
+            "round {round}: {created:?}"
+        );
+    }
+}
+
 /// Creators appending to a column, movers reordering it and moving tasks
 /// in from and out to another column, and deleters, all at once: both
 /// columns end dense (1..n, no duplicates) and hold exactly the tasks that

@@ -274,6 +274,107 @@ async fn a_task_is_read_with_a_window_of_ranks_as_ranks_alone_read_it() {
     assert!(unknown.await.unwrap().is_none(), "no such task");
 }
 
+/// A creation counts its task and ranks it last in the statement that locks
+/// its column. A creator that waited for that lock ranks its task past
+/// every task the lock's holder placed, though the statement began before
+/// the holder committed: past a task another creator added, and past one a
+/// mover placed last (a move within the column, which does not count).
+#[tokio::test]
+async fn a_creation_that_waited_for_its_column_ranks_past_what_the_holder_placed() {
+    let (_dir, db, board) = board_of_three("creations").await;
+    let now = Utc::now();
+    let column = boards::insert_category(&db, board.id, "To do", CategoryKind::Default, 1, now)
+        .await
+        .unwrap();
+    let elsewhere = boards::insert_organization(&db, "Other".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    let row = |title: &str, organization_id| tasks::NewTaskRow {
+        title: title.to_owned(),
+        description: None,
+        due_date: None,
+        owner_id: 1,
+        category_id: column.id,
+        organization_id,
+    };
+    let create = |title: &'static str| {
+        let (db, row) = (db.clone(), row(title, board.id));
+        async move {
+            let txn = db.begin().await.unwrap();
+            let (task, count) = tasks::create_last(&txn, &row, now).await.unwrap().unwrap();
+            txn.commit().await.unwrap();
+            let task = task.at(i32::try_from(count).unwrap());
+            (task.id, task.position)
+        }
+    };
+    let mut ids = Vec::new();
+    for (title, position) in [("First", 1), ("Second", 2), ("Third", 3)] {
+        let (id, at) = create(title).await;
+        assert_eq!(at, position, "{title}: the count is its position");
+        ids.push(id);
+    }
+    let gap = kanban_service::boards::RANK_GAP;
+    let first_ten = RankWindow {
+        descending: false,
+        offset: 0,
+        limit: 10,
+    };
+    let column_ranks = || tasks::ranks(&db, column.id, first_ten);
+    assert_eq!(column_ranks().await.unwrap(), vec![gap, 2 * gap, 3 * gap]);
+    let foreign = row("Foreign", elsewhere.id);
+    let foreign = tasks::create_last(&db, &foreign, now).await.unwrap();
+    assert!(foreign.is_none(), "another board's column");
+    let unknown = tasks::NewTaskRow {
+        category_id: column.id + 1,
+        ..row("Unknown", board.id)
+    };
+    let unknown = tasks::create_last(&db, &unknown, now).await.unwrap();
+    assert!(unknown.is_none(), "no such column");
+
+    // SQLite serialises transactions: nothing can come between.
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    // A mover holds the column's lock and puts the first task last, as a
+    // move within the column does.
+    let mover = db.begin().await.unwrap();
+    boards::lock_category(&mover, column.id).await.unwrap();
+    tasks::put(&mover, ids[0], column.id, 4 * gap, now)
+        .await
+        .unwrap()
+        .unwrap();
+    boards::raise_top_rank(&mover, column.id, 4 * gap)
+        .await
+        .unwrap();
+    let waiter = tokio::spawn(create("Fourth"));
+    waiting_for_locks(&db, 1).await;
+    mover.commit().await.unwrap();
+    let (fourth, at) = waiter.await.unwrap();
+    assert_eq!(at, 4, "the fourth task of the column");
+    // A creator holds the lock, another waits for it.
+    let creator = db.begin().await.unwrap();
+    let (fifth, count) = tasks::create_last(&creator, &row("Fifth", board.id), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count, 5);
+    let waiter = tokio::spawn(create("Sixth"));
+    waiting_for_locks(&db, 1).await;
+    creator.commit().await.unwrap();
+    let (sixth, at) = waiter.await.unwrap();
+    assert_eq!(at, 6, "the sixth task of the column");
+    assert_eq!(
+        column_ranks().await.unwrap(),
+        (2..=7).map(|n| n * gap).collect::<Vec<_>>(),
+        "every task past the one placed last before it"
+    );
+    let placed_last = [ids[0], fourth, fifth.at(5).id, sixth];
+    for (n, task) in (4..).zip(placed_last) {
+        let rank = tasks::find(&db, task).await.unwrap().unwrap().rank;
+        assert_eq!(rank, n * gap, "task {task}: after the one placed before it");
+    }
+}
+
 /// A fresh migrated database (kept while the directory lives) with one
 /// board: user 1 its admin, users 2 and 3 its members.
 async fn board_of_three(name: &str) -> (tempfile::TempDir, DatabaseConnection, Organization) {
