@@ -7,7 +7,9 @@
 //! tasks, under the same locks), so a creation or a move answers its
 //! position without counting the column: a creation is the last of its
 //! category (its position: the count), a move lands at the index it asked
-//! for when that is within the other tasks, else last.
+//! for when that is within the other tasks, else last. Each category also
+//! keeps a `top_rank` at or above its ranks, which a creation ranks past
+//! and every placement past it raises (see `store::tasks::create_last`).
 
 use chrono::Utc;
 
@@ -20,7 +22,7 @@ use super::rules::{RankWindow, landing_index, lock_order, neighbours, rank_betwe
 use super::rules::{landed_position, last_position, shown_position};
 use super::rules::{optional_text, required_text};
 use crate::error::{KanbanError, KanbanResult};
-use crate::store::tasks::{NewTaskRow, TaskFields};
+use crate::store::tasks::{BoardCreation, NewTaskRow, TaskFields};
 use crate::store::{self, Transaction};
 
 impl Boards {
@@ -40,26 +42,27 @@ impl Boards {
         let category_id = draft
             .category_id
             .ok_or_else(|| required(Field::CategoryId))?;
+        let row = new_task_row(actor, organization_id, category_id, &draft);
+        let now = Utc::now();
+        // A valid task of a creator recorded as their token describes them:
+        // one statement takes the board's lock and the column's and
+        // inserts, where the database can (see
+        // `store::tasks::create_on_board`). What it leaves undecided, and
+        // every refusal but a stranger's, goes the transaction's way.
+        if let Ok(row) = &row
+            && self.remembered.knows(actor)
+        {
+            match store::tasks::create_on_board(&self.db, actor.id, row, now).await? {
+                BoardCreation::Created(task, count) => return Ok(task.at(last_position(count))),
+                BoardCreation::NotMember => return Err(BoardError::NotMember.into()),
+                BoardCreation::Undecided => {}
+            }
+        }
         let txn = self.begin().await?;
         self.share_board(&txn, organization_id, actor.id, BoardError::NotMember)
             .await?;
-        let title = required_text(Field::Title, draft.title.as_deref(), MAX_TITLE_CHARS)?;
-        let description = optional_text(
-            Field::Description,
-            draft.description.as_deref(),
-            MAX_DESCRIPTION_CHARS,
-        )?;
-        let due_date = due_date(draft.due_date.as_deref())?;
+        let row = row?;
         self.remember_actor(&txn, actor).await?;
-        let row = NewTaskRow {
-            title,
-            description,
-            due_date,
-            owner_id: actor.id,
-            category_id,
-            organization_id,
-        };
-        let now = Utc::now();
         // Counted and ranked after the column's last in the statement that
         // locks the column; where no rank is left past it, the column is
         // renumbered first. A refusal rolls the count back with the
@@ -403,6 +406,27 @@ impl Boards {
 /// finding its task moved to another category before it held the locks it
 /// needed, before it takes the lock exclusively ([`Boards::move_task`]).
 const SHARED_MOVE_TRIES: u32 = 3;
+
+/// The row of a task the actor creates from `draft`, its fields checked.
+fn new_task_row(
+    actor: &Actor,
+    organization_id: i64,
+    category_id: i64,
+    draft: &TaskDraft,
+) -> Result<NewTaskRow, BoardError> {
+    Ok(NewTaskRow {
+        title: required_text(Field::Title, draft.title.as_deref(), MAX_TITLE_CHARS)?,
+        description: optional_text(
+            Field::Description,
+            draft.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?,
+        due_date: due_date(draft.due_date.as_deref())?,
+        owner_id: actor.id,
+        category_id,
+        organization_id,
+    })
+}
 
 /// Where a task lands in a category ([`Boards::rank_at`]).
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::rows::all;
 use crate::boards::{Assignment, RANK_GAP, RankWindow, Task, TaskRef};
-use crate::entity::{task, task_assignee, task_tag};
+use crate::entity::{membership, task, task_assignee, task_tag};
 
 /// A task row with its position computed.
 #[derive(FromQueryResult)]
@@ -366,49 +366,151 @@ pub async fn create_last(
     now: DateTime<Utc>,
 ) -> Result<Option<(Written, i64)>, DbErr> {
     let backend = conn.get_database_backend();
-    let postgres = backend == sea_orm::DbBackend::Postgres;
-    let (category, organization, gap, limit) = match postgres {
-        true => ("$1", "$2", "$3", "$4"),
-        false => ("?", "?", "?", "?"),
-    };
-    let greatest = if postgres { "GREATEST" } else { "MAX" };
-    let top = format!(
-        "{greatest}(top_rank, (SELECT COALESCE(MAX(\"rank\"), 0) FROM tasks \
-         WHERE category_id = categories.id))"
-    );
-    let count = format!(
-        "UPDATE categories SET task_count = task_count + 1, version = version + 1, \
-         top_rank = {top} + {gap} \
-         WHERE id = {category} AND organization_id = {organization} AND {top} <= {limit} \
-         RETURNING top_rank, task_count"
-    );
-    if !postgres {
-        let values = [
-            RANK_GAP.into(),
-            row.category_id.into(),
-            row.organization_id.into(),
-            (i64::MAX - RANK_GAP).into(),
-        ];
-        let Some(counted) = conn
-            .query_one_raw(Statement::from_sql_and_values(backend, count, values))
-            .await?
-        else {
-            return Ok(None);
+    if backend == sea_orm::DbBackend::Postgres {
+        let values = creation_values(row, now);
+        let statement = Statement::from_sql_and_values(backend, creation(false), values);
+        return match conn.query_one_raw(statement).await? {
+            Some(created) => created_task(&created).map(Some),
+            None => Ok(None),
         };
-        let rank: i64 = counted.try_get("", "top_rank")?;
-        let count: i64 = counted.try_get("", "task_count")?;
-        let task = insert(conn, row.clone(), rank, now).await?;
-        return Ok(Some((task, count)));
     }
-    let create = format!(
-        "WITH counted AS ({count}), \
-         created AS (INSERT INTO tasks (title, description, due_date, \"rank\", owner_id, \
-           category_id, organization_id, created_at, updated_at) \
-           SELECT $5, $6, $7, counted.top_rank, $8, $1, $2, $9, $9 FROM counted \
-           RETURNING *) \
-         SELECT created.*, counted.task_count FROM created, counted"
+    let count = format!(
+        "UPDATE categories SET {} WHERE id = ? AND organization_id = ? AND {} \
+         RETURNING top_rank, task_count",
+        counting("MAX", "?"),
+        within_ranks("MAX", "?"),
     );
     let values = [
+        RANK_GAP.into(),
+        row.category_id.into(),
+        row.organization_id.into(),
+        (i64::MAX - RANK_GAP).into(),
+    ];
+    let statement = Statement::from_sql_and_values(backend, count, values);
+    let Some(counted) = conn.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let rank: i64 = counted.try_get("", "top_rank")?;
+    let count: i64 = counted.try_get("", "task_count")?;
+    let task = insert(conn, row.clone(), rank, now).await?;
+    Ok(Some((task, count)))
+}
+
+/// What [`create_on_board`] did.
+#[derive(Debug)]
+pub enum BoardCreation {
+    /// The task as inserted, and its category's count.
+    Created(Written, i64),
+    /// No such organization, or the user is not a member of it.
+    NotMember,
+    /// Nothing written, and nothing decided: the statement's snapshot is
+    /// older than the board's lock (a change of the board, perhaps of the
+    /// user's membership, came between), the category is unknown or
+    /// another board's, or no rank is left past its last. The caller
+    /// creates in a transaction ([`create_last`] under the board's shared
+    /// lock), which decides each case. On SQLite, always (nothing run).
+    Undecided,
+}
+
+/// Creates the task as [`create_last`] does, under the board's shared lock
+/// taken in the same statement, with `user_id`'s role as of the lock (as
+/// `super::boards::share_organization` reads it): on PostgreSQL one
+/// statement, outside any transaction, so the column's lock is held for
+/// that statement's execution and its commit, with no turn through the
+/// caller in between. The board's lock is taken first, then the column's,
+/// as in a transaction.
+pub async fn create_on_board(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    row: &NewTaskRow,
+    now: DateTime<Utc>,
+) -> Result<BoardCreation, DbErr> {
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres {
+        return Ok(BoardCreation::Undecided);
+    }
+    let mut values = creation_values(row, now);
+    values.push(user_id.into());
+    let statement = Statement::from_sql_and_values(backend, creation(true), values);
+    let Some(read) = conn.query_one_raw(statement).await? else {
+        return Ok(BoardCreation::NotMember);
+    };
+    let role: Option<membership::OrganizationRole> = read.try_get("", "role")?;
+    let current: bool = read.try_get("", "current")?;
+    let created: Option<i64> = read.try_get("", "task_count")?;
+    Ok(match (current, role, created) {
+        (true, Some(_), Some(_)) => {
+            let (task, count) = created_task(&read)?;
+            BoardCreation::Created(task, count)
+        }
+        (true, None, _) => BoardCreation::NotMember,
+        _ => BoardCreation::Undecided,
+    })
+}
+
+/// The highest rank in the column of the statement's `categories` row, as
+/// the statement's snapshot has it.
+const HIGHEST_RANK: &str = "(SELECT COALESCE(MAX(\"rank\"), 0) FROM tasks \
+     WHERE tasks.category_id = categories.id)";
+
+/// The assignments of the update that counts a task created in a category
+/// and ranks it ([`create_last`]); `greatest`: the database's maximum of
+/// two values, `gap`: the placeholder of [`RANK_GAP`].
+fn counting(greatest: &str, gap: &str) -> String {
+    format!(
+        "task_count = task_count + 1, version = version + 1, \
+         top_rank = {greatest}(top_rank, {HIGHEST_RANK}) + {gap}"
+    )
+}
+
+/// The condition that a rank is left one gap past the category's: `limit`
+/// is the placeholder of the highest rank that leaves one.
+fn within_ranks(greatest: &str, limit: &str) -> String {
+    format!("{greatest}(top_rank, {HIGHEST_RANK}) <= {limit}")
+}
+
+/// PostgreSQL's creation statement ([`create_last`]; with `board`,
+/// [`create_on_board`]): the update that counts and ranks feeds the
+/// insert. Its values ([`creation_values`]): $1 the category, $2 the
+/// organization, $3 [`RANK_GAP`], $4 the highest rank that leaves one gap,
+/// $5-$8 the task's fields, $9 the time; with `board`, $10 the user.
+fn creation(board: bool) -> String {
+    let set = counting("GREATEST", "$3");
+    let within = within_ranks("GREATEST", "$4");
+    let insert = "INSERT INTO tasks (title, description, due_date, \"rank\", owner_id, \
+         category_id, organization_id, created_at, updated_at) \
+         SELECT $5, $6, $7, counted.top_rank, $8, $1, $2, $9, $9 FROM counted RETURNING *";
+    if !board {
+        return format!(
+            "WITH counted AS (UPDATE categories SET {set} \
+               WHERE id = $1 AND organization_id = $2 AND {within} \
+               RETURNING top_rank, task_count), \
+             created AS ({insert}) \
+             SELECT created.*, counted.task_count FROM created, counted"
+        );
+    }
+    format!(
+        "WITH board AS (SELECT organizations.id, organizations.board_version, \
+           (SELECT role FROM memberships WHERE memberships.organization_id = organizations.id \
+             AND memberships.user_id = $10) AS role, \
+           (SELECT seen.board_version FROM organizations AS seen \
+             WHERE seen.id = organizations.id) AS seen_version \
+           FROM organizations WHERE organizations.id = $2 FOR SHARE OF organizations), \
+         counted AS (UPDATE categories SET {set} FROM board \
+           WHERE categories.id = $1 AND categories.organization_id = board.id \
+             AND board.role IS NOT NULL AND board.seen_version = board.board_version \
+             AND {within} \
+           RETURNING categories.top_rank, categories.task_count), \
+         created AS ({insert}) \
+         SELECT board.role, board.seen_version = board.board_version AS current, \
+           created.*, counted.task_count \
+         FROM board LEFT JOIN counted ON true LEFT JOIN created ON true"
+    )
+}
+
+/// The values of [`creation`]'s statement, but the user.
+fn creation_values(row: &NewTaskRow, now: DateTime<Utc>) -> Vec<sea_orm::Value> {
+    vec![
         row.category_id.into(),
         row.organization_id.into(),
         RANK_GAP.into(),
@@ -418,18 +520,13 @@ pub async fn create_last(
         row.due_date.into(),
         row.owner_id.into(),
         now.into(),
-    ];
-    let Some(created) = conn
-        .query_one_raw(Statement::from_sql_and_values(backend, create, values))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let count: i64 = created.try_get("", "task_count")?;
-    Ok(Some((
-        Written(task::Model::from_query_result(&created, "")?),
-        count,
-    )))
+    ]
+}
+
+/// The task and its category's count, from a row of [`creation`].
+fn created_task(row: &sea_orm::QueryResult) -> Result<(Written, i64), DbErr> {
+    let count: i64 = row.try_get("", "task_count")?;
+    Ok((Written(task::Model::from_query_result(row, "")?), count))
 }
 
 /// Fields of a task to change; `None` leaves one as it is.

@@ -11,6 +11,7 @@ use sea_orm_migration::MigratorTrait;
 
 use kanban_service::boards::{CategoryKind, Organization, OrganizationRole, RankWindow};
 use kanban_service::migration::Migrator;
+use kanban_service::store::tasks::BoardCreation;
 use kanban_service::store::{boards, tasks};
 
 /// Both of the board's locks answer the caller's role as of the lock: the
@@ -373,6 +374,99 @@ async fn a_creation_that_waited_for_its_column_ranks_past_what_the_holder_placed
         let rank = tasks::find(&db, task).await.unwrap().unwrap().rank;
         assert_eq!(rank, n * gap, "task {task}: after the one placed before it");
     }
+}
+
+/// A creation in one statement (the board's lock, the column's and the
+/// insert) decides only as of the board's lock: a member creates; a
+/// stranger and an unknown board are refused; an unknown column, another
+/// board's, and a role the lock waited for a change of (a member removed
+/// or added meanwhile) leave it undecided, with nothing written, for the
+/// transaction's way to decide.
+#[tokio::test]
+async fn a_creation_in_one_statement_decides_only_as_of_the_boards_lock() {
+    let (_dir, db, board) = board_of_three("one_statement").await;
+    let now = Utc::now();
+    let column = boards::insert_category(&db, board.id, "To do", CategoryKind::Default, 1, now)
+        .await
+        .unwrap();
+    let other = boards::insert_organization(&db, "Other".into(), String::new(), 1, now)
+        .await
+        .unwrap();
+    let foreign = boards::insert_category(&db, other.id, "Other", CategoryKind::Default, 1, now)
+        .await
+        .unwrap();
+    let row = |organization_id, category_id| tasks::NewTaskRow {
+        title: "Task".into(),
+        description: Some("Described".into()),
+        due_date: Some(now),
+        owner_id: 2,
+        category_id,
+        organization_id,
+    };
+    let create = |user: i64, organization: i64, category: i64| {
+        let (db, row) = (db.clone(), row(organization, category));
+        async move {
+            match tasks::create_on_board(&db, user, &row, now).await.unwrap() {
+                BoardCreation::Created(task, count) => {
+                    let task = task.at(i32::try_from(count).unwrap());
+                    assert_eq!(task.description.as_deref(), Some("Described"));
+                    Some(Some(task.position))
+                }
+                BoardCreation::NotMember => Some(None),
+                BoardCreation::Undecided => None,
+            }
+        }
+    };
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if !postgres {
+        // No writes in a `WITH`: always the transaction's way.
+        assert!(create(2, board.id, column.id).await.is_none());
+        return;
+    }
+    assert_eq!(create(2, board.id, column.id).await, Some(Some(1)));
+    assert_eq!(create(1, board.id, column.id).await, Some(Some(2)));
+    assert_eq!(
+        create(4, board.id, column.id).await,
+        Some(None),
+        "a stranger"
+    );
+    let unknown = other.id + 1;
+    assert_eq!(create(2, unknown, column.id).await, Some(None), "no board");
+    assert_eq!(create(2, board.id, foreign.id + 1).await, None, "no column");
+    assert_eq!(
+        create(2, board.id, foreign.id).await,
+        None,
+        "another board's"
+    );
+
+    for (user, role) in [(2, None), (4, Some(OrganizationRole::Member))] {
+        let changer = db.begin().await.unwrap();
+        boards::lock_organization(&changer, board.id)
+            .await
+            .unwrap()
+            .unwrap();
+        match role {
+            None => boards::delete_membership(&changer, board.id, user).await,
+            Some(role) => boards::insert_membership(&changer, board.id, user, role, now).await,
+        }
+        .unwrap();
+        let waiter = tokio::spawn(create(user, board.id, column.id));
+        waiting_for_locks(&db, 1).await;
+        changer.commit().await.unwrap();
+        assert_eq!(waiter.await.unwrap(), None, "user {user}: undecided");
+    }
+    let count = tasks::ranks(
+        &db,
+        column.id,
+        RankWindow {
+            descending: false,
+            offset: 0,
+            limit: 10,
+        },
+    );
+    assert_eq!(count.await.unwrap().len(), 2, "nothing written but the two");
+    assert_eq!(create(4, board.id, column.id).await, Some(Some(3)), "added");
+    assert_eq!(create(2, board.id, column.id).await, Some(None), "removed");
 }
 
 /// A fresh migrated database (kept while the directory lives) with one
