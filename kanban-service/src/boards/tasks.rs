@@ -33,7 +33,11 @@ impl Boards {
     /// the task and inserts it ([`store::tasks::create_last`]) to the
     /// commit: creations in other columns run side by side. That statement
     /// answers the row and the category's count: the new task's position
-    /// (the last), with no column counted.
+    /// (the last), with no column counted. A creator this process recorded
+    /// already, with a valid task, first tries one statement outside any
+    /// transaction that also takes the board's lock
+    /// ([`store::tasks::create_on_board`]); what that leaves undecided goes
+    /// this way.
     pub async fn create_task(&self, actor: &Actor, draft: TaskDraft) -> KanbanResult<Task> {
         let required = |field| BoardError::invalid(field, Rule::Required);
         let organization_id = draft
