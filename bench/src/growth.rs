@@ -70,7 +70,8 @@ async fn pad(db: &sea_orm::DatabaseConnection, total: i64) -> anyhow::Result<()>
     run(format!(
         "INSERT INTO categories (name, kind, organization_id, position, task_count, top_rank, \
          created_at, updated_at) \
-         SELECT 'Filler', 'Custom', MAX(id), 1, {missing}, {missing} * {RANK_GAP}, now(), now() \
+         SELECT 'Filler', 'Custom', MAX(id), 1, {missing}, CAST({missing} AS BIGINT) * {RANK_GAP}, \
+         now(), now() \
          FROM organizations"
     ))
     .await?;

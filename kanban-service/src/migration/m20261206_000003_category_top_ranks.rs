@@ -6,7 +6,11 @@
 //! lock's holder left it, where a read of the column's tasks in the same
 //! statement would not see a move the holder made (a statement reads
 //! through the snapshot taken when it started). Existing categories get
-//! their highest rank (0 when they have no task).
+//! their highest rank (0 when they have no task). During a rolling
+//! upgrade, replicas of the build before do not raise `top_rank` when they
+//! move a task to a column's end: a creation at a new replica that waited
+//! for such a move can meet the unique `(category_id, rank)` index (an
+//! error answer, nothing written) until the old replicas are gone.
 
 use sea_orm_migration::prelude::*;
 

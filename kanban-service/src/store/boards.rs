@@ -646,7 +646,9 @@ pub struct SharedTask {
 /// transactions are serialised already): the movers of a busy column wait
 /// on a row that stays as it is, so each takes it in turn as soon as the
 /// one before commits. What the move changes shows in the moved task's
-/// placement ([`super::tasks::put`]), not in the category's version.
+/// placement ([`super::tasks::put`]), not in the category's version. Only
+/// a move that places its task past the category's `top_rank` (one to the
+/// end, mostly) writes the row too ([`raise_top_rank`]).
 pub async fn lock_category(
     conn: &impl ConnectionTrait,
     id: i64,

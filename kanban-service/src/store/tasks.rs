@@ -277,7 +277,7 @@ pub async fn renumber(conn: &impl ConnectionTrait, category_id: i64) -> Result<(
 
 /// Puts the task at `rank` of the category, as its latest placement (one
 /// more than the category's highest, see [`task::Model::placement`]), and
-/// marks it changed: the one row a move writes, answered as written
+/// marks it changed: the one task's row a move writes, answered as written
 /// (`UPDATE … RETURNING`, one statement). The caller holds the category's
 /// lock, so no other writer places a task there meanwhile. `None`: no such
 /// task.
@@ -418,7 +418,9 @@ pub enum BoardCreation {
 /// statement, outside any transaction, so the column's lock is held for
 /// that statement's execution and its commit, with no turn through the
 /// caller in between. The board's lock is taken first, then the column's,
-/// as in a transaction.
+/// as in a transaction. This is the one change of a board that does not go
+/// through the board's guard (`boards::guard`): the guard's check is made
+/// here, and what the guard would read again is left undecided.
 pub async fn create_on_board(
     conn: &impl ConnectionTrait,
     user_id: i64,

@@ -281,9 +281,9 @@ async fn sixteen_concurrent_movers_keep_one_column_dense() {
 
 /// Creators appending to a column while movers put its tasks last (a
 /// move within the column, past its end), rounds of sixteen at once: no
-/// two take one rank (a request would fail), every creation answers a
-/// position the column's count reached, and the column ends dense with
-/// every task in it once, the last moved or created ones at its end.
+/// two take one rank (a request would fail), the creations answer the
+/// counts the column reached one by one, and the column ends dense with
+/// every task in it once, the round's moved and created ones at its end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn creators_and_movers_to_the_end_of_one_column_share_no_rank() {
     const TASKS: usize = 8;
@@ -316,6 +316,7 @@ async fn creators_and_movers_to_the_end_of_one_column_share_no_rank() {
             }
         });
         let answers = futures::future::join_all(requests).await;
+        let before = tasks.len() as i64;
         let mut created = Vec::new();
         for (n, (status, body)) in answers {
             assert!(
@@ -335,14 +336,18 @@ async fn creators_and_movers_to_the_end_of_one_column_share_no_rank() {
         let mut expected = tasks.clone();
         expected.sort_unstable();
         assert_eq!(listed, expected, "round {round}: every task once");
+        // Each creation answers the column's count as it made it.
         let mut answered: Vec<i64> = created.iter().map(|(_, p)| *p).collect();
         answered.sort_unstable();
-        answered.dedup();
-        assert_eq!(answered.len(), created.len(), "round {round}: {created:?}");
-        assert!(
-            answered.iter().all(|p| *p <= tasks.len() as i64),
-            "round {round}: {created:?}"
-        );
+        let counts: Vec<i64> = (before + 1..=before + 8).collect();
+        assert_eq!(answered, counts, "round {round}: {created:?}");
+        // The round's creations and moves are the column's last sixteen.
+        let mut last: Vec<i64> = after[after.len() - 16..].iter().map(|(t, _)| *t).collect();
+        last.sort_unstable();
+        let mut placed: Vec<i64> = created.iter().map(|(t, _)| *t).collect();
+        placed.extend(&tasks[..TASKS]);
+        placed.sort_unstable();
+        assert_eq!(last, placed, "round {round}: placed last");
     }
 }
 

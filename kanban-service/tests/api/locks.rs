@@ -374,6 +374,45 @@ async fn a_creation_that_waited_for_its_column_ranks_past_what_the_holder_placed
         let rank = tasks::find(&db, task).await.unwrap().unwrap().rank;
         assert_eq!(rank, n * gap, "task {task}: after the one placed before it");
     }
+
+    // A mover holds both columns' locks and moves a task of another column
+    // in, last; a creation in one statement (the board's lock with it)
+    // waits for it.
+    let doing = boards::insert_category(&db, board.id, "Doing", CategoryKind::Default, 2, now)
+        .await
+        .unwrap();
+    let elsewhere = tasks::NewTaskRow {
+        category_id: doing.id,
+        ..row("Moved", board.id)
+    };
+    let (moved, _) = tasks::create_last(&db, &elsewhere, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let moved = moved.at(1).id;
+    let mover = db.begin().await.unwrap();
+    for category in [column.id, doing.id] {
+        boards::lock_category(&mover, category).await.unwrap();
+    }
+    tasks::put(&mover, moved, column.id, 8 * gap, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let count = boards::move_task_count(&mover, doing.id, column.id, 8 * gap);
+    assert_eq!(count.await.unwrap(), 7);
+    let waiter = tokio::spawn({
+        let (db, row) = (db.clone(), row("Eighth", board.id));
+        async move { tasks::create_on_board(&db, 1, &row, now).await.unwrap() }
+    });
+    waiting_for_locks(&db, 1).await;
+    mover.commit().await.unwrap();
+    let BoardCreation::Created(eighth, count) = waiter.await.unwrap() else {
+        panic!("the creation in one statement was left undecided");
+    };
+    assert_eq!(count, 8, "the eighth task of the column");
+    let eighth = eighth.at(8).id;
+    let rank = tasks::find(&db, eighth).await.unwrap().unwrap().rank;
+    assert_eq!(rank, 9 * gap, "past the task moved in last");
 }
 
 /// A creation in one statement (the board's lock, the column's and the

@@ -208,6 +208,29 @@ async fn a_creation_past_the_largest_rank_renumbers_the_column() {
         column(&stack, &ann, todo, 10).await,
         vec![(first, 1), (second, 2), (third, 3)]
     );
+
+    // The column's top rank near the largest there is: renumbered again,
+    // and the top rank with it.
+    run(
+        &db,
+        &format!("UPDATE categories SET top_rank = {highest} WHERE id = {todo}"),
+    )
+    .await;
+    let fourth = stack.task(&ann, org, todo, "Fourth").await;
+    assert_eq!(fourth["position"], 4, "a creation answers its position");
+    let fourth = id(&fourth);
+    assert_eq!(
+        ranks(&db, todo).await,
+        vec![
+            (first, gap),
+            (second, 2 * gap),
+            (third, 3 * gap),
+            (fourth, 4 * gap)
+        ],
+        "renumbered, the new task last"
+    );
+    let fifth = id(&stack.task(&ann, org, todo, "Fifth").await);
+    assert_eq!(ranks(&db, todo).await.last(), Some(&(fifth, 5 * gap)));
 }
 
 /// The SQL of `statement` on `db`'s backend.
@@ -299,20 +322,25 @@ async fn tasks_keep_their_order_when_ranks_arrive() {
     let counts = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT id, task_count FROM categories ORDER BY id",
+            "SELECT id, task_count, top_rank FROM categories ORDER BY id",
         ))
         .await
         .unwrap();
-    let counts: Vec<(i64, i64)> = counts
+    let counts: Vec<(i64, i64, i64)> = counts
         .iter()
         .map(|row| {
             (
                 row.try_get("", "id").unwrap(),
                 row.try_get("", "task_count").unwrap(),
+                row.try_get("", "top_rank").unwrap(),
             )
         })
         .collect();
-    assert_eq!(counts, vec![(1, 4), (2, 2), (3, 0)], "task counts");
+    assert_eq!(
+        counts,
+        vec![(1, 4, 4 * gap), (2, 2, 2 * gap), (3, 0, 0)],
+        "task counts and top ranks"
+    );
     // The old column is gone; a second rank in a category is refused.
     let position = db
         .execute_raw(Statement::from_string(
