@@ -154,6 +154,85 @@ async fn moves_into_one_gap_renumber_the_column_and_keep_the_order() {
     assert_eq!(positions, whole[40..].to_vec());
 }
 
+/// A run of moves of every kind, each checked against `place`'s order as it
+/// is answered: within a column (to the first place, before and after the
+/// task's own place, onto it, to the end, past it, below 1, with no
+/// position), across columns (to the first place, the middle, the end,
+/// past it, with no position) and into a column emptied by the moves.
+/// Every answer says the position the order gives the task; the columns
+/// list exactly that order at positions 1..n along the way.
+#[tokio::test]
+async fn every_kind_of_move_lands_where_the_order_places_it() {
+    let stack = spawn_stack().await;
+    let ann = stack.user("Ann", "A", "ann@mail.com").await;
+    let organization = stack.organization(&ann, "Board").await;
+    let org = id(&organization);
+    let columns: Vec<i64> = (0..3).map(|i| id(&organization["Categories"][i])).collect();
+    let mut orders: Vec<Vec<i64>> = vec![Vec::new(); 3];
+    for (c, count) in [(0, 9), (1, 3)] {
+        for n in 0..count {
+            let task = stack
+                .task(&ann, org, columns[c], &format!("Task {c}.{n}"))
+                .await;
+            orders[c].push(id(&task));
+        }
+    }
+    // (from column, index of the task in it, to column, position).
+    let moves: &[(usize, usize, usize, Option<i64>)] = &[
+        (0, 4, 0, Some(1)),
+        (0, 0, 0, Some(3)),
+        (0, 5, 0, Some(2)),
+        (0, 2, 0, Some(3)),
+        (0, 3, 0, Some(4)),
+        (0, 1, 0, Some(9)),
+        (0, 0, 0, Some(10)),
+        (0, 6, 0, Some(1000)),
+        (0, 7, 0, Some(0)),
+        (0, 8, 0, Some(-3)),
+        (0, 3, 1, Some(1)),
+        (0, 0, 1, Some(3)),
+        (0, 0, 1, Some(6)),
+        (0, 1, 1, Some(99)),
+        (0, 2, 1, None),
+        (1, 4, 2, Some(4)),
+        (1, 0, 2, None),
+        (1, 1, 1, None),
+        (1, 2, 0, Some(2)),
+        (2, 0, 2, Some(2)),
+        (2, 1, 2, Some(1)),
+        (1, 0, 0, Some(1)),
+    ];
+    for (step, &(from, at, to, position)) in moves.iter().enumerate() {
+        let task = orders[from][at];
+        let mut body = json!({});
+        if from != to || position.is_none() {
+            body["CategoryId"] = json!(columns[to]);
+        }
+        if let Some(position) = position {
+            body["position"] = json!(position);
+        }
+        let moved = stack
+            .patch(&format!("/tasks/{task}"), &ann, body.clone())
+            .await;
+        if from == to && position.is_none() {
+            expect(moved, StatusCode::BAD_REQUEST).await;
+            continue;
+        }
+        let moved = expect(moved, StatusCode::OK).await;
+        orders[from].retain(|&t| t != task);
+        orders[to] = place(&orders[to], task, position);
+        let expected = orders[to].iter().position(|&t| t == task).unwrap() + 1;
+        assert_eq!(moved["position"], expected, "move {step}: {body}");
+        assert_eq!(moved["CategoryId"], columns[to], "move {step}");
+        for (c, order) in orders.iter().enumerate() {
+            let expected: Vec<(i64, i64)> = order.iter().copied().zip(1..).collect();
+            let listed = column(&stack, &ann, columns[c], 1000).await;
+            assert_eq!(listed, expected, "column {c} after move {step}: {body}");
+        }
+    }
+    assert!(orders[2].len() >= 2 && orders[1].len() >= 2, "{orders:?}");
+}
+
 /// The ranks of the category's tasks, in order.
 async fn ranks(db: &sea_orm::DatabaseConnection, category: i64) -> Vec<(i64, i64)> {
     let sql =
